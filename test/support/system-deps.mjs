@@ -1,0 +1,27 @@
+// Installs the Debian packages the tests drive for real (openssl, Prometheus, Alertmanager,
+// Chromium) when they are missing, so `npm ci && npm test` passes on a fresh Debian machine.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const NEEDED = [
+  { bin: '/usr/bin/openssl', pkg: 'openssl' },
+  { bin: '/usr/bin/prometheus', pkg: 'prometheus' },
+  { bin: '/usr/bin/promtool', pkg: 'prometheus' },
+  { bin: '/usr/bin/prometheus-alertmanager', pkg: 'prometheus-alertmanager' },
+  { bin: '/usr/bin/chromium', pkg: 'chromium' },
+];
+
+export function ensureSystemDeps() {
+  const missing = [...new Set(NEEDED.filter((n) => !existsSync(n.bin)).map((n) => n.pkg))];
+  if (missing.length === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!isRoot || !hasApt) {
+    console.error(`test set-up: missing Debian packages: ${missing.join(' ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`test set-up: installing Debian packages ${missing.join(' ')} (one time, about a minute)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+}
