@@ -1,0 +1,82 @@
+// Reading the files a config names (CA bundles, client certificates), after the tree is walked,
+// so one bad path is reported next to every other problem rather than instead of them.
+import { X509Certificate } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import type { Ctx, PendingRead } from './reader.js';
+
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+export function pemCertificates(text: string): string[] {
+  return text.match(PEM_CERT) ?? [];
+}
+
+/** Problem with a CA bundle, or null: at least one certificate, and every one parses. */
+export function checkCaBundle(text: string): string | null {
+  const pems = pemCertificates(text);
+  if (pems.length === 0) {
+    return /-----BEGIN /.test(text)
+      ? 'holds no PEM certificate (no -----BEGIN CERTIFICATE----- block)'
+      : 'holds no PEM certificate; if it is DER, convert it: openssl x509 -inform der -in FILE -out FILE.pem';
+  }
+  for (let i = 0; i < pems.length; i++) {
+    try {
+      new X509Certificate(pems[i]!);
+    } catch {
+      return `certificate ${i + 1} of ${pems.length} is not a valid certificate`;
+    }
+  }
+  return null;
+}
+
+function describeReadError(path: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return `cannot read ${path}: no such file`;
+    case 'EACCES':
+    case 'EPERM':
+      return `cannot read ${path}: permission denied (the daemon's user must be able to read it)`;
+    case 'EISDIR':
+      return `cannot read ${path}: it is a directory, not a file`;
+    default:
+      return `cannot read ${path}: ${(err as Error).message}`;
+  }
+}
+
+async function readText(path: string): Promise<{ text: string } | { error: string }> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) return { error: `cannot read ${path}: it is a directory, not a file` };
+    if (info.size > MAX_FILE_BYTES) return { error: `${path} is ${info.size} bytes, larger than any certificate file should be` };
+    return { text: await readFile(path, 'utf8') };
+  } catch (err) {
+    return { error: describeReadError(path, err) };
+  }
+}
+
+/** Reads every pending file once (targets often share a client certificate) and reports problems. */
+export async function readPendingFiles(ctx: Ctx): Promise<void> {
+  const cache = new Map<string, Promise<{ text: string } | { error: string }>>();
+  const results = await Promise.all(
+    ctx.reads.map(async (read: PendingRead) => {
+      let pending = cache.get(read.path);
+      if (!pending) {
+        pending = readText(read.path);
+        cache.set(read.path, pending);
+      }
+      return { read, result: await pending };
+    }),
+  );
+  for (const { read, result } of results) {
+    if ('error' in result) {
+      ctx.report(read.at, read.key, result.error);
+      continue;
+    }
+    const problem = read.check(result.text);
+    if (problem) ctx.report(read.at, read.key, `${read.path} ${problem}`);
+    else read.use(result.text);
+  }
+  for (const check of ctx.afterReads) check();
+}

@@ -1,0 +1,90 @@
+import { defaultOf } from '../defaults.js';
+import { peekString, readList, readMap, readString, readStringList, required, type Ctx, type Field } from '../reader.js';
+import type { PolicyConfig, PolicyMatch } from '../types.js';
+
+/**
+ * A pinned issuer as lowercase hex without separators, or null. Liberal on purpose: key ids are
+ * copied from certutil, openssl or browsers in every spelling; 40 hex digits is a SHA-1 key id,
+ * 64 an SPKI SHA-256, and other even lengths from 16 to 128 are accepted as key ids too.
+ */
+export function normaliseKeyId(text: string): string | null {
+  const hex = text.replace(/[\s:]/g, '').toLowerCase();
+  if (!/^[0-9a-f]+$/.test(hex) || hex.length % 2 !== 0 || hex.length < 16 || hex.length > 128) return null;
+  return hex;
+}
+
+function groupList(groups: Set<string>): string {
+  const sorted = [...groups].sort();
+  return sorted.length === 0 ? 'no target has a group yet' : `groups in this config: ${sorted.join(', ')}`;
+}
+
+function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, { line: number; col: number }>, groups: Set<string>): PolicyConfig | null {
+  if (item.node === null) {
+    ctx.report(item.at, item.key, 'empty list entry: expected a policy with name and members');
+    return null;
+  }
+  const node = item.node;
+  const peeked = peekString(ctx, node, 'name');
+  const path = peeked ? `policies[${index}] (${peeked.trim()})` : `policies[${index}]`;
+  const f = readMap(ctx, node, path, 'policies[]', 'a policy (a mapping with name and members)');
+  if (!f) return null;
+  let ok = true;
+  const bad = (field: Field, message: string): void => {
+    ctx.report(field.at, field.key, message);
+    ok = false;
+  };
+
+  const nameField = required(ctx, f, 'name', node, path);
+  const name = readString(ctx, nameField);
+  if (name !== undefined) {
+    const first = seen.get(name);
+    if (first !== undefined) bad(nameField!, `duplicate policy name '${name}' — first used at line ${first.line}, column ${first.col}; names must be unique`);
+    else seen.set(name, ctx.lines.linePos(nameField!.at.range?.[0] ?? 0));
+  } else ok = false;
+
+  const referenceField = f.get('reference');
+  const reference = readString(ctx, referenceField, 'a group name') ?? null;
+  if (reference !== null && !groups.has(reference)) bad(referenceField!, `no target has group '${reference}' (${groupList(groups)})`);
+  if (referenceField?.node && reference === null) ok = false;
+
+  const membersField = required(ctx, f, 'members', node, path);
+  const members: string[] = [];
+  const memberItems = readStringList(ctx, membersField, 'a list of group names');
+  if (!memberItems) ok = false;
+  else if (memberItems.length === 0 && membersField) bad(membersField, 'members is empty: list the groups this policy checks');
+  for (const { value, field } of memberItems ?? []) {
+    if (!groups.has(value)) bad(field, `no target has group '${value}' (${groupList(groups)})`);
+    else if (!members.includes(value)) members.push(value);
+  }
+
+  const matchField = f.get('match');
+  const matchText = readString(ctx, matchField);
+  let match = defaultOf('policies[].match') as PolicyMatch;
+  if (matchText !== undefined) {
+    if (matchText === 'issuer' || matchText === 'root') match = matchText;
+    else bad(matchField!, `'${matchText}' is not a match mode: use issuer or root`);
+  } else if (matchField?.node) ok = false;
+
+  const allowedIssuers: string[] = [];
+  const pinsField = f.get('allowed_issuers');
+  const pins = readStringList(ctx, pinsField, 'a list of hex key ids (in quotes)');
+  if (pinsField?.node && !pins) ok = false;
+  for (const { value, field } of pins ?? []) {
+    const hex = normaliseKeyId(value);
+    if (hex === null) bad(field, `'${value}' is not a key id: expected hex (an issuing CA's key id, 40 hex digits, or its SPKI SHA-256, 64); colons are fine`);
+    else if (!allowedIssuers.includes(hex)) allowedIssuers.push(hex);
+  }
+
+  if (!ok || name === undefined) return null;
+  return { name, reference, members, match, allowedIssuers };
+}
+
+export function readPolicies(ctx: Ctx, field: Field | undefined, groups: Set<string>): PolicyConfig[] {
+  const seen = new Map<string, { line: number; col: number }>();
+  const policies: PolicyConfig[] = [];
+  (readList(ctx, field, 'a list of policies') ?? []).forEach((item, i) => {
+    const policy = readPolicy(ctx, item, i, seen, groups);
+    if (policy) policies.push(policy);
+  });
+  return policies;
+}

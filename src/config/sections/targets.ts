@@ -1,0 +1,210 @@
+import { createSecureContext } from 'node:tls';
+import type { Node } from 'yaml';
+import { defaultOf } from '../defaults.js';
+import { pemCertificates } from '../files.js';
+import { ipLiteral, isHostname } from '../net.js';
+import { joinKey, peekString, readInteger, readList, readMap, readString, required, type Ctx, type Field } from '../reader.js';
+import type { ClientCertConfig, TargetConfig } from '../types.js';
+import { configPath } from './general.js';
+
+interface Seen {
+  line: number;
+  column: number;
+}
+
+function position(ctx: Ctx, node: Node): Seen {
+  const { line, col } = ctx.lines.linePos(node.range?.[0] ?? 0);
+  return { line, column: col };
+}
+
+/** Host and port of a target given by URL, or a problem in words. */
+export function parseTargetUrl(text: string): { host: string; port: number } | { problem: string } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { problem: `'${text}' is not a valid URL (expected https://host[:port]/path or tls://host:port)` };
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'tls:') {
+    return { problem: `'${text}' must start with https:// (or tls://host:port for a TLS service that is not HTTP)` };
+  }
+  const host = url.hostname.toLowerCase();
+  const bare = ipLiteral(host) ?? (isHostname(host) ? host : null);
+  if (!bare) return { problem: `'${text}' names no valid host` };
+  const port = url.port === '' ? 443 : Number(url.port);
+  if (!(port >= 1 && port <= 65535)) return { problem: `port in '${text}' is outside 1–65535` };
+  return { host: bare, port };
+}
+
+function readClientCert(ctx: Ctx, field: Field | undefined): ClientCertConfig | null {
+  if (!field || field.node === null) return null;
+  const f = readMap(ctx, field.node, field.key, 'targets[].client_cert', 'a mapping with cert and key');
+  if (!f) return null;
+  const certField = required(ctx, f, 'cert', field.node, field.key);
+  const keyField = required(ctx, f, 'key', field.node, field.key);
+  const certText = readString(ctx, certField, 'a file path');
+  const keyText = readString(ctx, keyField, 'a file path');
+  if (certText === undefined || keyText === undefined) return null;
+  const cc: ClientCertConfig = { certFile: configPath(ctx, certText), keyFile: configPath(ctx, keyText), cert: '', key: '' };
+  ctx.reads.push({
+    path: cc.certFile,
+    at: certField!.at,
+    key: certField!.key,
+    check: (text) => (pemCertificates(text).length > 0 ? null : 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)'),
+    use: (text) => (cc.cert = text),
+  });
+  ctx.reads.push({
+    path: cc.keyFile,
+    at: keyField!.at,
+    key: keyField!.key,
+    check: (text) => (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) ? null : 'holds no PEM private key (-----BEGIN PRIVATE KEY-----)'),
+    use: (text) => (cc.key = text),
+  });
+  ctx.afterReads.push(() => {
+    if (!cc.cert || !cc.key) return;
+    try {
+      createSecureContext({ cert: cc.cert, key: cc.key });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const why = /KEY_VALUES_MISMATCH/.test(code)
+        ? `the key in ${cc.keyFile} does not belong to the certificate in ${cc.certFile}`
+        : /BAD_DECRYPT|PASSPHRASE|bad password/i.test(`${code} ${(err as Error).message}`)
+          ? `the key in ${cc.keyFile} is encrypted; give an unencrypted key (openssl pkey -in KEY -out KEY.plain)`
+          : `certificate and key cannot be used together: ${(err as Error).message}`;
+      ctx.report(field.at, field.key, why);
+    }
+  });
+  return cc;
+}
+
+function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Seen>, groups: Set<string>): TargetConfig | null {
+  if (item.node === null) {
+    ctx.report(item.at, item.key, 'empty list entry: expected a target with name, group and host or url');
+    return null;
+  }
+  const node = item.node;
+  const peeked = peekString(ctx, node, 'name');
+  const path = peeked ? `targets[${index}] (${peeked.trim()})` : `targets[${index}]`;
+  const f = readMap(ctx, node, path, 'targets[]', 'a target (a mapping with name, group and host or url)');
+  if (!f) return null;
+  let ok = true;
+  const bad = (field: Field, message: string): void => {
+    ctx.report(field.at, field.key, message);
+    ok = false;
+  };
+
+  const nameField = required(ctx, f, 'name', node, path);
+  const name = readString(ctx, nameField);
+  if (name !== undefined) {
+    const first = seen.get(name);
+    if (first) bad(nameField!, `duplicate target name '${name}' — first used at line ${first.line}, column ${first.column}; names must be unique`);
+    else seen.set(name, position(ctx, nameField!.at));
+  } else ok = false;
+
+  const group = readString(ctx, required(ctx, f, 'group', node, path));
+  if (group !== undefined) groups.add(group);
+  else ok = false;
+
+  const hostField = f.get('host');
+  const portField = f.get('port');
+  const urlField = f.get('url');
+  let host = readString(ctx, hostField, 'a hostname or IP address');
+  let port = readInteger(ctx, portField, 1, 65535, 'a port number');
+  if ((hostField?.node && host === undefined) || (portField?.node && port === undefined)) ok = false;
+  if (host !== undefined) {
+    const bare = ipLiteral(host) ?? (isHostname(host) ? host : null);
+    if (bare === null) bad(hostField!, `'${host}' is not a valid hostname or IP address`);
+    else host = bare;
+  }
+
+  const urlText = readString(ctx, urlField, 'an https:// URL');
+  let url: string | null = null;
+  if (urlText !== undefined) {
+    const parsed = parseTargetUrl(urlText);
+    if ('problem' in parsed) bad(urlField!, parsed.problem);
+    else {
+      url = urlText;
+      // host/port next to url are redundant at best; different values are a contradiction.
+      if (host !== undefined && host.toLowerCase() !== parsed.host) bad(hostField!, `host '${host}' conflicts with url (host '${parsed.host}'): give either url or host/port`);
+      if (port !== undefined && port !== parsed.port) bad(portField!, `port ${port} conflicts with url (port ${parsed.port}): give either url or host/port`);
+      host = parsed.host;
+      port = parsed.port;
+    }
+  } else if (urlField?.node) ok = false;
+  else if (host === undefined && !hostField?.node) {
+    ctx.report(node, joinKey(path, 'host'), "missing required key 'host' (or give url)");
+    ok = false;
+  }
+
+  const addressField = f.get('address');
+  const addressText = readString(ctx, addressField, 'an IP address');
+  let address: string | null = null;
+  if (addressText !== undefined) {
+    address = ipLiteral(addressText);
+    if (address === null) bad(addressField!, `'${addressText}' is not an IP address; address must be an IPv4 or IPv6 literal (put names in host)`);
+  } else if (addressField?.node) ok = false;
+
+  const resolveField = f.get('resolve');
+  const resolveText = readString(ctx, resolveField);
+  let resolve = defaultOf('targets[].resolve') as 'first' | 'all';
+  if (resolveText !== undefined) {
+    if (resolveText === 'first' || resolveText === 'all') resolve = resolveText;
+    else bad(resolveField!, `'${resolveText}' is not a resolve mode: use first or all`);
+  } else if (resolveField?.node) ok = false;
+  if (resolve === 'all' && addressField?.node) bad(resolveField!, 'resolve: all cannot be combined with address (address pins one endpoint): remove one of them');
+
+  const sniField = f.get('sni');
+  const sniText = readString(ctx, sniField, 'a hostname');
+  let sni: string | null = host !== undefined && ipLiteral(host) === null ? host : null;
+  if (sniText !== undefined) {
+    if (ipLiteral(sniText)) bad(sniField!, `'${sniText}' is an IP address; TLS server names must be DNS names (leave sni out to send none)`);
+    else if (!isHostname(sniText)) bad(sniField!, `'${sniText}' is not a valid DNS name`);
+    else sni = sniText;
+  } else if (sniField?.node) ok = false;
+
+  const roleField = f.get('role');
+  const role = readString(ctx, roleField) ?? null;
+  if (roleField?.node && role === null) ok = false;
+
+  const ccField = f.get('client_cert');
+  const clientCert = readClientCert(ctx, ccField);
+  if (ccField?.node && !clientCert) ok = false;
+
+  if (!ok || name === undefined || group === undefined || host === undefined) return null;
+  return {
+    name,
+    group,
+    host,
+    port: port ?? (defaultOf('targets[].port') as number),
+    address,
+    resolve,
+    sni,
+    role,
+    url,
+    clientCert,
+  };
+}
+
+export interface TargetsRead {
+  targets: TargetConfig[];
+  /** Every group a target names, including targets that had other errors (for policy checks). */
+  groups: Set<string>;
+}
+
+export function readTargets(ctx: Ctx, field: Field | undefined, top: Node): TargetsRead {
+  const groups = new Set<string>();
+  if (!field || field.node === null) {
+    ctx.report(field?.at ?? top, 'targets', 'no targets — nothing to watch; list at least one target under targets:');
+    return { targets: [], groups };
+  }
+  const items = readList(ctx, field, 'a list of targets');
+  if (!items) return { targets: [], groups };
+  if (items.length === 0) ctx.report(field.at, 'targets', 'the target list is empty — nothing to watch; list at least one target');
+  const seen = new Map<string, Seen>();
+  const targets: TargetConfig[] = [];
+  items.forEach((item, i) => {
+    const target = readTarget(ctx, item, i, seen, groups);
+    if (target) targets.push(target);
+  });
+  return { targets, groups };
+}
