@@ -8,7 +8,24 @@ export type ProblemCode =
   | 'misordered_chain'
   | 'weak_signature'
   | 'weak_key'
-  | 'self_signed';
+  | 'self_signed'
+  /** Not in SPEC's list: a presented certificate that is not valid X.509 (see README). */
+  | 'malformed_certificate';
+
+/** Problems in the order reports list them. */
+export const PROBLEM_ORDER: readonly ProblemCode[] = [
+  'expired',
+  'not_yet_valid',
+  'expires_soon',
+  'untrusted',
+  'hostname_mismatch',
+  'incomplete_chain',
+  'misordered_chain',
+  'weak_signature',
+  'weak_key',
+  'self_signed',
+  'malformed_certificate',
+];
 
 export interface PublicKeyInfo {
   algorithm: string; // 'RSA' | 'EC' | 'Ed25519' | ...

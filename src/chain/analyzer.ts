@@ -1,0 +1,108 @@
+import { CertificateCache } from './cache.js';
+import { CertificateParseError, sha256Hex, type ParsedCertificate } from './certificate.js';
+import { matchesHostname } from './hostname.js';
+import { issuerIdentity, rootIdentity } from './identity.js';
+import { buildPath, type CertificationPath } from './path.js';
+import { structuralProblems, validityProblems } from './problems.js';
+import { TrustStore } from './trust-store.js';
+import { PROBLEM_ORDER, type CertificateInfo, type ChainAnalysis, type ProblemCode } from './types.js';
+
+export interface AnalyzerOptions {
+  /** PEM bundles of the configured anchors (trust.ca_files contents). */
+  anchorsPem: string[];
+  systemRoots: boolean;
+  expiryWarningMs: number;
+}
+
+/** The leaf itself could not be read: no chain analysis is possible for this endpoint. */
+export interface UnreadableLeaf {
+  unreadable: string;
+}
+
+interface ReadableChain {
+  path: CertificationPath;
+  chain: CertificateInfo[];
+  structural: ProblemCode[];
+}
+
+type ChainFacts = ReadableChain | UnreadableLeaf;
+
+/**
+ * Turns a presented chain into SPEC's per-endpoint findings. Holds the parse cache, the trust
+ * store and the result of path building per distinct presented chain, so a fleet whose members
+ * share intermediates pays for each certificate and each chain once. Use one per config.
+ */
+export class ChainAnalyzer {
+  private readonly cache = new CertificateCache();
+  private readonly store: TrustStore;
+  private readonly facts = new Map<string, Promise<ChainFacts>>();
+
+  constructor(private readonly options: AnalyzerOptions) {
+    this.store = new TrustStore(options.anchorsPem, options.systemRoots, this.cache);
+  }
+
+  /** `name` is what the hostname must match: the target's SNI override, else its host. */
+  async analyze(presented: Buffer[], name: string, now: Date): Promise<ChainAnalysis | UnreadableLeaf> {
+    if (presented.length === 0) return { unreadable: 'the server sent an empty certificate list' };
+    const key = presented.map((der) => sha256Hex(der)).join(',');
+    let facts = this.facts.get(key);
+    if (!facts) {
+      facts = this.computeFacts(presented);
+      if (this.facts.size >= 5_000) this.facts.clear();
+      this.facts.set(key, facts);
+    }
+    const resolved = await facts;
+    if (isUnreadable(resolved)) return resolved;
+    const { path, chain, structural } = resolved;
+    const problems = new Set<ProblemCode>([...structural, ...validityProblems(path, now, this.options.expiryWarningMs)]);
+    const hostnameMatch = matchesHostname(chain[0]!, name);
+    if (!hostnameMatch) problems.add('hostname_mismatch');
+    return {
+      chain,
+      issuer: issuerIdentity(path),
+      root: rootIdentity(path),
+      trusted: path.anchored,
+      hostnameMatch,
+      problems: PROBLEM_ORDER.filter((p) => problems.has(p)),
+    };
+  }
+
+  private async computeFacts(presented: Buffer[]): Promise<ChainFacts> {
+    const entries = presented.map((der) => this.cache.get(der));
+    const leaf = entries[0];
+    if (leaf instanceof CertificateParseError || leaf === undefined) {
+      const reason = leaf?.message ?? 'missing';
+      return { unreadable: `the server's own certificate (position 0) cannot be read: ${reason}` };
+    }
+    const parsed = entries.filter((e): e is ParsedCertificate => !(e instanceof CertificateParseError));
+    const path = await buildPath(leaf, parsed.slice(1), this.store);
+    const structural = structuralProblems(parsed, path);
+    if (parsed.length < entries.length) structural.push('malformed_certificate');
+    const chain = entries.map((e, i) => (e instanceof CertificateParseError ? unparsableInfo(presented[i]!, e) : e.info));
+    return { path, chain, structural };
+  }
+}
+
+/** A placeholder that keeps the presented position visible in reports. */
+function unparsableInfo(der: Buffer, err: CertificateParseError): CertificateInfo {
+  return {
+    subject: `(unparsable certificate: ${err.message})`,
+    issuer: '',
+    serialNumber: '',
+    notBefore: '',
+    notAfter: '',
+    sha256: sha256Hex(der),
+    spkiSha256: '',
+    subjectKeyId: null,
+    authorityKeyId: null,
+    signatureAlgorithm: '',
+    publicKey: { algorithm: 'unknown', bits: null },
+    dnsNames: [],
+    ipAddresses: [],
+    isCA: false,
+  };
+}
+
+export function isUnreadable<T extends object>(r: T | UnreadableLeaf): r is UnreadableLeaf {
+  return 'unreadable' in r;
+}

@@ -1,0 +1,109 @@
+import { createHash, createPublicKey } from 'node:crypto';
+import { curveBits, signatureAlgorithmName } from './algorithms.js';
+import type { CertificateInfo, PublicKeyInfo } from './types.js';
+import { x509 } from './x509.js';
+
+/** A presented or trusted certificate, parsed once and shared by every endpoint that shows it. */
+export interface ParsedCertificate {
+  der: Buffer;
+  cert: x509.X509Certificate;
+  info: CertificateInfo;
+  notBefore: Date;
+  notAfter: Date;
+  signatureOid: string;
+  /** Subject and issuer names are equal; whether the signature verifies is checked separately. */
+  selfIssued: boolean;
+}
+
+/** Thrown for bytes that are not an X.509 certificate; the message says what was wrong. */
+export class CertificateParseError extends Error {}
+
+// A presented certificate larger than this is hostile or broken; nothing legitimate comes close.
+const MAX_CERTIFICATE_BYTES = 64 * 1024;
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function normalizeHex(hex: string): string {
+  return hex.replace(/[:\s]/g, '').toLowerCase();
+}
+
+export function parseCertificate(der: Buffer): ParsedCertificate {
+  if (der.length === 0) throw new CertificateParseError('empty certificate entry');
+  if (der.length > MAX_CERTIFICATE_BYTES) {
+    throw new CertificateParseError(`certificate entry of ${der.length} bytes exceeds ${MAX_CERTIFICATE_BYTES}`);
+  }
+  let cert: x509.X509Certificate;
+  try {
+    cert = new x509.X509Certificate(new Uint8Array(der));
+  } catch (err) {
+    throw new CertificateParseError(`not a DER X.509 certificate (${(err as Error).message})`);
+  }
+  try {
+    return describe(der, cert);
+  } catch (err) {
+    throw new CertificateParseError(`malformed X.509 certificate (${(err as Error).message})`);
+  }
+}
+
+function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
+  const spki = Buffer.from(cert.publicKey.rawData);
+  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
+  const basic = cert.getExtension(x509.BasicConstraintsExtension);
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const dnsNames: string[] = [];
+  const ipAddresses: string[] = [];
+  for (const name of san?.names.items ?? []) {
+    if (name.type === 'dns') dnsNames.push(name.value);
+    else if (name.type === 'ip') ipAddresses.push(name.value);
+  }
+  // The library exposes the signature algorithm only as a WebCrypto name; reports want the OID's name.
+  const signatureOid = (cert as unknown as { asn: { signatureAlgorithm: { algorithm: string } } }).asn.signatureAlgorithm.algorithm;
+  const notBefore = cert.notBefore;
+  const notAfter = cert.notAfter;
+  const info: CertificateInfo = {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    serialNumber: normalizeHex(cert.serialNumber),
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    sha256: sha256Hex(der),
+    spkiSha256: sha256Hex(spki),
+    subjectKeyId: ski ? normalizeHex(ski.keyId) : null,
+    authorityKeyId: aki?.keyId ? normalizeHex(aki.keyId) : null,
+    signatureAlgorithm: signatureAlgorithmName(signatureOid),
+    publicKey: describeKey(spki),
+    dnsNames,
+    ipAddresses,
+    isCA: basic?.ca ?? false,
+  };
+  return { der, cert, info, notBefore, notAfter, signatureOid, selfIssued: cert.subject === cert.issuer };
+}
+
+function describeKey(spki: Buffer): PublicKeyInfo {
+  try {
+    const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    const details = key.asymmetricKeyDetails ?? {};
+    switch (key.asymmetricKeyType) {
+      case 'rsa':
+        return { algorithm: 'RSA', bits: details.modulusLength ?? null };
+      case 'rsa-pss':
+        return { algorithm: 'RSA-PSS', bits: details.modulusLength ?? null };
+      case 'dsa':
+        return { algorithm: 'DSA', bits: details.modulusLength ?? null };
+      case 'ec':
+        return { algorithm: 'EC', bits: curveBits(details.namedCurve), curve: details.namedCurve };
+      case 'ed25519':
+        return { algorithm: 'Ed25519', bits: 256 };
+      case 'ed448':
+        return { algorithm: 'Ed448', bits: 456 };
+      default:
+        return { algorithm: String(key.asymmetricKeyType ?? 'unknown'), bits: null };
+    }
+  } catch {
+    // A key OpenSSL cannot load (exotic curve, broken encoding) is still a certificate to report.
+    return { algorithm: 'unknown', bits: null };
+  }
+}

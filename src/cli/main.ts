@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import { summarizeConfig } from '../config/summary.js';
+import { chainwatchVersion } from '../daemon/version.js';
+import { scanCommand } from './scan.js';
+import { USAGE, UsageError } from './usage.js';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`chainwatch ${chainwatchVersion()}\n`);
+    return 0;
+  }
+  switch (command) {
+    case 'scan': {
+      const { values } = parse(rest, {
+        config: { type: 'string', short: 'c' },
+        format: { type: 'string', short: 'f' },
+        target: { type: 'string', short: 't', multiple: true },
+        save: { type: 'boolean' },
+      });
+      const format = values.format ?? (process.stdout.isTTY ? 'table' : 'json');
+      if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, not '${format}'`);
+      const config = await loadConfig(requireConfig(values.config));
+      return scanCommand(config, { format, targets: values.target ?? [], save: values.save ?? false });
+    }
+    case 'check-config': {
+      const { values } = parse(rest, { config: { type: 'string', short: 'c' } });
+      const config = await loadConfig(requireConfig(values.config));
+      process.stdout.write(summarizeConfig(config) + '\n');
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+function parse<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function requireConfig(path: string | undefined): string {
+  if (!path) throw new UsageError('--config FILE is required');
+  return path;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`chainwatch: ${err.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`chainwatch: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 3;
+    }
+  },
+);

@@ -1,0 +1,46 @@
+import { access } from 'node:fs/promises';
+import type { Config } from '../config/types.js';
+import { createLogger } from '../daemon/logger.js';
+import { BaselineStore } from '../fleet/baseline-store.js';
+import { buildReport, hasFindings } from '../output/report.js';
+import { formatTable } from '../output/table.js';
+import { runScan } from '../pipeline/scan.js';
+import { UsageError } from './usage.js';
+
+export interface ScanCommandOptions {
+  format: 'table' | 'json';
+  targets: string[];
+  save: boolean;
+}
+
+/** `chainwatch scan`: one pass of the pipeline, the report on stdout. Returns the exit code. */
+export async function scanCommand(config: Config, opts: ScanCommandOptions): Promise<number> {
+  const known = new Set(config.targets.map((t) => t.name));
+  const unknown = opts.targets.filter((t) => !known.has(t));
+  if (unknown.length > 0) {
+    throw new UsageError(`no target named ${unknown.join(', ')} in ${config.source} (known: ${[...known].join(', ')})`);
+  }
+  // Logs go to stderr so that stdout carries only the report.
+  const log = createLogger({ sink: process.stderr, format: process.stderr.isTTY ? 'pretty' : 'json', level: 'warn' });
+  const baseline = opts.save || (await exists(config.state.path)) ? await BaselineStore.open(config.state.path, log) : undefined;
+  const showProgress = process.stderr.isTTY === true;
+  const scan = await runScan(config, {
+    baseline,
+    targetNames: opts.targets,
+    onProgress: showProgress ? (done, total) => process.stderr.write(`\rscanning: ${done}/${total} endpoints`) : undefined,
+  });
+  if (showProgress) process.stderr.write('\r\x1b[K');
+  if (opts.save && baseline) await baseline.save();
+  const report = buildReport(scan);
+  process.stdout.write(opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatTable(report));
+  return hasFindings(report) ? 1 : 0;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,16 @@
+/** A mistake on the command line: printed with the usage hint, exit code 2. */
+export class UsageError extends Error {}
+
+export const USAGE = `chainwatch — watches the TLS certificate chains of a fleet
+
+Usage:
+  chainwatch run --config FILE            run the daemon (metrics, status page, alerts)
+  chainwatch scan --config FILE [--format table|json] [--target NAME]... [--save]
+                                          scan once and print the report
+  chainwatch check-config --config FILE   validate a config and summarise it
+  chainwatch import-topology FILE.xml     turn a Lync topology export into a config (stdout)
+  chainwatch demo                         run a simulated Lync fleet on loopback with the daemon
+  chainwatch --version | --help
+
+Exit codes: 0 fine; 1 scan found something (divergence, failed probe, problem); 2 bad config or usage.
+`;

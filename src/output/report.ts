@@ -1,0 +1,103 @@
+import type { CertificateInfo, ProblemCode } from '../chain/types.js';
+import type { CertChange, PolicyVerdict } from '../fleet/types.js';
+import type { EndpointResult, ScanResult } from '../pipeline/types.js';
+import type { ProbeError, TlsInfo } from '../probe/types.js';
+
+/** One (target, address) in SPEC's JSON report. */
+export interface EndpointReport {
+  target: string;
+  group: string;
+  role: string | null;
+  key: string;
+  host: string;
+  port: number;
+  address: string | null;
+  sni: string | null;
+  url: string | null;
+  ok: boolean;
+  error: ProbeError | null;
+  durationMs: number;
+  tls: TlsInfo | null;
+  chain: CertificateInfo[];
+  issuer: { dn: string; keyId: string; spkiSha256: string | null } | null;
+  root: { dn: string; sha256: string; spkiSha256: string; keyId: string | null } | null;
+  trusted: boolean;
+  hostnameMatch: boolean;
+  problems: ProblemCode[];
+}
+
+export interface ReportSummary {
+  endpoints: number;
+  failed: number;
+  withProblems: number;
+  policies: number;
+  inconsistentPolicies: number;
+  divergent: number;
+  changes: number;
+}
+
+/** SPEC's report (`scan --format json`, `/api/v1/status`), plus a summary and the scan's changes. */
+export interface Report {
+  startedAt: string;
+  finishedAt: string;
+  summary: ReportSummary;
+  targets: EndpointReport[];
+  policies: PolicyVerdict[];
+  changes: CertChange[];
+}
+
+export function buildReport(scan: ScanResult): Report {
+  const targets = scan.endpoints.map(endpointReport);
+  return {
+    startedAt: scan.startedAt.toISOString(),
+    finishedAt: scan.finishedAt.toISOString(),
+    summary: summarize(scan, targets),
+    targets,
+    policies: scan.policies,
+    changes: scan.changes,
+  };
+}
+
+export function endpointReport(r: EndpointResult): EndpointReport {
+  const e = r.probe.endpoint;
+  const a = r.analysis;
+  return {
+    target: e.target,
+    group: e.group,
+    role: e.role,
+    key: e.key,
+    host: e.host,
+    port: e.port,
+    address: e.address,
+    sni: e.sni,
+    url: e.url,
+    ok: r.probe.error === null && a !== null,
+    error: r.probe.error,
+    durationMs: Math.round(r.probe.durationMs * 10) / 10,
+    tls: r.probe.tls,
+    chain: a?.chain ?? [],
+    issuer: a?.issuer ?? null,
+    root: a?.root ?? null,
+    trusted: a?.trusted ?? false,
+    hostnameMatch: a?.hostnameMatch ?? false,
+    problems: a?.problems ?? [],
+  };
+}
+
+function summarize(scan: ScanResult, targets: EndpointReport[]): ReportSummary {
+  return {
+    endpoints: targets.length,
+    failed: targets.filter((t) => !t.ok).length,
+    withProblems: targets.filter((t) => t.problems.length > 0).length,
+    policies: scan.policies.length,
+    inconsistentPolicies: scan.policies.filter((p) => !p.consistent).length,
+    divergent: scan.policies.reduce((n, p) => n + p.divergent.length, 0),
+    changes: scan.changes.length,
+  };
+}
+
+/** `scan` exits 1 on any finding: a failed probe, a problem, or a divergent policy member. */
+export function hasFindings(report: Report): boolean {
+  const s = report.summary;
+  return s.failed > 0 || s.withProblems > 0 || s.divergent > 0;
+}

@@ -1,0 +1,86 @@
+import type { CaRef } from '../fleet/types.js';
+import type { EndpointReport, Report } from './report.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The human report of `chainwatch scan`: one line per endpoint, then each policy with, for a
+ * divergent member, its CA beside the expected one, then changes. Aligned for 120 columns.
+ */
+export function formatTable(report: Report, now: Date = new Date(report.finishedAt)): string {
+  const rows = report.targets.map((t) => [
+    t.target,
+    t.address ? `${t.address}:${t.port}` : `${t.host}:${t.port}`,
+    status(t),
+    t.issuer ? caLabel(t.issuer) : '-',
+    daysLeft(t, now),
+    t.ok ? t.problems.join(',') || '-' : `${t.error?.kind}: ${t.error?.message ?? ''}`,
+  ]);
+  const lines = [...align(['TARGET', 'ENDPOINT', 'STATUS', 'ISSUER (KEY)', 'DAYS', 'PROBLEMS'], rows, [22, 24, 8, 34, 5])];
+  if (report.policies.length > 0) {
+    lines.push('', 'POLICIES');
+    for (const p of report.policies) {
+      const state = p.consistent ? 'consistent' : `DIVERGENT (${p.divergent.length})`;
+      const unknown = p.unknown.length > 0 ? `, ${p.unknown.length} unknown` : '';
+      const expected = p.expected.length > 0 ? p.expected.map(caLabel).join(' | ') : 'no common CA';
+      lines.push(`  ${p.name} [match ${p.match}${p.reference ? `, reference ${p.reference}` : ''}]: ${state}${unknown}; expected ${expected}`);
+      for (const d of p.divergent) {
+        lines.push(`    ✗ ${memberLabel(d)} has ${caLabel(d.issuer)}, expected ${expected}`);
+      }
+      for (const u of p.unknown) lines.push(`    ? ${memberLabel(u)}: ${u.reason}`);
+      for (const n of p.notes) lines.push(`    note: ${n}`);
+    }
+  }
+  if (report.changes.length > 0) {
+    lines.push('', 'CHANGES SINCE THE BASELINE');
+    for (const c of report.changes) {
+      const to = c.to.issuer ? caLabel(c.to.issuer) : '?';
+      const from = c.from.issuer ? caLabel(c.from.issuer) : '?';
+      const what = c.kind === 'renewal' ? `renewed under ${to}` : c.kind === 'issuer_change' ? `issuer changed from ${from} to ${to}` : 'same leaf, different CA certificates sent';
+      lines.push(`  ${memberLabel(c)}: ${c.kind}: ${what}`);
+    }
+  }
+  const s = report.summary;
+  lines.push(
+    '',
+    `${s.endpoints} endpoints, ${s.failed} failed, ${s.withProblems} with problems, ${s.divergent} divergent in ${s.inconsistentPolicies}/${s.policies} policies, ${s.changes} changes`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+function status(t: EndpointReport): string {
+  if (!t.ok) return 'FAIL';
+  if (t.tls && !t.tls.completed) return 'MTLS?';
+  return t.problems.length > 0 ? 'WARN' : 'OK';
+}
+
+function daysLeft(t: EndpointReport, now: Date): string {
+  const leaf = t.chain[0];
+  if (!leaf?.notAfter) return '-';
+  return String(Math.floor((Date.parse(leaf.notAfter) - now.getTime()) / DAY_MS));
+}
+
+/** The CA's common name and the first hex of its key id: enough to tell same-name twins apart. */
+export function caLabel(ca: CaRef): string {
+  const cn = /(?:^|,\s*)CN=([^,]+)/.exec(ca.dn)?.[1] ?? ca.dn;
+  return `${cn} (${ca.keyId ? ca.keyId.slice(0, 8) : 'key ?'})`;
+}
+
+function memberLabel(m: { target: string; address: string | null; key: string }): string {
+  return m.key !== m.target && m.address ? `${m.target} ${m.address}` : m.target;
+}
+
+function align(header: string[], rows: string[][], widths: number[]): string[] {
+  const cols = header.length;
+  const w = header.map((h, i) => Math.min(widths[i] ?? Infinity, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))));
+  const fmt = (r: string[]): string =>
+    r
+      .map((cell, i) => (i === cols - 1 ? cell : fit(cell, w[i]!).padEnd(w[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [fmt(header), ...rows.map(fmt)];
+}
+
+function fit(s: string, width: number): string {
+  return s.length <= width ? s : `${s.slice(0, width - 1)}…`;
+}

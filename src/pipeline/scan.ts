@@ -1,0 +1,84 @@
+import { ChainAnalyzer, isUnreadable } from '../chain/analyzer.js';
+import type { Config } from '../config/types.js';
+import type { BaselineStore } from '../fleet/baseline-store.js';
+import { judgePolicies } from '../fleet/policy.js';
+import { probeAll } from '../probe/probe.js';
+import type { ProbeResult } from '../probe/types.js';
+import { expandTargets } from '../targets/expand.js';
+import { createResolver, type Resolver } from '../targets/resolver.js';
+import type { EndpointResult, ScanResult } from './types.js';
+
+export interface ScanOptions {
+  signal?: AbortSignal;
+  /** When given, changes are computed against it and folded into it (in memory; saving is the caller's). */
+  baseline?: BaselineStore;
+  /** Scan only these targets (all when absent or empty). */
+  targetNames?: string[];
+  onProgress?: (done: number, total: number) => void;
+  now?: () => Date;
+}
+
+/**
+ * One pass of the pipeline: targets → probe → chain analysis → fleet judgement. The same code
+ * serves `chainwatch scan` and every tick of the daemon. The analyzer (parse cache, trust store,
+ * path results) lives as long as the config object it was built for.
+ */
+export class Scanner {
+  private readonly analyzer: ChainAnalyzer;
+  private readonly resolver: Resolver;
+
+  constructor(readonly config: Config) {
+    this.analyzer = new ChainAnalyzer({
+      anchorsPem: config.trust.caPems,
+      systemRoots: config.trust.systemRoots,
+      expiryWarningMs: config.scan.expiryWarningMs,
+    });
+    this.resolver = createResolver(config.dns, config.scan.timeoutMs);
+  }
+
+  async scan(opts: ScanOptions = {}): Promise<ScanResult> {
+    const now = opts.now ?? (() => new Date());
+    const startedAt = now();
+    const wanted = new Set(opts.targetNames ?? []);
+    const targets = this.config.targets.filter((t) => wanted.size === 0 || wanted.has(t.name));
+    const endpoints = await expandTargets(targets, this.resolver);
+    // Analysis starts as each probe ends, so parsing overlaps with the network wait of the others.
+    const analyses = new Map<ProbeResult, Promise<EndpointResult>>();
+    const probes = await probeAll(endpoints, {
+      timeoutMs: this.config.scan.timeoutMs,
+      concurrency: this.config.scan.concurrency,
+      signal: opts.signal,
+      onResult: (r, done, total) => {
+        analyses.set(r, this.analyze(r, startedAt));
+        opts.onProgress?.(done, total);
+      },
+    });
+    const endpointResults = await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt)));
+    const policies = judgePolicies(this.config.policies, endpointResults);
+    const finishedAt = now();
+    const changes = opts.baseline ? opts.baseline.apply(endpointResults, finishedAt, this.config.state.retentionMs) : [];
+    return { startedAt, finishedAt, endpoints: endpointResults, policies, changes };
+  }
+
+  private async analyze(probe: ProbeResult, now: Date): Promise<EndpointResult> {
+    if (probe.error || probe.presented.length === 0) return { probe, analysis: null };
+    const e = probe.endpoint;
+    const analysis = await this.analyzer.analyze(probe.presented, e.sni ?? e.host, now);
+    if (isUnreadable(analysis)) {
+      return { probe: { ...probe, error: { kind: 'handshake', message: `${analysis.unreadable}; TLS clients will reject this server` } }, analysis: null };
+    }
+    return { probe, analysis };
+  }
+}
+
+const scanners = new WeakMap<Config, Scanner>();
+
+/** Runs one scan, reusing the analyzer built for this config object. */
+export function runScan(config: Config, opts: ScanOptions = {}): Promise<ScanResult> {
+  let scanner = scanners.get(config);
+  if (!scanner) {
+    scanner = new Scanner(config);
+    scanners.set(config, scanner);
+  }
+  return scanner.scan(opts);
+}
