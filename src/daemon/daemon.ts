@@ -1,0 +1,465 @@
+// `chainwatch run`: wires config, the scan pipeline, the baseline, metrics and the HTTP server to
+// a schedule, and keeps them consistent across reloads and shutdown. Everything the outside world
+// reads (metrics, status, readiness) changes only when a scan completes.
+
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../config/errors.js';
+import type { Config } from '../config/types.js';
+import { BaselineStore } from '../fleet/baseline-store.js';
+import type { CertChange } from '../fleet/types.js';
+import { createMetrics, type ChainwatchMetrics } from '../output/metrics.js';
+import { buildReport } from '../output/report.js';
+import { runScan } from '../pipeline/scan.js';
+import type { ScanResult } from '../pipeline/types.js';
+import { watchConfigFile, type ConfigWatcher } from './config-watch.js';
+import { startHttpServer, type FleetSummary, type HttpServerHandle } from './http.js';
+import { createLogger, type Logger } from './logger.js';
+import { ScanScheduler, type ScanReason } from './scheduler.js';
+import { chainwatchVersion } from './version.js';
+
+/** Recent baseline changes shown by /api/v1/status. */
+const STATUS_CHANGES = 50;
+/** Shutdown waits this long for an aborted scan to wind down before flushing anyway. */
+const SHUTDOWN_SCAN_GRACE_MS = 3000;
+
+/** Lets other outputs (alerting, the status page) follow the daemon without it knowing them. */
+export interface DaemonExtension {
+  afterScan?(scan: ScanResult, config: Config): void | Promise<void>;
+  configChanged?(config: Config): void;
+  stop?(): void | Promise<void>;
+}
+
+export interface DaemonContext {
+  config: Config;
+  metrics: ChainwatchMetrics;
+  baseline: BaselineStore;
+  log: Logger;
+}
+
+export interface DaemonOptions {
+  log?: Logger;
+  /** Handle SIGTERM/SIGINT (stop) and SIGHUP (reload). Default true for runDaemon. */
+  signals?: boolean;
+  /** Watch the config file and reload when it changes. Default true. */
+  watchConfig?: boolean;
+  extensions?: ((ctx: DaemonContext) => DaemonExtension)[];
+}
+
+export interface DaemonHandle {
+  /** Base URL of the HTTP server. */
+  url(): string;
+  config(): Config;
+  /** Re-reads the config file; true when the new config took effect. */
+  reload(): Promise<boolean>;
+  stop(): Promise<void>;
+  /** Resolves once the daemon has stopped (after stop() or a signal). */
+  readonly stopped: Promise<void>;
+}
+
+/** Runs the daemon until SIGTERM/SIGINT; resolves with the process exit code. */
+export async function runDaemon(configFile: string, options: DaemonOptions = {}): Promise<number> {
+  const log = options.log ?? createLogger();
+  let daemon: DaemonHandle;
+  try {
+    daemon = await startDaemon(configFile, { signals: true, ...options, log });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`chainwatch: the config is not valid, not starting:\n${err.message}\n`);
+      log.error('config is not valid; not starting', { file: configFile, issues: err.issues });
+      return 2;
+    }
+    log.error('chainwatch could not start', { err });
+    process.stderr.write(`chainwatch: could not start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  await daemon.stopped;
+  return 0;
+}
+
+/** Starts the daemon; throws ConfigError for a bad config and an Error when it cannot listen. */
+export async function startDaemon(configFile: string, options: DaemonOptions = {}): Promise<DaemonHandle> {
+  const log = options.log ?? createLogger();
+  const file = resolvePath(configFile);
+  const text = await readFile(file).catch(() => null);
+  const config = await loadConfig(configFile);
+  const metrics = createMetrics({ version: chainwatchVersion() });
+  metrics.configLoaded(true, config.targets.length);
+  const baseline = await BaselineStore.open(config.state.path, log.child({ component: 'baseline' }));
+  const daemon = new Daemon(configFile, file, config, metrics, baseline, log, options, text === null ? null : digest(text));
+  await daemon.start();
+  return daemon;
+}
+
+interface DivergenceState {
+  divergent: boolean;
+  issuer: string | null;
+}
+
+class Daemon implements DaemonHandle {
+  private http: HttpServerHandle | null = null;
+  private readonly scheduler: ScanScheduler;
+  private watcher: ConfigWatcher | null = null;
+  private lastScan: ScanResult | null = null;
+  private status: string | null = null;
+  private summaryCache: Omit<FleetSummary, 'targets' | 'schedule' | 'configReloadOk' | 'version'> = {
+    lastScanFinishedAt: null, lastScanDurationMs: null, endpoints: 0, failures: 0, withProblems: 0, divergent: 0, policies: [],
+  };
+  private reloadOk = true;
+  private scanAbort: AbortController | null = null;
+  private stopping: Promise<void> | null = null;
+  private reloading: Promise<boolean> = Promise.resolve(true);
+  private divergence = new Map<string, DivergenceState>();
+  private extensions: DaemonExtension[] = [];
+  private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
+  private resolveStopped!: () => void;
+  readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
+
+  constructor(
+    private readonly configArg: string,
+    private readonly file: string,
+    private cfg: Config,
+    private readonly metrics: ChainwatchMetrics,
+    private baseline: BaselineStore,
+    private readonly log: Logger,
+    private readonly options: DaemonOptions,
+    private lastDigest: string | null,
+  ) {
+    this.scheduler = new ScanScheduler({
+      schedule: cfg.scan.schedule,
+      scan: (reason) => this.scan(reason),
+      onSkipped: () => this.metrics.scanSkipped(),
+      log: log.child({ component: 'scheduler' }),
+    });
+  }
+
+  url(): string {
+    return this.http?.url ?? '';
+  }
+
+  config(): Config {
+    return this.cfg;
+  }
+
+  async start(): Promise<void> {
+    this.http = await this.listen(this.cfg);
+    const ctx: DaemonContext = { config: this.cfg, metrics: this.metrics, baseline: this.baseline, log: this.log };
+    this.extensions = (this.options.extensions ?? []).map((make) => make(ctx));
+    if (this.options.watchConfig !== false) {
+      this.watcher = watchConfigFile(this.file, () => void this.reloadFromDisk(), this.log.child({ component: 'config' }));
+    }
+    if (this.options.signals) this.installSignals();
+    this.log.info('chainwatch started', {
+      version: chainwatchVersion(),
+      config: this.configArg,
+      targets: this.cfg.targets.length,
+      policies: this.cfg.policies.length,
+      schedule: this.cfg.scan.schedule,
+      listen: this.http.url,
+      state: this.cfg.state.path,
+    });
+    this.scheduler.start();
+  }
+
+  // ---- scans ---------------------------------------------------------------------------------
+
+  private async scan(reason: ScanReason): Promise<void> {
+    if (this.stopping) return;
+    const config = this.cfg;
+    const baseline = this.baseline;
+    const abort = new AbortController();
+    this.scanAbort = abort;
+    let scan: ScanResult;
+    try {
+      scan = await runScan(config, { signal: abort.signal, baseline });
+    } finally {
+      this.scanAbort = null;
+    }
+    if (abort.signal.aborted) {
+      // A scan cut short by shutdown is not the fleet's state; keep publishing the last whole one.
+      this.log.info('scan aborted for shutdown', { reason });
+      return;
+    }
+    this.publish(scan, baseline);
+    this.logScan(scan, reason);
+    try {
+      await baseline.save();
+    } catch (err) {
+      this.log.error('could not save the baseline; certificate history since the last save would be lost on restart. Check that state.path is writable and has space', {
+        path: config.state.path,
+        err,
+      });
+    }
+    for (const ext of this.extensions) {
+      try {
+        await ext.afterScan?.(scan, config);
+      } catch (err) {
+        this.log.error('an output failed after the scan', { err });
+      }
+    }
+  }
+
+  /** Everything readers see switches to this scan here, synchronously. */
+  private publish(scan: ScanResult, baseline: BaselineStore): void {
+    this.metrics.updateFromScan(scan, baseline.entries());
+    this.lastScan = scan;
+    const report = buildReport(scan);
+    this.status = JSON.stringify({ ...report, changes: baseline.recentChanges(STATUS_CHANGES) }) + '\n';
+    const divergentKeys = new Set<string>();
+    for (const p of scan.policies) for (const d of p.divergent) divergentKeys.add(d.key);
+    this.summaryCache = {
+      lastScanFinishedAt: scan.finishedAt.toISOString(),
+      lastScanDurationMs: scan.finishedAt.getTime() - scan.startedAt.getTime(),
+      endpoints: scan.endpoints.length,
+      failures: scan.endpoints.filter((e) => e.probe.error !== null).length,
+      withProblems: scan.endpoints.filter((e) => (e.analysis?.problems.length ?? 0) > 0).length,
+      divergent: divergentKeys.size,
+      policies: scan.policies.map((p) => ({ name: p.name, consistent: p.consistent, divergent: p.divergent.length, unknown: p.unknown.length })),
+    };
+  }
+
+  private logScan(scan: ScanResult, reason: ScanReason): void {
+    const s = this.summaryCache;
+    this.log.info('scan finished', {
+      reason,
+      endpoints: s.endpoints,
+      failures: s.failures,
+      problems: s.withProblems,
+      divergent: s.divergent,
+      changes: scan.changes.length,
+      durationMs: s.lastScanDurationMs,
+    });
+    for (const c of scan.changes) this.logChange(c);
+    this.logDivergence(scan);
+  }
+
+  private logChange(c: CertChange): void {
+    const fields = {
+      target: c.target,
+      group: c.group,
+      address: c.address ?? '',
+      kind: c.kind,
+      fromLeaf: c.from.leafSha256,
+      toLeaf: c.to.leafSha256,
+      fromIssuer: c.from.issuer ? `${c.from.issuer.dn} (key ${c.from.issuer.keyId})` : null,
+      toIssuer: c.to.issuer ? `${c.to.issuer.dn} (key ${c.to.issuer.keyId})` : null,
+      toNotAfter: c.to.leafNotAfter,
+    };
+    const what =
+      c.kind === 'renewal' ? 'certificate renewed under the same issuing CA'
+        : c.kind === 'issuer_change' ? 'certificate changed to a different issuing CA'
+          : 'presented chain changed (same leaf, different intermediates)';
+    if (c.kind === 'renewal') this.log.info(what, fields);
+    else this.log.warn(what, fields);
+  }
+
+  /** Logs only transitions; an endpoint that could not be judged keeps its previous state. */
+  private logDivergence(scan: ScanResult): void {
+    const next = new Map<string, DivergenceState>();
+    for (const p of scan.policies) {
+      const expected = p.expected.map((e) => `${e.dn} (key ${e.keyId})`).join(', ');
+      for (const d of p.divergent) {
+        const id = `${p.name}\u0000${d.key}`;
+        const issuer = `${d.issuer.dn} (key ${d.issuer.keyId})`;
+        const before = this.divergence.get(id);
+        next.set(id, { divergent: true, issuer });
+        if (!before?.divergent || before.issuer !== issuer) {
+          this.log.warn('endpoint became divergent: its issuing CA is not the one the policy expects', {
+            policy: p.name, target: d.target, group: d.group, address: d.address ?? '', issuer, expected,
+          });
+        }
+      }
+      for (const m of p.matching) {
+        const id = `${p.name}\u0000${m.key}`;
+        const before = this.divergence.get(id);
+        next.set(id, { divergent: false, issuer: null });
+        if (before?.divergent) {
+          this.log.info('endpoint back to consistent: its issuing CA matches the policy again', {
+            policy: p.name, target: m.target, group: m.group, address: m.address ?? '',
+          });
+        }
+      }
+      for (const u of p.unknown) {
+        const id = `${p.name}\u0000${u.key}`;
+        const before = this.divergence.get(id);
+        if (before) next.set(id, before);
+      }
+    }
+    this.divergence = next;
+  }
+
+  // ---- reload --------------------------------------------------------------------------------
+
+  reload(): Promise<boolean> {
+    this.reloading = this.reloading.then(() => this.doReload(true), () => this.doReload(true));
+    return this.reloading;
+  }
+
+  private reloadFromDisk(): void {
+    this.reloading = this.reloading.then(() => this.doReload(false), () => this.doReload(false));
+  }
+
+  private async doReload(forced: boolean): Promise<boolean> {
+    if (this.stopping) return false;
+    let text: Buffer;
+    try {
+      text = await readFile(this.file);
+    } catch (err) {
+      // Mid-replace by an editor, or deleted: the next change event will tell.
+      if (!forced && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.log.debug('config file is momentarily missing; waiting for it to reappear', { file: this.configArg });
+        return false;
+      }
+      text = Buffer.alloc(0);
+    }
+    const d = digest(text);
+    if (!forced && d === this.lastDigest) return this.reloadOk;
+    this.lastDigest = d;
+
+    let next: Config;
+    try {
+      next = await loadConfig(this.configArg);
+    } catch (err) {
+      return this.refuse(err instanceof ConfigError ? err.message : (err as Error).message, err instanceof ConfigError ? err.issues : undefined);
+    }
+    if (this.stopping) return false;
+
+    const prev = this.cfg;
+    if (next.server.listen.host !== prev.server.listen.host || next.server.listen.port !== prev.server.listen.port) {
+      let fresh: HttpServerHandle;
+      try {
+        fresh = await this.listen(next);
+      } catch (err) {
+        return this.refuse((err as Error).message);
+      }
+      const old = this.http;
+      this.http = fresh;
+      await old?.close();
+      this.log.info('HTTP server moved', { listen: fresh.url });
+    }
+    if (next.state.path !== prev.state.path) {
+      try {
+        await this.baseline.save();
+        this.baseline = await BaselineStore.open(next.state.path, this.log.child({ component: 'baseline' }));
+      } catch (err) {
+        return this.refuse(`cannot use the new state.path ${next.state.path}: ${(err as Error).message}`);
+      }
+    }
+
+    this.cfg = next;
+    this.scheduler.setSchedule(next.scan.schedule);
+    this.reloadOk = true;
+    this.metrics.configLoaded(true, next.targets.length);
+    const before = new Set(prev.targets.map((t) => t.name));
+    const after = new Set(next.targets.map((t) => t.name));
+    this.log.info('config reloaded; scanning now', {
+      file: this.configArg,
+      targets: next.targets.length,
+      added: [...after].filter((n) => !before.has(n)),
+      removed: [...before].filter((n) => !after.has(n)),
+      schedule: next.scan.schedule,
+    });
+    for (const ext of this.extensions) {
+      try {
+        ext.configChanged?.(next);
+      } catch (err) {
+        this.log.error('an output failed to take the new config', { err });
+      }
+    }
+    this.scheduler.triggerNow('reload');
+    return true;
+  }
+
+  private refuse(message: string, issues?: unknown): boolean {
+    this.reloadOk = false;
+    this.metrics.configLoaded(false);
+    this.log.error(`config reload refused; the previous config keeps running. Fix the file and save it again (or send SIGHUP):\n${message}`, {
+      file: this.configArg,
+      ...(issues === undefined ? {} : { issues }),
+    });
+    return false;
+  }
+
+  private listen(config: Config): Promise<HttpServerHandle> {
+    return startHttpServer({
+      host: config.server.listen.host,
+      port: config.server.listen.port,
+      log: this.log.child({ component: 'http' }),
+      state: {
+        metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.render() }),
+        ready: () => this.lastScan !== null,
+        statusJson: () => this.status,
+        summary: () => ({
+          ...this.summaryCache,
+          targets: this.cfg.targets.length,
+          schedule: this.cfg.scan.schedule,
+          configReloadOk: this.reloadOk,
+          version: chainwatchVersion(),
+        }),
+      },
+    });
+  }
+
+  // ---- shutdown ------------------------------------------------------------------------------
+
+  private installSignals(): void {
+    const stopOn = (sig: NodeJS.Signals) => () => {
+      if (this.stopping) {
+        this.log.warn(`${sig} received again; already shutting down`);
+        return;
+      }
+      this.log.info(`${sig} received; shutting down`);
+      void this.stop();
+    };
+    this.signalHandlers.push(['SIGTERM', stopOn('SIGTERM')], ['SIGINT', stopOn('SIGINT')]);
+    if (process.platform !== 'win32') {
+      this.signalHandlers.push([
+        'SIGHUP',
+        () => {
+          this.log.info('SIGHUP received; reloading the config');
+          void this.reload();
+        },
+      ]);
+    }
+    for (const [sig, fn] of this.signalHandlers) process.on(sig, fn);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const t0 = Date.now();
+    this.watcher?.close();
+    this.scanAbort?.abort();
+    const idle = this.scheduler.stop();
+    const waited = await Promise.race([
+      idle.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), SHUTDOWN_SCAN_GRACE_MS).unref()),
+    ]);
+    if (!waited) this.log.warn('the running scan did not end in time; flushing the baseline without it');
+    try {
+      await this.baseline.save();
+    } catch (err) {
+      this.log.error('could not save the baseline at shutdown', { path: this.cfg.state.path, err });
+    }
+    for (const ext of this.extensions) {
+      try {
+        await ext.stop?.();
+      } catch (err) {
+        this.log.error('an output failed to stop cleanly', { err });
+      }
+    }
+    await this.http?.close();
+    for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);
+    this.log.info('chainwatch stopped', { durationMs: Date.now() - t0 });
+    this.resolveStopped();
+  }
+}
+
+function digest(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
