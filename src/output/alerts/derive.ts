@@ -1,0 +1,235 @@
+// The alerts one scan implies, as pure data: what is wrong right now, worded for the person who
+// gets paged. No clocks, no I/O; the dispatcher decides what is new and what has ended.
+
+import type { CertChange, PolicyVerdict } from '../../fleet/types.js';
+import type { EndpointResult, ScanResult } from '../../pipeline/types.js';
+import { fingerprint } from './fingerprint.js';
+import { caLabel, commonName, daysText, endpointLabel, keyPrefix, orList } from './text.js';
+import type { Alert, AlertAnnotations, AlertName, Severity } from './types.js';
+
+export interface DeriveOptions {
+  /** Base URL of the status page; alerts link back to it. */
+  externalUrl: string;
+  /** A leaf closer than this to notAfter raises ChainwatchCertificateExpiringSoon. */
+  expiryWarningMs: number;
+  now: Date;
+  /** How long a certificate change stays active as an alert. Default 1h. */
+  changeHoldMs?: number;
+  /** Below this, an expiring certificate is critical rather than a warning. Default 7 days. */
+  expiryCriticalMs?: number;
+  /** Consecutive failed scans before ChainwatchProbeFailing fires. Default 2. */
+  probeFailingScans?: number;
+}
+
+export const DEFAULT_CHANGE_HOLD_MS = 3_600_000;
+export const DEFAULT_EXPIRY_CRITICAL_MS = 7 * 86_400_000;
+export const DEFAULT_PROBE_FAILING_SCANS = 2;
+
+interface Draft {
+  name: AlertName;
+  severity: Severity;
+  labels: Record<string, string>;
+  annotations: AlertAnnotations;
+  target: string;
+  startsAt: Date;
+  holdUntil: Date | null;
+  forScans: number;
+}
+
+/** Every alert condition active in this scan (and the certificate changes it found). */
+export function deriveAlerts(scan: ScanResult, opts: DeriveOptions): Alert[] {
+  const drafts: Draft[] = [];
+  for (const verdict of scan.policies) drafts.push(...divergenceAlerts(verdict, opts));
+  for (const change of scan.changes) drafts.push(changeAlert(change, opts));
+  for (const ep of scan.endpoints) {
+    const expiring = expiryAlert(ep, opts);
+    if (expiring) drafts.push(expiring);
+    const failing = probeFailingAlert(ep, opts);
+    if (failing) drafts.push(failing);
+  }
+  const byFingerprint = new Map<string, Alert>();
+  for (const d of drafts) {
+    const alert = finish(d, opts.externalUrl);
+    byFingerprint.set(alert.fingerprint, alert);
+  }
+  return [...byFingerprint.values()];
+}
+
+/**
+ * Whether this scan could not tell if the alert's condition still holds: the endpoint was not
+ * reachable, so its chain, and with it divergence and expiry, is unknown. The dispatcher keeps
+ * such an alert as it was instead of resolving it, so a server that stops answering does not
+ * look "fixed".
+ */
+export function conditionUndetermined(alert: Alert, scan: ScanResult): boolean {
+  const { alertname, target, address = '', policy } = alert.labels;
+  if (alertname === 'ChainwatchIssuerDivergence') {
+    const verdict = scan.policies.find((p) => p.name === policy);
+    return verdict?.unknown.some((m) => m.target === target && (m.address ?? '') === address) ?? false;
+  }
+  if (alertname === 'ChainwatchCertificateExpiringSoon') {
+    const ep = scan.endpoints.find((e) => e.probe.endpoint.target === target && (e.probe.endpoint.address ?? '') === address);
+    return ep !== undefined && ep.analysis === null;
+  }
+  return false;
+}
+
+export function statusPageLink(externalUrl: string, target: string): string {
+  return `${externalUrl.replace(/\/+$/, '')}/#target=${encodeURIComponent(target)}`;
+}
+
+function finish(d: Draft, externalUrl: string): Alert {
+  const labels: Record<string, string> = { alertname: d.name };
+  const all: Record<string, string> = { ...d.labels, severity: d.severity };
+  for (const [k, v] of Object.entries(all)) if (v !== '') labels[k] = v;
+  return {
+    labels,
+    annotations: d.annotations,
+    startsAt: d.startsAt,
+    generatorURL: statusPageLink(externalUrl, d.target),
+    fingerprint: fingerprint(labels),
+    holdUntil: d.holdUntil,
+    forScans: d.forScans,
+  };
+}
+
+function divergenceAlerts(v: PolicyVerdict, opts: DeriveOptions): Draft[] {
+  const byRoot = v.match === 'root';
+  const expected = v.expected.map(caLabel);
+  const expectedText =
+    expected.length > 0
+      ? `${byRoot ? 'root ' : ''}${orList(expected)}`
+      : `all members to share one ${byRoot ? 'root' : 'CA'}, and none is held by most of them (seen: ${orList(v.issuers.map(caLabel))})`;
+  const expectedFull = v.expected.map((ca) => `${ca.dn} (key id ${ca.keyId})`);
+  const basis = v.reference
+    ? `the CAs of reference group ${v.reference}`
+    : expected.length > 0
+      ? 'the CA most of its members hold, or its pinned CAs'
+      : 'a CA shared by all members';
+  return v.divergent.map((m) => {
+    const ep = endpointLabel(m.target, m.address);
+    const what = byRoot ? `chains to root ${caLabel(m.issuer)}` : `presents a certificate from ${caLabel(m.issuer)}`;
+    const summary = `${ep} ${what}; policy ${v.name} expects ${expectedText}`;
+    const lines = [
+      `${ep}, in group ${m.group}, ${byRoot ? 'chains to root' : 'presents a certificate issued by'} ${m.issuer.dn} (key id ${m.issuer.keyId}).`,
+      `Policy ${v.name} (match: ${v.match}) requires ${basis}` +
+        (expectedFull.length > 0 ? `: ${orList(expectedFull)}.` : '.'),
+      expected.length > 0
+        ? `Bind a certificate issued by ${orList(v.expected.map((ca) => commonName(ca.dn)))} on ${m.target}, or, if the new CA is intended, update the policy.`
+        : `Decide which CA is right, re-issue the others' certificates from it, or pin it with allowed_issuers.`,
+      ...v.notes,
+    ];
+    return {
+      name: 'ChainwatchIssuerDivergence' as const,
+      severity: 'critical' as const,
+      labels: { policy: v.name, target: m.target, address: m.address ?? '', group: m.group },
+      annotations: { summary, description: lines.join(' ') },
+      target: m.target,
+      startsAt: opts.now,
+      holdUntil: null,
+      forScans: 1,
+    };
+  });
+}
+
+function changeAlert(c: CertChange, opts: DeriveOptions): Draft {
+  const ep = endpointLabel(c.target, c.address);
+  const from = c.from;
+  const to = c.to;
+  const leaf = (s: typeof from) =>
+    `${s.leafSubject ?? 'an unnamed certificate'} (SHA-256 ${keyPrefix(s.leafSha256)}${s.leafNotAfter ? `, valid until ${s.leafNotAfter}` : ''})`;
+  const ca = (s: typeof from) => (s.issuer ? caLabel(s.issuer) : 'an unidentified CA');
+  let summary: string;
+  let description: string;
+  let severity: Severity = 'info';
+  switch (c.kind) {
+    case 'renewal':
+      summary = `${ep}: new certificate, renewed under the same CA ${ca(to)}`;
+      description =
+        `The leaf changed from ${leaf(from)} to ${leaf(to)}; the issuing CA is unchanged. ` +
+        `Nothing to do if this renewal was planned.`;
+      break;
+    case 'issuer_change':
+      severity = 'warning';
+      summary = `${ep}: new certificate from a different CA: ${ca(to)}, previously ${ca(from)}`;
+      description =
+        `The leaf changed from ${leaf(from)} to ${leaf(to)}, and the issuing CA changed from ${ca(from)} to ${ca(to)}. ` +
+        `If this was not planned, check which certificate is bound on ${c.target}; policies that include it will raise ChainwatchIssuerDivergence if the CA is not allowed.`;
+      break;
+    case 'chain_change':
+      summary = `${ep}: same leaf certificate, different chain presented (${from.chain.length} → ${to.chain.length} certificates)`;
+      description =
+        `The server still presents ${leaf(to)} but sends a different set of CA certificates with it. ` +
+        `Clients that relied on the old intermediates may fail to build a path; check the chain bound on ${c.target}.`;
+      break;
+  }
+  const at = new Date(c.at);
+  const startsAt = Number.isNaN(at.getTime()) ? opts.now : at;
+  return {
+    name: 'ChainwatchCertificateChanged',
+    severity,
+    labels: { target: c.target, address: c.address ?? '', group: c.group, change: c.kind, leaf_sha256: to.leafSha256 },
+    annotations: { summary, description },
+    target: c.target,
+    startsAt,
+    holdUntil: new Date(startsAt.getTime() + (opts.changeHoldMs ?? DEFAULT_CHANGE_HOLD_MS)),
+    forScans: 1,
+  };
+}
+
+function expiryAlert(r: EndpointResult, opts: DeriveOptions): Draft | null {
+  const leaf = r.analysis?.chain[0];
+  if (!leaf) return null;
+  const notAfter = new Date(leaf.notAfter);
+  if (Number.isNaN(notAfter.getTime())) return null;
+  const left = notAfter.getTime() - opts.now.getTime();
+  if (left >= opts.expiryWarningMs) return null;
+  const e = r.probe.endpoint;
+  const ep = endpointLabel(e.target, e.address);
+  const cn = commonName(leaf.subject);
+  const expired = left <= 0;
+  const summary = expired
+    ? `${ep}: certificate ${cn} expired ${daysText(left)} ago (${leaf.notAfter})`
+    : `${ep}: certificate ${cn} expires in ${daysText(left)} (${leaf.notAfter})`;
+  const description =
+    `Leaf certificate ${leaf.subject}, serial ${leaf.serialNumber}, issued by ${leaf.issuer}, is valid until ${leaf.notAfter}. ` +
+    (expired
+      ? `Clients reject it now: renew it and bind the new certificate on ${e.host}:${e.port}.`
+      : `Renew it and bind the new certificate on ${e.host}:${e.port} before then.`);
+  return {
+    name: 'ChainwatchCertificateExpiringSoon',
+    severity: left < (opts.expiryCriticalMs ?? DEFAULT_EXPIRY_CRITICAL_MS) ? 'critical' : 'warning',
+    labels: { target: e.target, address: e.address ?? '', group: e.group },
+    annotations: {
+      summary,
+      description,
+      days_left: String(Math.floor(left / 86_400_000)),
+      not_after: leaf.notAfter,
+    },
+    target: e.target,
+    startsAt: opts.now,
+    holdUntil: null,
+    forScans: 1,
+  };
+}
+
+function probeFailingAlert(r: EndpointResult, opts: DeriveOptions): Draft | null {
+  const err = r.probe.error;
+  if (!err) return null;
+  const e = r.probe.endpoint;
+  const where = `${e.host}:${e.port}${e.address && e.address !== e.host ? ` at ${e.address}` : ''}`;
+  return {
+    name: 'ChainwatchProbeFailing',
+    severity: 'warning',
+    labels: { target: e.target, address: e.address ?? '', group: e.group, kind: err.kind },
+    annotations: {
+      summary: `${e.target} (${where}) cannot be probed: ${err.kind}`,
+      description:
+        `${err.message} Until it answers with TLS, chainwatch cannot check its certificate chain, its policies or its expiry.`,
+    },
+    target: e.target,
+    startsAt: opts.now,
+    holdUntil: null,
+    forScans: Math.max(1, opts.probeFailingScans ?? DEFAULT_PROBE_FAILING_SCANS),
+  };
+}
