@@ -51,7 +51,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'targets[].name', type: 'string', required: true, default: null, description: "Unique name; the 'target' label." },
   { key: 'targets[].group', type: 'string', required: true, default: null, description: 'Group the target belongs to; policies name groups.' },
   { key: 'targets[].host', type: 'hostname or IP', default: null, defaultNote: 'required unless url is given', description: 'Name used for SNI and the hostname check, and resolved to find the address.' },
-  { key: 'targets[].port', type: 'integer 1-65535', default: 443, description: 'TCP port.' },
+  { key: 'targets[].port', type: 'integer 1-65535', default: 443, description: 'TCP port to connect to.' },
   { key: 'targets[].url', type: 'https:// or tls:// URL', default: null, description: 'Alternative to host/port: host and port are taken from the URL (443 when it names none). tls://host:port is for non-HTTP TLS services.' },
   { key: 'targets[].address', type: 'IP address', default: null, description: 'Connect here instead of resolving host; host is still used for SNI and the hostname check.' },
   { key: 'targets[].resolve', type: 'first | all', default: 'first', description: 'first: probe the first address of host; all: probe every A and AAAA record as its own endpoint.' },

@@ -1,7 +1,7 @@
 // Config file → validated Config. The one place that knows about YAML, keys and positions.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isScalar, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { readPendingFiles } from './files.js';
 import { Ctx, readMap } from './reader.js';
@@ -36,7 +36,7 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
     fail(ctx);
   }
   const top = ctx.deref(doc.contents);
-  if (top === null) {
+  if (top === null || (isScalar(top) && top.value === null)) {
     ctx.report(0, '', 'the config file is empty: it needs at least a targets list (see config/example.yaml)');
     fail(ctx);
   }

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { stringify } from 'yaml';
+import { childKeys, OPTIONS } from '../../src/config/defaults.js';
+import { parseConfig } from '../../src/config/load.js';
+import { ONE_TARGET } from './support.js';
+
+const EXAMPLE = readFileSync(new URL('../../config/example.yaml', import.meta.url), 'utf8');
+
+test('writing every documented default explicitly changes nothing', async () => {
+  const sections: Record<string, Record<string, unknown>> = {};
+  for (const o of OPTIONS) {
+    const [section, key, ...rest] = o.key.split('.');
+    if (!key || rest.length > 0 || section!.endsWith('[]') || key.endsWith('[]')) continue;
+    if (o.default === null) continue;
+    (sections[section!] ??= {})[key] = o.default;
+  }
+  assert.deepEqual(Object.keys(sections).sort(), ['alerting', 'dns', 'scan', 'server', 'state', 'trust']);
+  const dir = '/srv/chainwatch';
+  const explicit = await parseConfig(`${stringify(sections)}${ONE_TARGET}`, join(dir, 'a.yaml'));
+  const implicit = await parseConfig(ONE_TARGET, join(dir, 'b.yaml'));
+  assert.deepEqual({ ...explicit, source: '' }, { ...implicit, source: '' });
+  // And target-level defaults: port, resolve.
+  const t = await parseConfig('targets:\n  - {name: a, group: g, host: h.test, port: 443, resolve: first}\n', join(dir, 'c.yaml'));
+  assert.deepEqual(t.targets, implicit.targets.map((x) => ({ ...x, name: 'a', host: 'h.test', sni: 'h.test' })));
+});
+
+test('every option in the table is documented in config/example.yaml', () => {
+  for (const o of OPTIONS) {
+    const leaf = o.key.split('.').at(-1)!.replace(/\[\]$/, '');
+    assert.match(EXAMPLE, new RegExp(`(^|[\\s{#-])${leaf}:`, 'm'), `config/example.yaml does not mention ${o.key}`);
+    assert.ok(o.description.length >= 8, `${o.key} needs a description`);
+  }
+});
+
+test('the validator knows exactly the keys of the table', () => {
+  assert.deepEqual(childKeys(''), ['scan', 'dns', 'trust', 'state', 'server', 'alerting', 'targets', 'policies']);
+  assert.deepEqual(childKeys('targets[]'), ['name', 'group', 'host', 'port', 'url', 'address', 'resolve', 'sni', 'role', 'client_cert']);
+  assert.deepEqual(childKeys('targets[].client_cert'), ['cert', 'key']);
+  assert.deepEqual(childKeys('policies[]'), ['name', 'reference', 'members', 'match', 'allowed_issuers']);
+  assert.deepEqual(childKeys('alerting.webhooks[]'), ['url', 'format']);
+});
