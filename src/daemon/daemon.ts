@@ -171,6 +171,7 @@ class Daemon implements DaemonHandle {
     const baseline = this.baseline;
     const abort = new AbortController();
     this.scanAbort = abort;
+    this.log.debug('scan started', { reason, targets: config.targets.length });
     let scan: ScanResult;
     try {
       scan = await runScan(config, { signal: abort.signal, baseline });

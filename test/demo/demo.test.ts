@@ -1,0 +1,57 @@
+// `chainwatch demo` as a newcomer runs it: within seconds its metrics show the Persistent Chat
+// web divergence, and Ctrl-C (SIGINT) stops everything and removes what it wrote.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { after, test } from 'node:test';
+import { eventually, killAll, scrape, select, spawnChainwatch, value } from '../helpers/daemon-process.js';
+
+after(() => killAll());
+
+// Its own loopback range, so a demo someone runs by hand on 127.0.0.x does not collide.
+const PREFIX = `127.${100 + (process.pid % 100)}.${process.pid % 250}`;
+
+function connectable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+test('the demo serves divergence in its metrics within seconds, and Ctrl-C stops all of it', async () => {
+  const t0 = Date.now();
+  const cw = spawnChainwatch(['demo', '--listen', '127.0.0.1:0', '--ip-prefix', PREFIX]);
+  const [, url] = (await cw.waitForText(/Prometheus metrics\s+(http:\/\/\S+)\/metrics/, 60_000)) as RegExpMatchArray;
+  const [, dir] = (await cw.waitForText(/Files live in (\S+) and are removed on exit/)) as RegExpMatchArray;
+  assert.ok(url && dir);
+  assert.ok(existsSync(dir));
+
+  const m = await eventually(async () => {
+    const s = await scrape(url);
+    assert.equal(value(s, 'chainwatch_scans_total'), 1);
+    return s;
+  }, 'the first demo scan', 30_000);
+  const elapsed = Date.now() - t0;
+
+  assert.equal(value(m, 'chainwatch_policy_consistent', { policy: 'pchat-web-same-ca' }), 0);
+  assert.equal(value(m, 'chainwatch_policy_divergent_endpoints', { policy: 'pchat-web-same-ca' }), 1);
+  assert.equal(value(m, 'chainwatch_policy_member_divergent', { policy: 'pchat-web-same-ca', target: 'pchat-web', address: `${PREFIX}.13` }), 1);
+  assert.equal(value(m, 'chainwatch_policy_member_divergent', { policy: 'pchat-web-same-ca', target: 'pchat-web', address: `${PREFIX}.11` }), 0);
+  assert.equal(value(m, 'chainwatch_policy_consistent', { policy: 'lync-internal-one-ca' }), 1);
+  // Every server answered with a chain, the MTLS ones included.
+  const success = select(m, 'chainwatch_probe_success');
+  assert.equal(success.length, 3 + 1 + 1 + 1 + 1 + 3, 'pool (3) + director sip + director web + pchat + edge + pchat-web (3)');
+  assert.deepEqual(success.filter((s) => s.value !== 1).map((s) => s.labels), []);
+  assert.equal(value(m, 'chainwatch_chain_info', { target: 'pchat-web', address: `${PREFIX}.13`, issuer_dn: 'CN=Fabrikam TLS CA 2023, O=Fabrikam Trust Services' }), 1);
+  assert.ok(elapsed < 45_000, `first metrics after ${elapsed} ms`);
+
+  cw.proc.kill('SIGINT');
+  const exit = await cw.exited;
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.ok(!existsSync(dir), 'the demo folder is removed');
+  assert.equal(await connectable(`${PREFIX}.11`, 5061), false, 'the demo servers are gone');
+});
