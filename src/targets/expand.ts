@@ -1,0 +1,65 @@
+// Targets → endpoints: one (target, address) pair per probe. Pure apart from the resolver.
+import { isIP } from 'node:net';
+import type { TargetConfig } from '../config/types.js';
+import type { ProbeError } from '../probe/types.js';
+import { compareAddresses, distinctAddresses } from './address.js';
+import { DnsError, type Resolver, type ResolveMode } from './resolver.js';
+import type { Endpoint } from './types.js';
+
+function asProbeError(host: string, err: unknown): ProbeError {
+  if (err instanceof DnsError) return { kind: 'dns', message: err.message };
+  return { kind: 'dns', message: `cannot resolve ${host}: ${(err as Error)?.message ?? String(err)}` };
+}
+
+function endpoint(t: TargetConfig, key: string, address: string | null, resolveError: ProbeError | null): Endpoint {
+  return {
+    key,
+    target: t.name,
+    group: t.group,
+    role: t.role,
+    host: t.host,
+    port: t.port,
+    address,
+    sni: t.sni,
+    url: t.url,
+    clientCert: t.clientCert ? { cert: t.clientCert.cert, key: t.clientCert.key } : null,
+    resolveError,
+  };
+}
+
+/**
+ * Endpoints in target order. `address` and IP-literal hosts need no lookup; `resolve: first`
+ * gives one endpoint keyed by the target name; `resolve: all` one per distinct address, keyed
+ * `name@address`, IPv4 before IPv6 in numeric order. A failed lookup yields one endpoint with
+ * no address and resolveError set, so the probe reports it like any other failure.
+ */
+export async function expandTargets(targets: readonly TargetConfig[], resolver: Resolver): Promise<Endpoint[]> {
+  // Fleets name the same pool on many ports: ask once per host and mode.
+  const lookups = new Map<string, Promise<string[] | ProbeError>>();
+  const lookup = (host: string, mode: ResolveMode): Promise<string[] | ProbeError> => {
+    const id = `${mode} ${host.toLowerCase()}`;
+    let pending = lookups.get(id);
+    if (!pending) {
+      pending = resolver.lookup(host, mode).then(
+        (addresses) => (addresses.length > 0 ? addresses : { kind: 'dns' as const, message: `cannot resolve ${host}: no addresses` }),
+        (err: unknown) => asProbeError(host, err),
+      );
+      lookups.set(id, pending);
+    }
+    return pending;
+  };
+
+  const perTarget = await Promise.all(
+    targets.map(async (t): Promise<Endpoint[]> => {
+      if (t.address) return [endpoint(t, t.name, t.address, null)];
+      if (isIP(t.host)) return [endpoint(t, t.name, t.host, null)];
+      const found = await lookup(t.host, t.resolve);
+      if (!Array.isArray(found)) return [endpoint(t, t.name, null, found)];
+      if (t.resolve === 'first') return [endpoint(t, t.name, found[0]!, null)];
+      return distinctAddresses(found)
+        .sort(compareAddresses)
+        .map((a) => endpoint(t, `${t.name}@${a}`, a, null));
+    }),
+  );
+  return perTarget.flat();
+}
