@@ -52,7 +52,8 @@ interface Settings {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_QUEUE = 1000;
-const MIN_RESEND_MS = 1000;
+// Only guards against a zero interval spinning the timer; the config loader sets the real floor.
+const MIN_RESEND_MS = 100;
 
 export class AlertDispatcher {
   private settings: Settings;
@@ -111,7 +112,8 @@ export class AlertDispatcher {
       const derived = deriveAlerts(scan, {
         externalUrl: this.settings.externalUrl,
         expiryWarningMs: this.settings.expiryWarningMs,
-        now,
+        // Conditions are as of the scan; deliveries and holds run on the clock.
+        now: scan.finishedAt,
         changeHoldMs: this.opts.changeHoldMs,
         expiryCriticalMs: this.opts.expiryCriticalMs,
         probeFailingScans: this.opts.probeFailingScans,

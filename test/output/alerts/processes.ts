@@ -1,0 +1,181 @@
+// Real Alertmanager processes and loopback HTTP receivers for the alerting tests.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export interface GettableAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  updatedAt: string;
+  generatorURL: string;
+  fingerprint: string;
+  status: { state: string; silencedBy: string[]; inhibitedBy: string[] };
+}
+
+export interface RunningAlertmanager {
+  url: string;
+  /** GET /api/v2/alerts?active=true (Alertmanager 0.25 leaves resolved alerts out of this list). */
+  activeAlerts(): Promise<GettableAlert[]>;
+  stop(): Promise<void>;
+  log(): string;
+}
+
+/** Starts Debian's Alertmanager on a free loopback port, clustering off, in a temp directory. */
+export async function startAlertmanager(): Promise<RunningAlertmanager> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'chainwatch-am-'));
+    writeFileSync(
+      join(dir, 'am.yml'),
+      ['route:', '  receiver: blackhole', '  group_wait: 1h', 'receivers:', '  - name: blackhole', ''].join('\n'),
+    );
+    const port = await freePort();
+    const child = spawn(
+      ALERTMANAGER_BIN,
+      [
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=',
+        `--storage.path=${dir}`,
+        `--config.file=${join(dir, 'am.yml')}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    const url = `http://127.0.0.1:${port}`;
+    const stop = async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+      await eventually(
+        'Alertmanager to be ready',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`alertmanager exited: ${output}`);
+          const res = await fetch(`${url}/-/ready`);
+          return res.ok;
+        },
+        20_000,
+      );
+    } catch (err) {
+      await stop();
+      // Another process may have taken the port between probing and binding.
+      if (attempt < 3) continue;
+      throw err;
+    }
+    return {
+      url,
+      async activeAlerts() {
+        const res = await fetch(`${url}/api/v2/alerts?active=true&silenced=false&inhibited=false`);
+        if (!res.ok) throw new Error(`GET alerts: HTTP ${res.status}`);
+        return (await res.json()) as GettableAlert[];
+      },
+      stop,
+      log: () => output,
+    };
+  }
+}
+
+export interface ReceivedRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  at: number;
+}
+
+export type Responder = (req: ReceivedRequest, n: number) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+
+export interface LoopbackReceiver {
+  url: string;
+  host: string;
+  requests: ReceivedRequest[];
+  /** Requests that got a 2xx. */
+  delivered(): ReceivedRequest[];
+  respond: Responder;
+  close(): Promise<void>;
+}
+
+/** An HTTP server on loopback that records every request and answers as `respond` says. */
+export async function startReceiver(path = '/hook', respond: Responder = () => ({ status: 200, body: 'ok' })): Promise<LoopbackReceiver> {
+  const requests: ReceivedRequest[] = [];
+  const statuses: number[] = [];
+  const hanging = new Set<ServerResponse>();
+  const state: LoopbackReceiver = {
+    url: '',
+    host: '',
+    requests,
+    delivered: () => requests.filter((_, i) => (statuses[i] ?? 0) >= 200 && (statuses[i] ?? 0) < 300),
+    respond,
+    close: async () => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const rec: ReceivedRequest = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const n = requests.push(rec);
+      const answer = state.respond(rec, n);
+      if (answer === 'hang') {
+        statuses.push(0);
+        hanging.add(res);
+        return;
+      }
+      statuses.push(answer.status);
+      res.writeHead(answer.status, answer.headers ?? { 'content-type': 'text/plain' });
+      res.end(answer.body ?? '');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  state.host = `127.0.0.1:${port}`;
+  state.url = `http://${state.host}${path}`;
+  return state;
+}
