@@ -1,0 +1,51 @@
+// Alerting as a daemon output: every finished scan goes to the dispatcher, a reloaded config
+// swaps receivers without forgetting which alerts are firing, and shutdown flushes for a bounded
+// time. The alert state lives next to the baseline, so a restart does not announce again what
+// was already announced.
+
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../config/types.js';
+import type { DaemonContext, DaemonExtension } from '../../daemon/daemon.js';
+import { AlertDispatcher } from './dispatcher.js';
+import { registerAlertDeliveries } from './metrics.js';
+
+/** Shutdown gives queued alert deliveries this long, so the daemon still exits promptly. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
+export const ALERT_STATE_FILE = 'alerts.json';
+
+/** server.external_url, or http://<listen> with a wildcard address replaced by this host's name. */
+export function externalUrlOf(config: Config): string {
+  if (config.server.externalUrl) return config.server.externalUrl;
+  const { host, port } = config.server.listen;
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  const name = wildcard ? hostname() : host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+}
+
+export function alertingExtension(ctx: DaemonContext): DaemonExtension {
+  const config = ctx.config;
+  const dispatcher = new AlertDispatcher({
+    alerting: config.alerting,
+    externalUrl: externalUrlOf(config),
+    expiryWarningMs: config.scan.expiryWarningMs,
+    deliveries: registerAlertDeliveries(ctx.metrics.registry),
+    logger: ctx.log.child({ component: 'alerts' }),
+    statePath: join(config.state.path, ALERT_STATE_FILE),
+  });
+  const receivers = dispatcher.receivers();
+  if (receivers.length > 0) ctx.log.info('alerting enabled', { receivers });
+  return {
+    afterScan(scan) {
+      // Returns at once: deliveries run in the background and never hold up the next scan.
+      dispatcher.onScan(scan);
+    },
+    configChanged(next) {
+      dispatcher.reconfigure(next.alerting, externalUrlOf(next), next.scan.expiryWarningMs);
+    },
+    async stop() {
+      await dispatcher.close(SHUTDOWN_FLUSH_MS);
+    },
+  };
+}
