@@ -10,6 +10,7 @@ import { ConfigError } from '../config/errors.js';
 import type { Config } from '../config/types.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
 import type { CertChange } from '../fleet/types.js';
+import { alertingExtension } from '../output/alerts/extension.js';
 import { createMetrics, type ChainwatchMetrics } from '../output/metrics.js';
 import { buildReport } from '../output/report.js';
 import { runScan } from '../pipeline/scan.js';
@@ -146,7 +147,8 @@ class Daemon implements DaemonHandle {
   async start(): Promise<void> {
     this.http = await this.listen(this.cfg);
     const ctx: DaemonContext = { config: this.cfg, metrics: this.metrics, baseline: this.baseline, log: this.log };
-    this.extensions = (this.options.extensions ?? []).map((make) => make(ctx));
+    // Alerting (Alertmanager push, webhooks) is built in; it does nothing without receivers.
+    this.extensions = [alertingExtension, ...(this.options.extensions ?? [])].map((make) => make(ctx));
     if (this.options.watchConfig !== false) {
       this.watcher = watchConfigFile(this.file, () => void this.reloadFromDisk(), this.log.child({ component: 'config' }));
     }
