@@ -179,3 +179,73 @@ export async function startReceiver(path = '/hook', respond: Responder = () => (
   state.url = `http://${state.host}${path}`;
   return state;
 }
+
+export const PROMETHEUS_BIN = '/usr/bin/prometheus';
+
+export interface PrometheusAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'pending' | 'firing';
+  activeAt: string;
+  value: string;
+}
+
+export interface RunningPrometheus {
+  url: string;
+  /** GET /api/v1/alerts: pending and firing alerts of the loaded rules. */
+  alerts(): Promise<PrometheusAlert[]>;
+  stop(): Promise<void>;
+  log(): string;
+}
+
+/** Starts Debian's Prometheus on a free loopback port with `configYaml`, in a temp directory. */
+export async function startPrometheus(configYaml: string): Promise<RunningPrometheus> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'chainwatch-prom-'));
+    writeFileSync(join(dir, 'prometheus.yml'), configYaml);
+    const port = await freePort();
+    const child = spawn(
+      PROMETHEUS_BIN,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    const url = `http://127.0.0.1:${port}`;
+    const stop = async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+      await eventually(
+        'Prometheus to be ready',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`prometheus exited: ${output}`);
+          return (await fetch(`${url}/-/ready`)).ok;
+        },
+        30_000,
+      );
+    } catch (err) {
+      await stop();
+      if (attempt < 3 && !/exited: .*(error loading config|parsing YAML)/s.test(String(err))) continue;
+      throw err;
+    }
+    return {
+      url,
+      async alerts() {
+        const res = await fetch(`${url}/api/v1/alerts`);
+        if (!res.ok) throw new Error(`GET /api/v1/alerts: HTTP ${res.status}`);
+        const body = (await res.json()) as { data: { alerts: PrometheusAlert[] } };
+        return body.data.alerts;
+      },
+      stop,
+      log: () => output,
+    };
+  }
+}
