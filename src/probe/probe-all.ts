@@ -1,0 +1,61 @@
+import type { Endpoint } from '../targets/types.js';
+import { Probe } from './probe-connection.js';
+import type { ProbeResult } from './types.js';
+
+export interface ProbeAllOptions {
+  timeoutMs: number;
+  /** Connections in flight at once. */
+  concurrency: number;
+  signal?: AbortSignal;
+  onResult?: (result: ProbeResult, done: number, total: number) => void;
+}
+
+/**
+ * Probes every endpoint with at most `concurrency` connections in flight; a slow endpoint holds
+ * one slot, never the whole scan. Results come back in input order. Aborting cancels the probes
+ * in flight and those not started, each of which still gets a result.
+ */
+export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<ProbeResult[]> {
+  const total = endpoints.length;
+  const results = new Array<ProbeResult>(total);
+  if (total === 0) return Promise.resolve(results);
+  const active = new Set<Probe>();
+  let next = 0;
+  let done = 0;
+  let callbackError: unknown = null;
+  let cancelled = opts.signal?.aborted ?? false;
+
+  return new Promise((resolve, reject) => {
+    // One listener for the whole scan: a listener per probe would pile up on a shared signal.
+    const onAbort = (): void => {
+      cancelled = true;
+      for (const probe of [...active]) probe.cancel();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const launch = (): void => {
+      const index = next++;
+      const probe = new Probe(endpoints[index]!, opts.timeoutMs, (result) => {
+        active.delete(probe);
+        results[index] = result;
+        done++;
+        try {
+          opts.onResult?.(result, done, total);
+        } catch (err) {
+          callbackError ??= err;
+        }
+        if (next < total) launch();
+        else if (done === total) {
+          opts.signal?.removeEventListener('abort', onAbort);
+          if (callbackError !== null) reject(callbackError);
+          else resolve(results);
+        }
+      });
+      active.add(probe);
+      if (cancelled) probe.cancel();
+      else probe.start();
+    };
+    const workers = Math.max(1, Math.min(Math.floor(opts.concurrency) || 1, total));
+    for (let i = 0; i < workers; i++) launch();
+  });
+}
