@@ -94,3 +94,18 @@ export function childKeys(parent: string): string[] {
   }
   return out;
 }
+
+function yamlText(value: YamlValue): string {
+  if (value === null) return '';
+  if (Array.isArray(value)) return value.length === 0 ? '[]' : `[${value.join(', ')}]`;
+  return typeof value === 'string' && /^[*\s]|\s/.test(value) ? `"${value}"` : String(value);
+}
+
+/** The options table as Markdown, for the README. */
+export function optionsMarkdown(): string {
+  const rows = OPTIONS.filter((o) => o.type !== 'mapping' || o.key.includes('.')).map((o) => {
+    const def = o.required ? 'required' : o.defaultNote ?? (o.default === null ? 'not set' : `\`${yamlText(o.default)}\``);
+    return `| \`${o.key}\` | ${o.type.replace(/\|/g, '\\|')} | ${def.replace(/\|/g, '\\|')} | ${o.description.replace(/\|/g, '\\|')} |`;
+  });
+  return ['| key | value | default | what it does |', '|---|---|---|---|', ...rows].join('\n');
+}

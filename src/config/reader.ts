@@ -229,6 +229,12 @@ export function readStringList(ctx: Ctx, field: Field | undefined, what = 'a lis
   return out;
 }
 
+/** A name as shown inside a key path: one line, and short enough to read. */
+export function displayName(name: string): string {
+  const oneLine = name.trim().replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return oneLine.length > 40 ? `${oneLine.slice(0, 40)}…` : oneLine;
+}
+
 /** The raw text of a key of a mapping, without reporting anything (to name list items early). */
 export function peekString(ctx: Ctx, node: Node | null, key: string): string | undefined {
   if (!node || !isMap(node)) return undefined;

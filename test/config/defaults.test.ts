@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { childKeys, OPTIONS } from '../../src/config/defaults.js';
+import { childKeys, OPTIONS, optionsMarkdown } from '../../src/config/defaults.js';
 import { parseConfig } from '../../src/config/load.js';
 import { ONE_TARGET } from './support.js';
 
@@ -41,4 +41,16 @@ test('the validator knows exactly the keys of the table', () => {
   assert.deepEqual(childKeys('targets[].client_cert'), ['cert', 'key']);
   assert.deepEqual(childKeys('policies[]'), ['name', 'reference', 'members', 'match', 'allowed_issuers']);
   assert.deepEqual(childKeys('alerting.webhooks[]'), ['url', 'format']);
+});
+
+test('optionsMarkdown renders one row per option with its default', () => {
+  const md = optionsMarkdown().split('\n');
+  assert.equal(md[0], '| key | value | default | what it does |');
+  assert.ok(md.includes('| `scan.timeout` | duration | `10s` | One deadline per connection attempt, covering TCP connect and TLS handshake (at most 1h). |'));
+  assert.ok(md.includes('| `scan.schedule` | cron expression (5 or 6 fields) | `"*/5 * * * *"` | When the daemon scans (node-cron syntax; 6 fields adds seconds). |'));
+  assert.ok(md.some((l) => l.startsWith('| `targets[].name` | string | required |')));
+  assert.ok(md.some((l) => l.startsWith('| `targets[].sni` | hostname | host; none when host is an IP address |')));
+  assert.ok(md.some((l) => l.startsWith('| `targets[].resolve` | first \\| all | `first` |')));
+  // Top-level sections are headings, not options; everything else has a row.
+  assert.equal(md.length - 2, OPTIONS.filter((o) => o.key.includes('.') || o.type !== 'mapping').length);
 });

@@ -62,6 +62,12 @@ describe('config errors name file:line:column and the key', () => {
     await expectOne('targets:\n  - name: a\n    group: g\n    url: tls://h.test:99999\n', 4, 10, 'targets[0] (a).url', 'not a valid URL');
   });
 
+  test('target names in key paths are kept to one short line', async () => {
+    const long = 'x'.repeat(60);
+    await expectOne(`targets:\n  - name: "${long}"\n    group: g\n    host: h.test\n    prot: 1\n`, 5, 5, `targets[0] (${'x'.repeat(40)}…).prot`, "did you mean 'port'?");
+    await expectOne('targets:\n  - name: "a\\nb"\n    group: g\n    host: h.test\n    prot: 1\n', 5, 5, 'targets[0] (a b).prot', "did you mean 'port'?");
+  });
+
   test('duplicate target name points at the second and says where the first is', async () => {
     await expectOne(
       'targets:\n  - name: pool01-sip\n    group: g\n    host: a.test\n  - name: pool01-sip\n    group: g\n    host: b.test\n',

@@ -1,5 +1,5 @@
 import { defaultOf } from '../defaults.js';
-import { peekString, readList, readMap, readString, readStringList, required, type Ctx, type Field } from '../reader.js';
+import { displayName, peekString, readList, readMap, readString, readStringList, required, type Ctx, type Field } from '../reader.js';
 import type { PolicyConfig, PolicyMatch } from '../types.js';
 
 /**
@@ -25,7 +25,7 @@ function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, { li
   }
   const node = item.node;
   const peeked = peekString(ctx, node, 'name');
-  const path = peeked ? `policies[${index}] (${peeked.trim()})` : `policies[${index}]`;
+  const path = peeked ? `policies[${index}] (${displayName(peeked)})` : `policies[${index}]`;
   const f = readMap(ctx, node, path, 'policies[]', 'a policy (a mapping with name and members)');
   if (!f) return null;
   let ok = true;

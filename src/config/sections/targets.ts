@@ -3,7 +3,7 @@ import type { Node } from 'yaml';
 import { defaultOf } from '../defaults.js';
 import { pemCertificates } from '../files.js';
 import { ipLiteral, isHostname } from '../net.js';
-import { joinKey, peekString, readInteger, readList, readMap, readString, required, type Ctx, type Field } from '../reader.js';
+import { displayName, joinKey, peekString, readInteger, readList, readMap, readString, required, type Ctx, type Field } from '../reader.js';
 import type { ClientCertConfig, TargetConfig } from '../types.js';
 import { configPath } from './general.js';
 
@@ -84,7 +84,7 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Seen
   }
   const node = item.node;
   const peeked = peekString(ctx, node, 'name');
-  const path = peeked ? `targets[${index}] (${peeked.trim()})` : `targets[${index}]`;
+  const path = peeked ? `targets[${index}] (${displayName(peeked)})` : `targets[${index}]`;
   const f = readMap(ctx, node, path, 'targets[]', 'a target (a mapping with name, group and host or url)');
   if (!f) return null;
   let ok = true;
