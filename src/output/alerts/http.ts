@@ -130,6 +130,8 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
   if (v === undefined) return null;
   const t = v.trim();
   if (/^\d+$/.test(t)) return Number(t) * 1000;
+  // An HTTP date names its month ("Sun, 01 Jun 2025 12:00:30 GMT"); Date.parse would also take "-5".
+  if (!/[a-z]{3}/i.test(t)) return null;
   const at = Date.parse(t);
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
