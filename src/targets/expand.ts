@@ -6,6 +6,28 @@ import { compareAddresses, distinctAddresses } from './address.js';
 import { DnsError, type Resolver, type ResolveMode } from './resolver.js';
 import type { Endpoint } from './types.js';
 
+/**
+ * A burst of hundreds of UDP queries overflows socket buffers (ours or the server's), and each
+ * dropped datagram costs a resolver retry timeout; a few dozen in flight resolve a fleet faster.
+ */
+const MAX_LOOKUPS_IN_FLIGHT = 32;
+
+function limiter(max: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (work) => {
+    if (active < max) active += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active -= 1;
+    }
+  };
+}
+
 function asProbeError(host: string, err: unknown): ProbeError {
   if (err instanceof DnsError) return { kind: 'dns', message: err.message };
   return { kind: 'dns', message: `cannot resolve ${host}: ${(err as Error)?.message ?? String(err)}` };
@@ -36,11 +58,12 @@ function endpoint(t: TargetConfig, key: string, address: string | null, resolveE
 export async function expandTargets(targets: readonly TargetConfig[], resolver: Resolver): Promise<Endpoint[]> {
   // Fleets name the same pool on many ports: ask once per host and mode.
   const lookups = new Map<string, Promise<string[] | ProbeError>>();
+  const limit = limiter(MAX_LOOKUPS_IN_FLIGHT);
   const lookup = (host: string, mode: ResolveMode): Promise<string[] | ProbeError> => {
     const id = `${mode} ${host.toLowerCase()}`;
     let pending = lookups.get(id);
     if (!pending) {
-      pending = resolver.lookup(host, mode).then(
+      pending = limit(() => resolver.lookup(host, mode)).then(
         (addresses) => (addresses.length > 0 ? addresses : { kind: 'dns' as const, message: `cannot resolve ${host}: no addresses` }),
         (err: unknown) => asProbeError(host, err),
       );

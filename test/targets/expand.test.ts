@@ -77,6 +77,26 @@ describe('expandTargets', () => {
     ]);
   });
 
+  test('lookups are bounded in flight, and every target still gets its answer', async () => {
+    const targets: TargetConfig[] = Array.from({ length: 200 }, (_, i) => ({
+      name: `t${i}`, group: 'g', host: `h${i}.contoso.test`, port: 443, address: null, resolve: 'first', sni: `h${i}.contoso.test`, role: null, url: null, clientCert: null,
+    }));
+    let inFlight = 0;
+    let peak = 0;
+    const slow: Resolver = {
+      async lookup(host) {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight -= 1;
+        return [`10.0.${Number(host.slice(1, host.indexOf('.'))) >> 8}.${Number(host.slice(1, host.indexOf('.'))) & 255}`];
+      },
+    };
+    const endpoints = await expandTargets(targets, slow);
+    assert.equal(peak, 32);
+    assert.deepEqual(endpoints.map((e) => e.address), targets.map((_, i) => `10.0.${i >> 8}.${i & 255}`));
+  });
+
   test('client certificates travel with the endpoint', async () => {
     const t: TargetConfig = {
       name: 'mcu', group: 'g', host: '127.0.0.1', port: 444, address: null, resolve: 'first', sni: null, role: null, url: null,
