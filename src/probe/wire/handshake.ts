@@ -17,7 +17,12 @@ export interface HandshakeMessage {
  * record may carry several messages. Refuses to hold more than `maxBytes` in total.
  */
 export class HandshakeAssembler {
-  private pending: Buffer = Buffer.alloc(0);
+  // Fragments are kept as a list and joined only once a whole message is there, so a server
+  // dripping a large message in tiny records costs linear, not quadratic, copying.
+  private parts: Buffer[] = [];
+  private pendingLength = 0;
+  /** Bytes the message at the head of `parts` needs in total (header included); 0 = unknown yet. */
+  private need = 0;
   private total = 0;
 
   constructor(private readonly maxBytes = MAX_HANDSHAKE_BYTES) {}
@@ -27,23 +32,33 @@ export class HandshakeAssembler {
     if (this.total > this.maxBytes) {
       throw new WireError(`server sent more than ${this.maxBytes / 1024} KiB of handshake data before its certificate`);
     }
-    this.pending = this.pending.length === 0 ? fragment : Buffer.concat([this.pending, fragment]);
+    this.parts.push(fragment);
+    this.pendingLength += fragment.length;
+    if (this.pendingLength < 4 || this.pendingLength < this.need) return [];
+
+    const pending = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.pendingLength);
     const out: HandshakeMessage[] = [];
     let offset = 0;
-    while (this.pending.length - offset >= 4) {
-      const length = this.pending.readUIntBE(offset + 1, 3);
+    this.need = 0;
+    while (pending.length - offset >= 4) {
+      const length = pending.readUIntBE(offset + 1, 3);
       if (length > this.maxBytes) throw new WireError(`handshake message of ${length} bytes exceeds the ${this.maxBytes / 1024} KiB limit`);
-      if (this.pending.length - offset - 4 < length) break;
-      out.push({ type: this.pending[offset]!, body: this.pending.subarray(offset + 4, offset + 4 + length) });
+      if (pending.length - offset - 4 < length) {
+        this.need = 4 + length;
+        break;
+      }
+      out.push({ type: pending[offset]!, body: pending.subarray(offset + 4, offset + 4 + length) });
       offset += 4 + length;
     }
-    this.pending = this.pending.subarray(offset);
+    const rest = pending.subarray(offset);
+    this.parts = rest.length === 0 ? [] : [rest];
+    this.pendingLength = rest.length;
     return out;
   }
 
   /** True when no partial message is waiting for more bytes (TLS 1.3 forbids spanning a key change). */
   get idle(): boolean {
-    return this.pending.length === 0;
+    return this.pendingLength === 0;
   }
 }
 
