@@ -34,7 +34,7 @@ function mutate(rand: () => number, input: Buffer): Buffer {
   const pick = (n: number): number => (rand() * n) | 0;
   switch (pick(6)) {
     case 0:
-      for (let i = 0, n = 1 + pick(8); i < n && b.length; i++) b[pick(b.length)] ^= 1 << pick(8);
+      for (let i = 0, n = 1 + pick(8); i < n && b.length; i++) { const at = pick(b.length); b[at] = b[at]! ^ (1 << pick(8)); }
       return b;
     case 1:
       for (let i = 0, n = 1 + pick(4); i < n && b.length; i++) b[pick(b.length)] = pick(256);
