@@ -192,10 +192,12 @@ describe('a daemon over a small fleet', () => {
   });
 
   test('SIGHUP reloads too', async () => {
-    const before = cw.count(isMsg(/^SIGHUP received/));
+    const scans = value(await scrape(url), 'chainwatch_scans_total');
     cw.proc.kill('SIGHUP');
-    await cw.waitForLog((r) => isMsg(/^SIGHUP received/)(r) && cw.count(isMsg(/^SIGHUP received/)) > before, 'SIGHUP noticed');
-    await eventually(async () => assert.ok(value(await scrape(url), 'chainwatch_scans_total') >= 5), 'the reload scan');
+    const reloads = cw.count(isMsg(/^config reloaded; scanning now$/));
+    await cw.waitForLog(isMsg(/^SIGHUP received; reloading/), 'SIGHUP noticed');
+    await eventually(async () => assert.equal(cw.count(isMsg(/^config reloaded; scanning now$/)), reloads + 1), 'the reload', 10_000, 50);
+    await eventually(async () => assert.equal(value(await scrape(url), 'chainwatch_scans_total'), scans + 1), 'the reload scan');
   });
 
   test('SIGTERM exits 0 and flushes the baseline', async () => {

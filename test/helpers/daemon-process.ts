@@ -30,9 +30,11 @@ export interface ChainwatchProcess {
 }
 
 const running = new Set<ChildProcess>();
+// The CLI entry; the stand-in until `chainwatch run` and `demo` exist there.
+const ENTRY = process.env.CHAINWATCH_ENTRY ?? 'test/helpers/daemon-entry.ts';
 
 export function spawnChainwatch(args: string[], env: Record<string, string> = {}): ChainwatchProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'debug', ...env },
