@@ -3,7 +3,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { summarizeConfig } from '../config/summary.js';
+import { runDaemon } from '../daemon/daemon.js';
+import { createLogger, LOG_LEVELS, parseLogLevel } from '../daemon/logger.js';
 import { chainwatchVersion } from '../daemon/version.js';
+import { demoMain } from '../demo/demo.js';
 import { scanCommand } from './scan.js';
 import { USAGE, UsageError } from './usage.js';
 
@@ -36,6 +39,14 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(summarizeConfig(config) + '\n');
       return 0;
     }
+    case 'run': {
+      const { values } = parse(rest, { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } });
+      const level = values['log-level'] === undefined ? undefined : parseLogLevel(values['log-level']);
+      if (level === null) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+      return runDaemon(requireConfig(values.config), { log: createLogger({ level }) });
+    }
+    case 'demo':
+      return demoMain(rest);
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
