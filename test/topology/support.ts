@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import type { TargetConfig } from '../../src/config/types.js';
+
+export function fixture(name: string): string {
+  return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+}
+
+export const FIXTURE_DIR = new URL('./fixtures/', import.meta.url);
+
+/** One line per target, compact enough to list a whole fleet in a test. */
+export function row(t: TargetConfig): string {
+  const where = t.url ?? `${t.host}:${t.port}`;
+  return [t.name, t.group, where, t.address ? `@${t.address}` : '', t.resolve === 'all' ? 'all' : '', t.role ?? '']
+    .filter((x) => x !== '')
+    .join(' ');
+}
+
+/** A minimal topology around some Clusters and Services, in the export's default namespace. */
+export function topology(clusters: string, services: string, sites = '<CentralSite SiteId="1"><Name>Dublin</Name></CentralSite>'): string {
+  return `<?xml version="1.0" encoding="utf-8"?>
+<Topology xmlns="urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008">
+  <Sites>${sites}</Sites>
+  <Clusters>${clusters}</Clusters>
+  <Services>${services}</Services>
+</Topology>`;
+}
+
+export function cluster(site: string, number: string, fqdn: string, machines: string[] | string): string {
+  const body = typeof machines === 'string' ? machines : machines.map((m) => `<Machine Fqdn="${m}"/>`).join('');
+  return `<Cluster Fqdn="${fqdn}"><ClusterId SiteId="${site}" Number="${number}"/>${body}</Cluster>`;
+}
+
+export function service(id: string, on: string, ports: string[], extra = ''): string {
+  const [site, role, instance] = id.split('-');
+  const [onSite, onNumber] = on.split(':');
+  return `<Service><ServiceId SiteId="${site}" RoleName="${role}" Instance="${instance}"/>${extra}
+    <InstalledOn><ClusterId SiteId="${onSite}" Number="${onNumber}"/></InstalledOn>
+    <Ports xmlns="urn:schema:Microsoft.Rtc.Management.Deploy.ServiceRoles.2008">${ports.join('')}</Ports></Service>`;
+}
+
+export function port(number: number | string, protocol: string, usage = 'SipServer', more = ''): string {
+  return `<Port Owner="urn:component:x" Usage="${usage}" InterfaceSide="Primary" InterfaceNumber="1" Port="${number}" Protocol="${protocol}" UrlPath="/" ${more}/>`;
+}
