@@ -145,10 +145,14 @@ export class ServerProcess {
     const keep = (b: Buffer) => {
       this.log = (this.log + b.toString('utf8')).slice(-20_000);
     };
+    // Should the test runner die before stop(), the server must not outlive it.
+    const killOnExit = () => this.child.kill('SIGKILL');
+    process.once('exit', killOnExit);
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
     this.exit = new Promise((resolve) => {
       this.child.once('exit', () => {
+        process.removeListener('exit', killOnExit);
         this.exited = true;
         resolve();
       });
