@@ -7,6 +7,7 @@ import { runDaemon } from '../daemon/daemon.js';
 import { createLogger, LOG_LEVELS, parseLogLevel } from '../daemon/logger.js';
 import { chainwatchVersion } from '../daemon/version.js';
 import { demoMain } from '../demo/demo.js';
+import { importTopologyFile, TopologyError } from '../topology/index.js';
 import { scanCommand } from './scan.js';
 import { USAGE, UsageError } from './usage.js';
 
@@ -47,6 +48,18 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'demo':
       return demoMain(rest);
+    case 'import-topology': {
+      const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
+      if (positionals.length !== 1) throw new UsageError('import-topology takes exactly one file: the output of (Get-CsTopology -AsXml).ToString()');
+      try {
+        process.stdout.write(await importTopologyFile(positionals[0]!));
+        return 0;
+      } catch (err) {
+        if (!(err instanceof TopologyError)) throw err;
+        process.stderr.write(`chainwatch import-topology: ${err.message}\n`);
+        return 2;
+      }
+    }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
