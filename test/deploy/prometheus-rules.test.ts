@@ -11,8 +11,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { createMetrics } from '../../src/output/metrics.js';
 import {
-  PROMETHEUS, PROMTOOL, ServerProcess, checkNames, deployPath, freePort, getJson, readDeploy, runTool, tempDir, waitFor,
+  METRICS, PROMETHEUS, PROMTOOL, ServerProcess, checkNames, deployPath, freePort, getJson, readDeploy, runTool, tempDir, waitFor,
 } from './support.js';
 
 interface Rule {
@@ -177,6 +178,24 @@ describe('names used by rules and dashboard', () => {
     assert.deepEqual(problems('count by (grup) (chainwatch_probe_success)'), ['unknown label grup in a grouping']);
     assert.deepEqual(problems('{{ $labels.tagret }}'), ['unknown label tagret in a template']);
     assert.deepEqual(problems('rate(chainwatch_scan_duration_seconds_bucket[5m])'), []);
+  });
+
+  test("the test's metric list is exactly what the daemon's exporter registers", () => {
+    const registered: Record<string, string[]> = {};
+    const metrics = createMetrics({ version: 'test', processMetrics: false });
+    for (const m of metrics.registry.getMetricsAsArray() as unknown as { name: string; labelNames?: string[]; constructor: { name: string } }[]) {
+      const labels = [...(m.labelNames ?? [])];
+      if (m.constructor.name === 'Histogram') {
+        registered[`${m.name}_bucket`] = [...labels, 'le'];
+        registered[`${m.name}_sum`] = labels;
+        registered[`${m.name}_count`] = labels;
+      } else {
+        registered[m.name] = labels;
+      }
+    }
+    const sorted = (r: Readonly<Record<string, readonly string[]>>) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, [...v].sort()]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+    assert.deepEqual(sorted(registered), sorted(METRICS));
   });
 
   test('every metric and label in the rules exists in the metric contract', () => {
