@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { closedPort, serveBlackHole, serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
 import { chainPems, standardPki, type StandardPki } from '../helpers/fixtures.js';
@@ -67,6 +68,17 @@ function replaceFile(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 const isMsg = (re: RegExp) => (r: LogRecord) => typeof r.msg === 'string' && re.test(r.msg);
 
 async function startedUrl(cw: ChainwatchProcess): Promise<string> {
@@ -80,6 +92,7 @@ describe('a daemon over a small fleet', () => {
   let cw: ChainwatchProcess;
   let url: string;
   let fleet: T[];
+  let web1Port: number;
   const policy = `policies:
   - name: web-same-ca
     reference: core
@@ -97,6 +110,7 @@ describe('a daemon over a small fleet', () => {
       tlsServer('web2.contoso.test', 'fabrikam'),
     ]);
     const dead = await closedPort();
+    web1Port = good.port;
     fleet = [
       { name: 'fe-a', group: 'core', host: 'a.contoso.test', port: a.port },
       { name: 'fe-b', group: 'core', host: 'b.contoso.test', port: b.port },
@@ -191,6 +205,38 @@ describe('a daemon over a small fleet', () => {
     assert.equal(value(m, 'chainwatch_targets'), 5);
   });
 
+  test('a fixed endpoint is back to consistent; its change is logged and counted', async () => {
+    // web2 now reaches a server with a Contoso certificate: an issuer change back to the right CA.
+    fleet = fleet.map((t) => (t.name === 'web2' ? { ...t, port: web1Port } : t));
+    replaceFile(configFile, configYaml({ schedule: '0 0 1 1 *', timeout: '5s', targets: fleet, policies: policy }));
+    const m = await eventually(async () => {
+      const s = await scrape(url);
+      assert.equal(value(s, 'chainwatch_policy_consistent', { policy: 'web-same-ca' }), 1);
+      return s;
+    }, 'the policy consistent again');
+    assert.equal(value(m, 'chainwatch_policy_member_divergent', { policy: 'web-same-ca', target: 'web2' }), 0);
+    assert.equal(value(m, 'chainwatch_cert_changes_total', { target: 'web2' }), 1);
+    assert.equal(value(m, 'chainwatch_cert_changes_total', { target: 'web1' }), 0);
+    const changedAt = value(m, 'chainwatch_cert_last_change_timestamp_seconds', { target: 'web2' });
+    assert.ok(Math.abs(changedAt - Date.now() / 1000) < 120, `last change at ${changedAt}`);
+    const change = await cw.waitForLog((r) => isMsg(/different issuing CA/)(r) && r.target === 'web2', 'the change line');
+    assert.match(String(change.fromIssuer), new RegExp(`key ${pki.fabrikamTlsCa.keyId}`));
+    assert.match(String(change.toIssuer), new RegExp(`key ${pki.contosoIssuing01.keyId}`));
+    await cw.waitForLog((r) => isMsg(/back to consistent/)(r) && r.target === 'web2', 'the transition line');
+    const status = (await (await fetch(`${url}/api/v1/status`)).json()) as { changes: { target: string; kind: string }[] };
+    assert.deepEqual(status.changes.map((c) => [c.target, c.kind]), [['web2', 'issuer_change']]);
+  });
+
+  test('a new listen address on reload rebinds the server', async () => {
+    const port = await freePort();
+    replaceFile(configFile, configYaml({ schedule: '0 0 1 1 *', timeout: '5s', targets: fleet, policies: policy }).replace('127.0.0.1:0', `127.0.0.1:${port}`));
+    const moved = `http://127.0.0.1:${port}`;
+    await eventually(async () => assert.equal((await fetch(`${moved}/healthz`)).status, 200), 'the new address');
+    await assert.rejects(fetch(`${url}/healthz`), 'the old address is closed');
+    url = moved;
+    assert.equal((await fetch(`${url}/readyz`)).status, 200, 'the last scan is still served');
+  });
+
   test('SIGHUP reloads too', async () => {
     const scans = value(await scrape(url), 'chainwatch_scans_total');
     cw.proc.kill('SIGHUP');
@@ -209,6 +255,22 @@ describe('a daemon over a small fleet', () => {
     const saved = JSON.parse(readFileSync(join(dir, 'state', 'baseline.json'), 'utf8')) as { savedAt: string; entries: { target: string }[] };
     assert.ok(Date.parse(saved.savedAt) >= sentAt - 1000, 'written at shutdown');
     assert.ok(saved.entries.some((e) => e.target === 'fe-c'));
+  });
+
+  test('after a restart the change counters are still there and nothing is reported as changed', async () => {
+    cw = spawnChainwatch(['run', '--config', configFile]);
+    url = await startedUrl(cw);
+    const m = await eventually(async () => {
+      const s = await scrape(url);
+      assert.equal(value(s, 'chainwatch_scans_total'), 1);
+      return s;
+    }, 'the first scan after restart');
+    assert.equal(value(m, 'chainwatch_cert_changes_total', { target: 'web2' }), 1);
+    assert.ok(value(m, 'chainwatch_cert_last_change_timestamp_seconds', { target: 'web2' }) > 0);
+    assert.equal(cw.records.find(isMsg(/^scan finished$/))?.changes, 0);
+    assert.equal(cw.count(isMsg(/certificate (renewed|changed)|chain changed/)), 0);
+    cw.proc.kill('SIGTERM');
+    assert.equal((await cw.exited).code, 0);
   });
 });
 
