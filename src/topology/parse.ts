@@ -196,19 +196,22 @@ export function parseTopology(xml: string, source = 'the topology'): Topology {
   if (check !== true) {
     const { line, col, msg } = check.err;
     const where = col === undefined ? `${source}:${line}` : `${source}:${line}:${col}`;
-    throw new TopologyError(`${where}: not well-formed XML: ${msg} (${HOW_TO_EXPORT})`);
+    throw new TopologyError(`${where}: not well-formed XML: ${msg} If the file was cut short or edited, ${HOW_TO_EXPORT}`);
   }
   let doc: XmlNode;
   try {
     doc = parser().parse(body) as XmlNode;
   } catch (err) {
-    throw new TopologyError(`${source}: cannot be parsed as XML: ${(err as Error).message}`);
+    throw new TopologyError(`${source}: cannot be parsed as XML: ${(err as Error).message} (a topology export is a handful of levels deep and plain elements and attributes)`);
   }
   const roots = Object.keys(doc).filter((k) => !k.startsWith('?') && !k.startsWith('#'));
   if (roots.length !== 1) {
     throw new TopologyError(`${source}: ${roots.length === 0 ? 'has no root element' : `has ${roots.length} root elements (${roots.join(', ')})`}; expected one <Topology> element: ${HOW_TO_EXPORT}`);
   }
   const rootName = roots[0]!;
+  if (Array.isArray(doc[rootName])) {
+    throw new TopologyError(`${source}: has several <${rootName}> root elements; expected one <Topology> element (were two exports pasted into one file?)`);
+  }
   if (rootName !== 'Topology') {
     throw new TopologyError(`${source}: is XML but not a Lync topology export: the root element is <${rootName}>, expected <Topology> (namespace urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008). Topology Builder .tbxml files are not supported; ${HOW_TO_EXPORT}`);
   }

@@ -211,6 +211,10 @@ function pchatFrontEnds(pchat: Service, services: Service[], pools: Map<string, 
 
 const KIND_ORDER: readonly PoolKind[] = ['frontend', 'director', 'edge', 'pchat', 'mediation', 'owas', 'other'];
 
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function compareDrafts(a: Draft, b: Draft, siteOrder: Map<string, number>): number {
   return (
     GROUP_ORDER.indexOf(a.group) - GROUP_ORDER.indexOf(b.group) ||
@@ -294,7 +298,7 @@ export function planTopology(topology: Topology): Plan {
 
   if (drafts.byKey.size === 0) {
     throw new TopologyError(
-      `the topology lists no TLS port (Protocol Tls, Mtls or Https) on any defined pool (${topology.pools.length} pools, ${topology.services.length} services): nothing to watch`,
+      `the topology lists no TLS port (Protocol Tls, Mtls or Https) on any defined pool (${count(topology.pools.length, 'pool')}, ${count(topology.services.length, 'service')}): nothing to watch`,
     );
   }
 
