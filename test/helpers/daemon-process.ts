@@ -30,8 +30,7 @@ export interface ChainwatchProcess {
 }
 
 const running = new Set<ChildProcess>();
-// The CLI entry; the stand-in until `chainwatch run` and `demo` exist there.
-const ENTRY = process.env.CHAINWATCH_ENTRY ?? 'test/helpers/daemon-entry.ts';
+const ENTRY = 'src/cli/main.ts';
 
 export function spawnChainwatch(args: string[], env: Record<string, string> = {}): ChainwatchProcess {
   const proc = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
