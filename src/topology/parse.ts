@@ -1,7 +1,7 @@
 // Topology XML text → Topology model. Bounded and tolerant of namespace prefixes; every way the
 // input can be wrong ends in a TopologyError that names the input and says what to do.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { isHostname } from '../config/net.js';
+import { ipLiteral, isHostname } from '../config/net.js';
 import { TopologyError, type Machine, type NetInterface, type Pool, type Port, type Service, type Site, type Topology } from './model.js';
 
 /** Real topologies are a few megabytes; anything this large is not one, and is refused before parsing. */
@@ -50,9 +50,10 @@ function fqdnOf(raw: string | undefined): string | null {
   return isHostname(name) ? name : null;
 }
 
+/** A usable IP address; null for 0.0.0.0 / :: ("any"), nothing, or something that is no address. */
 function specificAddress(raw: string | undefined): string | null {
-  if (!raw || raw === '0.0.0.0' || raw === '::' || raw === '*') return null;
-  return raw;
+  const ip = raw === undefined ? null : ipLiteral(raw);
+  return ip === null || ip === '0.0.0.0' || ip === '::' ? null : ip;
 }
 
 function clusterKey(clusterId: XmlNode | undefined): string | null {

@@ -215,17 +215,22 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
+/** Code-point order: locale-independent, so the output is the same on every machine. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function compareDrafts(a: Draft, b: Draft, siteOrder: Map<string, number>): number {
   return (
     GROUP_ORDER.indexOf(a.group) - GROUP_ORDER.indexOf(b.group) ||
     (siteOrder.get(a.pool.siteId) ?? 1e9) - (siteOrder.get(b.pool.siteId) ?? 1e9) ||
     KIND_ORDER.indexOf(a.poolKind) - KIND_ORDER.indexOf(b.poolKind) ||
-    a.pool.fqdn.localeCompare(b.pool.fqdn) ||
+    cmp(a.pool.fqdn, b.pool.fqdn) ||
     Number(b.isPoolName) - Number(a.isPoolName) ||
-    a.label.localeCompare(b.label) ||
+    cmp(a.label, b.label) ||
     a.port - b.port ||
-    a.host.localeCompare(b.host) ||
-    (a.address ?? '').localeCompare(b.address ?? '')
+    cmp(a.host, b.host) ||
+    cmp(a.address ?? '', b.address ?? '')
   );
 }
 

@@ -241,17 +241,25 @@ test('a Persistent Chat pool without any Front End pool gets a note instead of p
 });
 
 test('Edge external ports without a published name or external IP are kept, with what to fill in', async () => {
-  const machines = `<Machine Fqdn="edge01.contoso.local"><NetInterface InterfaceSide="Primary" InterfaceNumber="1" IPAddress="10.0.0.5"/><NetInterface InterfaceSide="External" InterfaceNumber="1" IPAddress="0.0.0.0"/></Machine>`;
+  // edge01 says "any address", edge02 gives something that is no IP address: neither is usable.
+  const machines = [
+    `<Machine Fqdn="edge01.contoso.local"><NetInterface InterfaceSide="Primary" InterfaceNumber="1" IPAddress="10.0.0.5"/><NetInterface InterfaceSide="External" InterfaceNumber="1" IPAddress="0.0.0.0"/></Machine>`,
+    `<Machine Fqdn="edge02.contoso.local"><NetInterface InterfaceSide="External" InterfaceNumber="1" IPAddress="203.0.113.300"/></Machine>`,
+  ].join('');
   const ext = '<Port Owner="urn:component:AccessEdge" Usage="SipServer" InterfaceSide="External" InterfaceNumber="1" Port="443" Protocol="Tls" UrlPath="/"/>';
-  const xml = topology(cluster('1', '1', 'edge01.contoso.local', machines), service('1-EdgeServer-1', '1:1', [port(5061, 'Mtls'), ext]));
+  const xml = topology(cluster('1', '1', 'edgepool.contoso.local', machines), service('1-EdgeServer-1', '1:1', [port(5061, 'Mtls'), ext]));
   const text = importTopology(xml);
   const config = await parseConfig(text, CONFIG_PATH);
   assert.deepEqual(config.targets.map(row), [
-    'edge01-sip-5061 lync-edge-internal edge01.contoso.local:5061 all EdgeServer',
+    'edgepool-sip-5061 lync-edge-internal edgepool.contoso.local:5061 all EdgeServer',
+    'edge01-sip-5061 lync-edge-internal edge01.contoso.local:5061 EdgeServer',
+    'edge02-sip-5061 lync-edge-internal edge02.contoso.local:5061 EdgeServer',
     'edge01-ext-sip-443 lync-edge-external edge01.contoso.local:443 EdgeServer',
+    'edge02-ext-sip-443 lync-edge-external edge02.contoso.local:443 EdgeServer',
   ]);
   assert.match(text, /NOTE: the topology names no public FQDN for this port: set sni to the name on the external/);
   assert.match(text, /NOTE: the topology gives no external IP for edge01\.contoso\.local: add address: <external/);
+  assert.match(text, /NOTE: the topology gives no external IP for edge02\.contoso\.local: add address: <external/);
 });
 
 test('names stay unique when servers in different domains share a first label', async () => {
