@@ -25,29 +25,36 @@ export interface MetricsOptions {
 type EndpointLabels = Record<(typeof ENDPOINT)[number], string>;
 
 export class ChainwatchMetrics {
+  /** Process, scan and config metrics, and whatever other outputs register (alert deliveries). */
   readonly registry = new Registry();
+  /**
+   * Endpoint and policy series. They change only when a scan completes, so they are rendered
+   * then, once, instead of on every scrape (a large fleet is megabytes of text).
+   */
+  private readonly fleetRegistry = new Registry();
+  private fleetText: Promise<string>;
 
-  private readonly probeSuccess = this.gauge('chainwatch_probe_success', 'Whether the last probe obtained the presented chain (1) or not (0).', ENDPOINT);
-  private readonly probeDuration = this.gauge('chainwatch_probe_duration_seconds', 'Duration of the last probe: TCP connect plus TLS handshake.', ENDPOINT);
-  private readonly probeError = this.gauge('chainwatch_probe_error_info', 'Why the last probe obtained no chain; kind is dns, refused, timeout, reset, not_tls, handshake or unreachable.', [...ENDPOINT, 'kind']);
-  private readonly certNotAfter = this.gauge('chainwatch_cert_not_after_timestamp_seconds', 'notAfter of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
-  private readonly certNotBefore = this.gauge('chainwatch_cert_not_before_timestamp_seconds', 'notBefore of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
-  private readonly chainInfo = this.gauge('chainwatch_chain_info', 'The presented leaf and the CA that issued it, identified by key.', [...ENDPOINT, 'leaf_sha256', 'issuer_dn', 'issuer_key_id', 'root_dn']);
-  private readonly chainTrusted = this.gauge('chainwatch_chain_trusted', 'Whether a path from the leaf to a configured trust anchor was built and verified.', ENDPOINT);
-  private readonly chainHostname = this.gauge('chainwatch_chain_hostname_match', 'Whether the leaf is valid for the configured host (or sni).', ENDPOINT);
-  private readonly chainProblem = this.gauge('chainwatch_chain_problem', 'A problem found in the presented chain, one series per problem.', [...ENDPOINT, 'problem']);
-  private readonly tlsInfo = this.gauge('chainwatch_tls_info', 'Negotiated TLS version and cipher suite of the last probe.', [...ENDPOINT, 'version', 'cipher']);
+  private readonly probeSuccess = this.fleetGauge('chainwatch_probe_success', 'Whether the last probe obtained the presented chain (1) or not (0).', ENDPOINT);
+  private readonly probeDuration = this.fleetGauge('chainwatch_probe_duration_seconds', 'Duration of the last probe: TCP connect plus TLS handshake.', ENDPOINT);
+  private readonly probeError = this.fleetGauge('chainwatch_probe_error_info', 'Why the last probe obtained no chain; kind is dns, refused, timeout, reset, not_tls, handshake or unreachable.', [...ENDPOINT, 'kind']);
+  private readonly certNotAfter = this.fleetGauge('chainwatch_cert_not_after_timestamp_seconds', 'notAfter of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
+  private readonly certNotBefore = this.fleetGauge('chainwatch_cert_not_before_timestamp_seconds', 'notBefore of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
+  private readonly chainInfo = this.fleetGauge('chainwatch_chain_info', 'The presented leaf and the CA that issued it, identified by key.', [...ENDPOINT, 'leaf_sha256', 'issuer_dn', 'issuer_key_id', 'root_dn']);
+  private readonly chainTrusted = this.fleetGauge('chainwatch_chain_trusted', 'Whether a path from the leaf to a configured trust anchor was built and verified.', ENDPOINT);
+  private readonly chainHostname = this.fleetGauge('chainwatch_chain_hostname_match', 'Whether the leaf is valid for the configured host (or sni).', ENDPOINT);
+  private readonly chainProblem = this.fleetGauge('chainwatch_chain_problem', 'A problem found in the presented chain, one series per problem.', [...ENDPOINT, 'problem']);
+  private readonly tlsInfo = this.fleetGauge('chainwatch_tls_info', 'Negotiated TLS version and cipher suite of the last probe.', [...ENDPOINT, 'version', 'cipher']);
   private readonly certChanges = new Counter({
     name: 'chainwatch_cert_changes_total',
     help: 'Changes of the presented chain since the endpoint was first seen (persisted across restarts).',
     labelNames: ENDPOINT,
-    registers: [this.registry],
+    registers: [this.fleetRegistry],
   });
-  private readonly certLastChange = this.gauge('chainwatch_cert_last_change_timestamp_seconds', 'When the presented chain last changed, Unix seconds; 0 = never changed since first seen.', ENDPOINT);
-  private readonly policyConsistent = this.gauge('chainwatch_policy_consistent', 'Whether every judged member of the policy chains to an allowed CA.', ['policy']);
-  private readonly policyIssuers = this.gauge('chainwatch_policy_issuers', 'Number of distinct CAs (by key) seen among the policy members.', ['policy']);
-  private readonly policyDivergent = this.gauge('chainwatch_policy_divergent_endpoints', 'Number of policy members whose CA is not an allowed one.', ['policy']);
-  private readonly policyMemberDivergent = this.gauge('chainwatch_policy_member_divergent', 'Per policy member: 1 divergent, 0 matching; members that could not be judged have no series.', ['policy', ...ENDPOINT]);
+  private readonly certLastChange = this.fleetGauge('chainwatch_cert_last_change_timestamp_seconds', 'When the presented chain last changed, Unix seconds; 0 = never changed since first seen.', ENDPOINT);
+  private readonly policyConsistent = this.fleetGauge('chainwatch_policy_consistent', 'Whether every judged member of the policy chains to an allowed CA.', ['policy']);
+  private readonly policyIssuers = this.fleetGauge('chainwatch_policy_issuers', 'Number of distinct CAs (by key) seen among the policy members.', ['policy']);
+  private readonly policyDivergent = this.fleetGauge('chainwatch_policy_divergent_endpoints', 'Number of policy members whose CA is not an allowed one.', ['policy']);
+  private readonly policyMemberDivergent = this.fleetGauge('chainwatch_policy_member_divergent', 'Per policy member: 1 divergent, 0 matching; members that could not be judged have no series.', ['policy', ...ENDPOINT]);
 
   private readonly scansTotal = new Counter({ name: 'chainwatch_scans_total', help: 'Completed scans.', registers: [this.registry] });
   private readonly scansSkipped = new Counter({
@@ -78,6 +85,7 @@ export class ChainwatchMetrics {
   constructor(options: MetricsOptions) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.buildInfo.set({ version: options.version }, 1);
+    this.fleetText = this.fleetRegistry.metrics();
   }
 
   get contentType(): string {
@@ -85,8 +93,10 @@ export class ChainwatchMetrics {
   }
 
   /** The exposition text for a scrape. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(): Promise<string> {
+    // Both halves are taken in this tick, so they always come from the same scan.
+    const [own, fleet] = await Promise.all([this.registry.metrics(), this.fleetText]);
+    return `${own}\n${fleet}`;
   }
 
   /**
@@ -123,6 +133,10 @@ export class ChainwatchMetrics {
       for (const m of policy.matching) this.policyMemberDivergent.set({ ...p, ...endpointLabels(m.target, m.group, m.address) }, 0);
       for (const m of policy.divergent) this.policyMemberDivergent.set({ ...p, ...endpointLabels(m.target, m.group, m.address) }, 1);
     }
+
+    // Registry.metrics() reads every value synchronously before its first await, so this
+    // snapshot is exactly the state set above.
+    this.fleetText = this.fleetRegistry.metrics();
 
     this.scansTotal.inc();
     this.scanDuration.observe(Math.max(0, scan.finishedAt.getTime() - scan.startedAt.getTime()) / 1000);
@@ -173,6 +187,10 @@ export class ChainwatchMetrics {
 
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
     return new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private fleetGauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+    return new Gauge<L>({ name, help, labelNames, registers: [this.fleetRegistry] });
   }
 }
 
