@@ -31,7 +31,7 @@ export class ChainwatchMetrics {
    * Endpoint and policy series. They change only when a scan completes, so they are rendered
    * then, once, instead of on every scrape (a large fleet is megabytes of text).
    */
-  private readonly fleetRegistry = new Registry();
+  readonly fleetRegistry = new Registry();
   private fleetText: Promise<string>;
 
   private readonly probeSuccess = this.fleetGauge('chainwatch_probe_success', 'Whether the last probe obtained the presented chain (1) or not (0).', ENDPOINT);

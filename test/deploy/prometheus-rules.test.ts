@@ -183,7 +183,8 @@ describe('names used by rules and dashboard', () => {
   test("the test's metric list is exactly what the daemon's exporter registers", () => {
     const registered: Record<string, string[]> = {};
     const metrics = createMetrics({ version: 'test', processMetrics: false });
-    for (const m of metrics.registry.getMetricsAsArray() as unknown as { name: string; labelNames?: string[]; constructor: { name: string } }[]) {
+    const all = [...metrics.registry.getMetricsAsArray(), ...metrics.fleetRegistry.getMetricsAsArray()];
+    for (const m of all as unknown as { name: string; labelNames?: string[]; constructor: { name: string } }[]) {
       const labels = [...(m.labelNames ?? [])];
       if (m.constructor.name === 'Histogram') {
         registered[`${m.name}_bucket`] = [...labels, 'le'];
