@@ -68,7 +68,10 @@ abstract class Receiver {
   abstract readonly configKey: string;
   protected readonly abort = new AbortController();
   private worker: Promise<void> | null = null;
+  /** A try failed since the last success. */
   private failing = false;
+  /** A delivery was given up since the last success (and that was logged). */
+  private reportedDown = false;
 
   constructor(
     readonly name: string,
@@ -109,8 +112,9 @@ abstract class Receiver {
       const ok = outcome.ok && !throttled(outcome);
       if (ok) {
         this.deps.count(this.name, 'success');
-        if (this.failing) logger.info('alert receiver accepts deliveries again', { receiver: this.name });
+        if (this.reportedDown) logger.info('alert receiver accepts deliveries again', { receiver: this.name });
         this.failing = false;
+        this.reportedDown = false;
         return true;
       }
       if (this.abort.signal.aborted) {
@@ -123,7 +127,7 @@ abstract class Receiver {
       if (retryable && attempt < retry.attempts) {
         this.deps.count(this.name, 'retry');
         const wait = retryDelay(attempt, outcome, retry);
-        (this.failing ? logger.debug : logger.warn).call(logger, 'alert delivery failed; retrying', {
+        (this.failing || this.reportedDown ? logger.debug : logger.warn).call(logger, 'alert delivery failed; retrying', {
           receiver: this.name,
           error,
           attempt,
@@ -138,13 +142,17 @@ abstract class Receiver {
         continue;
       }
       this.deps.count(this.name, 'failure');
-      this.failing = true;
-      logger.warn(
+      // One warning per outage, not one per message: a receiver down for an hour would
+      // otherwise fill the log at every re-send.
+      (this.reportedDown ? logger.debug : logger.warn).call(
+        logger,
         retryable
           ? 'alert delivery failed after all retries; giving up on this message. Check that the receiver is up and reachable from chainwatch'
           : 'alert delivery refused by the receiver; not retrying. Check the receiver URL and its configuration',
         { receiver: this.name, error, attempts: attempt },
       );
+      this.failing = true;
+      this.reportedDown = true;
       return false;
     }
   }

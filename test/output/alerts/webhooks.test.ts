@@ -188,7 +188,7 @@ describe('webhooks', () => {
     const flaky = await receiver('/flaky', (_req, n) => (n <= 2 ? { status: 500, body: 'upstream broke' } : { status: 204 }));
     const { d, counter } = dispatcher([{ url: flaky.url, format: 'generic' }]);
     d.onScan(pchatScan(T0));
-    await eventually('delivered after retries', async () => flaky.delivered().length === 1);
+    await eventually('delivered after retries', async () => (await countsOf(counter))[`webhook:generic:${flaky.host} success`] === 1);
     await sleep(300);
     assert.equal(flaky.requests.length, 3);
     assert.equal(flaky.delivered().length, 1);
@@ -201,7 +201,7 @@ describe('webhooks', () => {
     const busy = await receiver('/busy', (_req, n) => (n === 1 ? { status: 429, headers: { 'retry-after': '3600' } } : { status: 200 }));
     const { d, counter } = dispatcher([{ url: busy.url, format: 'slack' }], { retry: { baseMs: 50, maxMs: 200, maxRetryAfterMs: 1000 } });
     d.onScan(pchatScan(T0));
-    await eventually('delivered', async () => busy.delivered().length === 1);
+    await eventually('delivered and counted', async () => (await countsOf(counter))[`webhook:slack:${busy.host} success`] === 1);
     const waited = busy.requests[1]!.at - busy.requests[0]!.at;
     assert.ok(waited >= 900, `waited for Retry-After rather than the 50 ms backoff (${waited} ms)`);
     assert.ok(waited < 3000, `but no longer than the 1 s bound (${waited} ms)`);
