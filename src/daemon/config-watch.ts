@@ -24,7 +24,9 @@ export function watchConfigFile(file: string, onChange: () => void, log: Logger,
   try {
     watcher = watch(dir, { persistent: false }, (_event, changed) => {
       // Some platforms do not say which file changed; then any change in the folder counts.
-      if (changed !== null && changed !== undefined && changed.toString() !== name) return;
+      // Kubernetes updates a ConfigMap volume by swapping the `..data` symlink, never touching
+      // the file's own name; the daemon compares contents, so an extra event costs nothing.
+      if (changed !== null && changed !== undefined && changed.toString() !== name && changed.toString() !== '..data') return;
       if (timer !== null) clearTimeout(timer);
       timer = setTimeout(fire, debounceMs);
     });
