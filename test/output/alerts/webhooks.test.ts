@@ -311,6 +311,25 @@ describe('webhooks', () => {
     assert.equal(resolved!.status, 'resolved');
   });
 
+  it('a config reload keeps the firing set and the receivers that stay; new ones join', async () => {
+    const a = await receiver('/a');
+    const b = await receiver('/b');
+    const { d, counter } = dispatcher([{ url: a.url, format: 'generic' }]);
+    d.onScan(pchatScan(T0));
+    await eventually('a got firing', async () => a.requests.length === 1);
+    d.reconfigure({ alertmanagerUrls: [], webhooks: [{ url: a.url, format: 'generic' }, { url: b.url, format: 'slack' }], resendIntervalMs: 60_000 }, EXTERNAL, 30 * DAY);
+    assert.deepEqual(d.receivers(), [`webhook:generic:${a.host}`, `webhook:slack:${b.host}`]);
+    assert.equal(d.onScan(pchatScan(T1)).unchanged.length, 1, 'still firing after the reload, not announced again');
+    d.onScan(pchatScan(T2, { fixed: true }));
+    await eventually('both got the resolution', async () => a.requests.length === 2 && b.requests.length === 1);
+    await sleep(300);
+    assert.deepEqual(a.requests.map((r) => (JSON.parse(r.body) as { status: string }).status), ['firing', 'resolved']);
+    assert.match(b.requests[0]!.body, /RESOLVED/);
+    d.reconfigure({ alertmanagerUrls: [], webhooks: [], resendIntervalMs: 60_000 }, EXTERNAL, 30 * DAY);
+    assert.deepEqual(d.receivers(), []);
+    await eventually('counted', async () => (await countsOf(counter))[`webhook:slack:${b.host} success`] === 1);
+  });
+
   it('names receivers by host only and keeps URL paths and credentials out of logs and metrics', async () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'debug', format: 'json', sink: { write: (s: string) => lines.push(s) } });
