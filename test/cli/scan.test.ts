@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chainwatch } from '../helpers/cli.js';
 import { after, before, describe, it } from 'node:test';
 import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
@@ -13,20 +13,7 @@ const servers: ServedEndpoint[] = [];
 let good: ServedEndpoint;
 let foreign: ServedEndpoint;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function chainwatch(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 before(async () => {
   const pki = await standardPki();
