@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+import type { Endpoint } from '../targets/types.js';
 import type { ProbeError } from './types.js';
 import { alertHint, alertName } from './wire/alerts.js';
 import type { ServerFlight } from './wire/server-flight.js';
@@ -10,7 +12,8 @@ export interface FailureFacts {
   timeoutMs: number;
   ending: 'timeout' | 'cancelled' | 'error' | 'closed' | 'secure';
   tcpConnected: boolean;
-  bytesReceived: number;
+  /** Null when unknown (the native path cannot always tell). */
+  bytesReceived: number | null;
   /** The first bytes the server sent (for naming a non-TLS service). */
   firstBytes: Buffer;
   flight: ServerFlight | null;
@@ -23,6 +26,11 @@ export interface FailureFacts {
 
 const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENETDOWN', 'EHOSTDOWN', 'EAFNOSUPPORT', 'EACCES', 'EPERM']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/** "10.1.2.3:5061", "[2001:db8::1]:443". */
+export function peerOf(endpoint: Endpoint): string {
+  return isIPv6(endpoint.address ?? '') ? `[${endpoint.address}]:${endpoint.port}` : `${endpoint.address}:${endpoint.port}`;
+}
 
 export function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
@@ -87,6 +95,12 @@ export function describeFailure(f: FailureFacts): ProbeError {
       return {
         kind: 'timeout',
         message: `no TLS handshake within ${within} (TCP connected to ${f.peer}, server sent nothing) — a firewall, or a service that does not speak TLS?`,
+      };
+    }
+    if (f.bytesReceived === null) {
+      return {
+        kind: 'timeout',
+        message: `no TLS handshake within ${within} (TCP connected to ${f.peer}, the server never completed its part) — a firewall, or a service that does not speak TLS?`,
       };
     }
     return {

@@ -1,5 +1,5 @@
 import type { Endpoint } from '../targets/types.js';
-import { Probe } from './probe-connection.js';
+import { NativeProbe } from './native-probe.js';
 import type { ProbeResult } from './types.js';
 
 export interface ProbeAllOptions {
@@ -19,7 +19,7 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
   const total = endpoints.length;
   const results = new Array<ProbeResult>(total);
   if (total === 0) return Promise.resolve(results);
-  const active = new Set<Probe>();
+  const active = new Set<NativeProbe>();
   let next = 0;
   let done = 0;
   let callbackError: unknown = null;
@@ -35,7 +35,7 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
 
     const launch = (): void => {
       const index = next++;
-      const probe = new Probe(endpoints[index]!, opts.timeoutMs, (result) => {
+      const probe = new NativeProbe(endpoints[index]!, opts.timeoutMs, (result) => {
         active.delete(probe);
         results[index] = result;
         done++;

@@ -1,5 +1,6 @@
 import type { Endpoint } from '../targets/types.js';
-import { Probe } from './probe-connection.js';
+import { NativeProbe } from './native-probe.js';
+import { StreamProbe } from './stream-probe.js';
 import type { ProbeResult } from './types.js';
 
 export { probeAll, type ProbeAllOptions } from './probe-all.js';
@@ -8,6 +9,11 @@ export interface ProbeOptions {
   /** One deadline covering TCP connect and TLS handshake. */
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * 'auto' (default): native TLS first, byte-stream reading when that obtains no chain.
+   * 'stream': byte-stream reading only — slower, for diagnosis and for tests that compare both.
+   */
+  capture?: 'auto' | 'stream';
 }
 
 /**
@@ -16,7 +22,7 @@ export interface ProbeOptions {
  */
 export function probeEndpoint(endpoint: Endpoint, opts: ProbeOptions): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const probe = new Probe(endpoint, opts.timeoutMs, resolve);
+    const probe = opts.capture === 'stream' ? new StreamProbe(endpoint, opts.timeoutMs, resolve) : new NativeProbe(endpoint, opts.timeoutMs, resolve);
     const signal = opts.signal;
     if (signal) {
       if (signal.aborted) return probe.cancel();

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Endpoint } from '../targets/types.js';
 import { probeContext } from './context.js';
-import { describeFailure } from './failures.js';
+import { describeFailure, peerOf } from './failures.js';
 import type { ProbeError, ProbeResult, TlsInfo } from './types.js';
 import { alertFromTlsError, alertName } from './wire/alerts.js';
 import { MAX_CAPTURE_BYTES } from './wire/limits.js';
@@ -10,21 +10,31 @@ import { cipherSuiteName, protocolName } from './wire/names.js';
 import { readServerFlight, TLS13, type ServerFlight } from './wire/server-flight.js';
 import { secretFromKeylogLine } from './wire/tls13.js';
 
-const noIdentityCheck = (): undefined => undefined;
-/** How long a TLS 1.3 server that asked for a client certificate gets to accept or reject ours. */
-const MIN_VERDICT_WAIT_MS = 1000;
+import { noIdentityCheck, verdictWaitMs } from './verdict.js';
 
 type Ending = 'secure' | 'timeout' | 'cancelled' | 'error' | 'closed';
 
+/** When a probe began and how long it may take; a fallback attempt inherits them. */
+export interface ProbeClock {
+  startedAt: Date;
+  /** performance.now() at the start. */
+  t0: number;
+}
+
 /**
- * One probe. The TLS socket runs over an unconnected net.Socket, so Node drives it through a
- * JavaScript stream wrapper and every byte the server sends passes a 'data' listener here; the
- * listener only appends the chunk (bounded). All parsing happens once, when the probe ends.
+ * A probe that reads the chain from the byte stream. The TLS socket runs over an unconnected
+ * net.Socket, so Node drives it through a JavaScript stream wrapper and every byte the server
+ * sends passes a 'data' listener here; the listener only appends the chunk (bounded). All
+ * parsing happens once, when the probe ends.
+ *
+ * It sees everything (the exact bytes of an unparsable certificate, what a non-TLS service
+ * said, alerts) but the wrapper costs about a fifth of a handshake, so the native probe runs
+ * first and hands over to this one only when it could not read a chain.
  */
-export class Probe {
+export class StreamProbe {
   onFinish: (() => void) | null = null;
-  private readonly startedAt = new Date();
-  private readonly t0 = performance.now();
+  private readonly startedAt: Date;
+  private readonly t0: number;
   private raw: net.Socket | null = null;
   private socket: tls.TLSSocket | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -34,6 +44,7 @@ export class Probe {
   private received = 0;
   private handshakeSecret: Buffer | null = null;
   private applicationSecret: Buffer | null = null;
+  private connectStartedAt = 0;
   private tcpConnectedAt = 0;
   private secure = false;
   private awaitingVerdict = false;
@@ -45,7 +56,11 @@ export class Probe {
     readonly endpoint: Endpoint,
     private readonly timeoutMs: number,
     private readonly resolve: (r: ProbeResult) => void,
-  ) {}
+    clock: ProbeClock = { startedAt: new Date(), t0: performance.now() },
+  ) {
+    this.startedAt = clock.startedAt;
+    this.t0 = clock.t0;
+  }
 
   start(): void {
     const { endpoint } = this;
@@ -82,7 +97,8 @@ export class Probe {
     socket.once('secureConnect', this.onSecure);
     socket.on('error', this.onSocketError);
     socket.once('close', this.onClose);
-    this.timer = setTimeout(this.onTimeout, this.timeoutMs);
+    this.timer = setTimeout(this.onTimeout, Math.max(0, this.timeoutMs - (performance.now() - this.t0)));
+    this.connectStartedAt = performance.now();
     raw.connect({ port: endpoint.port, host: endpoint.address });
   }
 
@@ -131,10 +147,8 @@ export class Probe {
       // A TLS 1.3 client finishes before the server has judged its certificate: the server's
       // verdict (a session ticket, or an alert such as certificate_required) comes after.
       this.awaitingVerdict = true;
-      const rtt = this.tcpConnectedAt > 0 ? this.tcpConnectedAt - this.t0 : 0;
-      const remaining = this.timeoutMs - (performance.now() - this.t0);
-      const wait = Math.max(0, Math.min(remaining, Math.max(MIN_VERDICT_WAIT_MS, 4 * rtt)));
-      this.verdictTimer = setTimeout(this.onVerdictTimeout, wait);
+      const rtt = this.tcpConnectedAt > 0 ? this.tcpConnectedAt - this.connectStartedAt : 0;
+      this.verdictTimer = setTimeout(this.onVerdictTimeout, verdictWaitMs(rtt, this.timeoutMs - (performance.now() - this.t0)));
       this.checkVerdict();
       return;
     }
@@ -173,9 +187,8 @@ export class Probe {
     if (flight?.certificates) {
       this.settle(null, this.tlsInfo(ending, flight), flight.certificates);
     } else {
-      const peer = net.isIPv6(this.endpoint.address ?? '') ? `[${this.endpoint.address}]:${this.endpoint.port}` : `${this.endpoint.address}:${this.endpoint.port}`;
       const error = describeFailure({
-        peer,
+        peer: peerOf(this.endpoint),
         sni: this.endpoint.sni,
         timeoutMs: this.timeoutMs,
         ending,

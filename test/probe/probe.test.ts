@@ -6,8 +6,9 @@ import { createRootCa, createSelfSigned, issueLeaf, type IssuedCert } from '../.
 import {
   closedPort, serveBlackHole, serveChain, serveGarbage, servePlainText, serveRawTls12Flight, type ServedEndpoint,
 } from '../../src/demo/servers.js';
-import { probeEndpoint } from '../../src/probe/probe.js';
+import { probeEndpoint, type ProbeOptions } from '../../src/probe/probe.js';
 import type { ProbeResult } from '../../src/probe/types.js';
+import type { Endpoint } from '../../src/targets/types.js';
 import { chainPems, standardPki, type StandardPki } from '../helpers/fixtures.js';
 import { opensslShowCerts } from '../helpers/openssl.js';
 import { endpointFor } from './endpoint.js';
@@ -41,259 +42,265 @@ after(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-describe('probeEndpoint: chains as presented', () => {
-  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
-    it(`${version}: leaf + intermediate, identical to what openssl s_client sees`, async () => {
-      const s = await serve(serveChain({ key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: version, maxVersion: version }));
-      const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
+// Every case runs twice: through the default path (native TLS, stream reading as fallback) and
+// through stream reading alone, so the two ways of capturing the chain are held to one standard.
+for (const capture of ['auto', 'stream'] as const) {
+  const probe = (endpoint: Endpoint, opts: ProbeOptions): Promise<ProbeResult> => probeEndpoint(endpoint, { ...opts, capture });
+
+  describe(`probeEndpoint (capture ${capture}): chains as presented`, () => {
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      it(`${version}: leaf + intermediate, identical to what openssl s_client sees`, async () => {
+        const s = await serve(serveChain({ key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: version, maxVersion: version }));
+        const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+        assert.deepEqual(summary(r), {
+          presented: ders(leaf, pki.contosoIssuing01),
+          tls: {
+            version,
+            cipher: version === 'TLSv1.3' ? 'TLS_AES_256_GCM_SHA384' : 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+            completed: true,
+            alert: null,
+          },
+          error: null,
+        });
+        const seen = await opensslShowCerts({ host: s.host, port: s.port, servername: HOST, tls: version === 'TLSv1.3' ? '1.3' : '1.2' });
+        assert.deepEqual(r.presented, seen);
+        assert.equal(r.endpoint.port, s.port);
+        assert.ok(r.durationMs >= 0 && r.durationMs < TIMEOUT);
+      });
+
+      it(`${version}: misordered chain with duplicates and strays is kept exactly`, async () => {
+        const order = [leaf, pki.contosoRoot, pki.contosoIssuing01, pki.contosoIssuing01, pki.fabrikamRoot];
+        const s = await serve(serveChain({ key: leaf.keyPem, chain: chainPems(...order), minVersion: version, maxVersion: version }));
+        const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+        assert.deepEqual(r.presented, ders(...order));
+        assert.deepEqual([r.error, r.tls?.completed], [null, true]);
+        assert.deepEqual(r.presented, await opensslShowCerts({ host: s.host, port: s.port, servername: HOST }));
+      });
+    }
+
+    it('an expired leaf is presented and the handshake completes (nothing is verified here)', async () => {
+      const expired = await pki.leaf(pki.contosoIssuing01, 'old.contoso.test', {
+        notBefore: new Date(Date.now() - 400 * 86_400_000),
+        notAfter: new Date(Date.now() - 30 * 86_400_000),
+      });
+      const s = await serve(serveChain({ key: expired.keyPem, chain: chainPems(expired, pki.contosoIssuing01) }));
+      const r = await probe(endpointFor(s, { host: 'old.contoso.test', sni: 'old.contoso.test' }), { timeoutMs: TIMEOUT });
       assert.deepEqual(summary(r), {
-        presented: ders(leaf, pki.contosoIssuing01),
-        tls: {
-          version,
-          cipher: version === 'TLSv1.3' ? 'TLS_AES_256_GCM_SHA384' : 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
-          completed: true,
-          alert: null,
-        },
+        presented: ders(expired, pki.contosoIssuing01),
+        tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null },
         error: null,
       });
-      const seen = await opensslShowCerts({ host: s.host, port: s.port, servername: HOST, tls: version === 'TLSv1.3' ? '1.3' : '1.2' });
-      assert.deepEqual(r.presented, seen);
-      assert.equal(r.endpoint.port, s.port);
-      assert.ok(r.durationMs >= 0 && r.durationMs < TIMEOUT);
     });
 
-    it(`${version}: misordered chain with duplicates and strays is kept exactly`, async () => {
-      const order = [leaf, pki.contosoRoot, pki.contosoIssuing01, pki.contosoIssuing01, pki.fabrikamRoot];
-      const s = await serve(serveChain({ key: leaf.keyPem, chain: chainPems(...order), minVersion: version, maxVersion: version }));
-      const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-      assert.deepEqual(r.presented, ders(...order));
-      assert.deepEqual([r.error, r.tls?.completed], [null, true]);
-      assert.deepEqual(r.presented, await opensslShowCerts({ host: s.host, port: s.port, servername: HOST }));
+    it('a self-signed certificate is presented alone', async () => {
+      const self = await createSelfSigned({ commonName: 'appliance.contoso.test', dnsNames: ['appliance.contoso.test'] });
+      const s = await serve(serveChain({ key: self.keyPem, chain: [self.pem], maxVersion: 'TLSv1.2' }));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.deepEqual([r.presented, r.error, r.tls?.version, r.tls?.completed], [[self.der], null, 'TLSv1.2', true]);
     });
-  }
 
-  it('an expired leaf is presented and the handshake completes (nothing is verified here)', async () => {
-    const expired = await pki.leaf(pki.contosoIssuing01, 'old.contoso.test', {
-      notBefore: new Date(Date.now() - 400 * 86_400_000),
-      notAfter: new Date(Date.now() - 30 * 86_400_000),
-    });
-    const s = await serve(serveChain({ key: expired.keyPem, chain: chainPems(expired, pki.contosoIssuing01) }));
-    const r = await probeEndpoint(endpointFor(s, { host: 'old.contoso.test', sni: 'old.contoso.test' }), { timeoutMs: TIMEOUT });
-    assert.deepEqual(summary(r), {
-      presented: ders(expired, pki.contosoIssuing01),
-      tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null },
-      error: null,
+    it('an RSA-1024 / SHA-1 chain is captured: weak servers must be reportable', async () => {
+      const weakRoot = await createRootCa({ commonName: 'Old Root', key: 'rsa1024', hash: 'SHA-1' });
+      const weakLeaf = await issueLeaf(weakRoot, { commonName: HOST, dnsNames: [HOST], key: 'rsa1024', hash: 'SHA-1' });
+      for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+        const s = await serve(serveChain({ key: weakLeaf.keyPem, chain: chainPems(weakLeaf, weakRoot), minVersion: version, maxVersion: version }));
+        const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+        assert.deepEqual([r.presented, r.error, r.tls?.version, r.tls?.completed], [ders(weakLeaf, weakRoot), null, version, true]);
+      }
     });
   });
 
-  it('a self-signed certificate is presented alone', async () => {
-    const self = await createSelfSigned({ commonName: 'appliance.contoso.test', dnsNames: ['appliance.contoso.test'] });
-    const s = await serve(serveChain({ key: self.keyPem, chain: [self.pem], maxVersion: 'TLSv1.2' }));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.deepEqual([r.presented, r.error, r.tls?.version, r.tls?.completed], [[self.der], null, 'TLSv1.2', true]);
-  });
-
-  it('an RSA-1024 / SHA-1 chain is captured: weak servers must be reportable', async () => {
-    const weakRoot = await createRootCa({ commonName: 'Old Root', key: 'rsa1024', hash: 'SHA-1' });
-    const weakLeaf = await issueLeaf(weakRoot, { commonName: HOST, dnsNames: [HOST], key: 'rsa1024', hash: 'SHA-1' });
-    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
-      const s = await serve(serveChain({ key: weakLeaf.keyPem, chain: chainPems(weakLeaf, weakRoot), minVersion: version, maxVersion: version }));
-      const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-      assert.deepEqual([r.presented, r.error, r.tls?.version, r.tls?.completed], [ders(weakLeaf, weakRoot), null, version, true]);
-    }
-  });
-});
-
-describe('probeEndpoint: servers that demand a client certificate', () => {
-  it('TLS 1.2: chain captured though the server aborts; alert handshake_failure', async () => {
-    const s = await serve(serveChain({
-      key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), maxVersion: 'TLSv1.2', requireClientCert: { ca: [pki.contosoRoot.pem] },
-    }));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.deepEqual(summary(r), {
-      presented: ders(leaf, pki.contosoIssuing01),
-      tls: { version: 'TLSv1.2', cipher: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', completed: false, alert: 'handshake_failure' },
-      error: null,
-    });
-  });
-
-  // Our side of a TLS 1.3 handshake finishes before the server judges our (empty) Certificate;
-  // the probe waits for its verdict and reports the handshake as not completed, with the alert.
-  it('TLS 1.3: chain captured, completed false, alert certificate_required', async () => {
-    const s = await serve(serveChain({
-      key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: 'TLSv1.3', requireClientCert: { ca: [pki.contosoRoot.pem] },
-    }));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.deepEqual(summary(r), {
-      presented: ders(leaf, pki.contosoIssuing01),
-      tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: false, alert: 'certificate_required' },
-      error: null,
-    });
-    assert.ok(r.durationMs < 1000, `the alert decides at once, no waiting out a timer (${r.durationMs} ms)`);
-  });
-
-  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
-    it(`${version}: with the configured client certificate the handshake completes`, async () => {
+  describe(`probeEndpoint (capture ${capture}): servers that demand a client certificate`, () => {
+    it('TLS 1.2: chain captured though the server aborts; alert handshake_failure', async () => {
       const s = await serve(serveChain({
-        key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: version, maxVersion: version,
-        requireClientCert: { ca: [pki.contosoRoot.pem] },
+        key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), maxVersion: 'TLSv1.2', requireClientCert: { ca: [pki.contosoRoot.pem] },
       }));
-      const client = await pki.clientCert(pki.contosoIssuing01, 'probe.contoso.test');
-      const r = await probeEndpoint(endpointFor(s, { clientCert: { cert: client.pem + pki.contosoIssuing01.pem, key: client.keyPem } }), { timeoutMs: TIMEOUT });
-      assert.deepEqual([r.presented, r.error, r.tls?.version, r.tls?.completed, r.tls?.alert], [ders(leaf, pki.contosoIssuing01), null, version, true, null]);
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.deepEqual(summary(r), {
+        presented: ders(leaf, pki.contosoIssuing01),
+        tls: { version: 'TLSv1.2', cipher: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', completed: false, alert: 'handshake_failure' },
+        error: null,
+      });
     });
-  }
 
-  it('TLS 1.3: a client certificate the server rejects is not a completed handshake', async () => {
-    const s = await serve(serveChain({
-      key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: 'TLSv1.3', requireClientCert: { ca: [pki.contosoRoot.pem] },
-    }));
-    const stranger = await pki.clientCert(pki.fabrikamTlsCa, 'stranger.fabrikam.test');
-    const r = await probeEndpoint(endpointFor(s, { clientCert: { cert: stranger.pem, key: stranger.keyPem } }), { timeoutMs: TIMEOUT });
-    assert.deepEqual([r.presented, r.error, r.tls?.completed], [ders(leaf, pki.contosoIssuing01), null, false]);
-  });
-});
-
-describe('probeEndpoint: SNI', () => {
-  it('sends the endpoint sni for a name and none for an IP literal, connecting to the address', async () => {
-    const seen: string[] = [];
-    let connections = 0;
-    const server = createTlsServer({
-      key: leaf.keyPem,
-      cert: leaf.pem + pki.contosoIssuing01.pem,
-      // Called during the ClientHello, only when the client sent a server name.
-      SNICallback: (name, cb) => {
-        seen.push(name);
-        cb(null);
-      },
+    // Our side of a TLS 1.3 handshake finishes before the server judges our (empty) Certificate;
+    // the probe waits for its verdict and reports the handshake as not completed, with the alert.
+    it('TLS 1.3: chain captured, completed false, alert certificate_required', async () => {
+      const s = await serve(serveChain({
+        key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: 'TLSv1.3', requireClientCert: { ca: [pki.contosoRoot.pem] },
+      }));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.deepEqual(summary(r), {
+        presented: ders(leaf, pki.contosoIssuing01),
+        tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: false, alert: 'certificate_required' },
+        error: null,
+      });
+      assert.ok(r.durationMs < 1000, `the alert decides at once, no waiting out a timer (${r.durationMs} ms)`);
     });
-    server.on('connection', () => connections++);
-    server.on('tlsClientError', () => undefined);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
-    const port = (server.address() as { port: number }).port;
-    try {
-      const at = { host: '127.0.0.2', port };
-      const a = await probeEndpoint(endpointFor(at, { host: 'pool01.contoso.test', sni: 'pool01.contoso.test' }), { timeoutMs: TIMEOUT });
-      const b = await probeEndpoint(endpointFor(at, { host: '127.0.0.2', sni: null }), { timeoutMs: TIMEOUT });
-      const c = await probeEndpoint(endpointFor(at, { host: '127.0.0.2', sni: '127.0.0.2' }), { timeoutMs: TIMEOUT });
-      assert.deepEqual([a.error, b.error, c.error], [null, null, null]);
-      assert.deepEqual([seen, connections], [['pool01.contoso.test'], 3]);
-    } finally {
-      server.close();
+
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      it(`${version}: with the configured client certificate the handshake completes`, async () => {
+        const s = await serve(serveChain({
+          key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: version, maxVersion: version,
+          requireClientCert: { ca: [pki.contosoRoot.pem] },
+        }));
+        const client = await pki.clientCert(pki.contosoIssuing01, 'probe.contoso.test');
+        const r = await probe(endpointFor(s, { clientCert: { cert: client.pem + pki.contosoIssuing01.pem, key: client.keyPem } }), { timeoutMs: TIMEOUT });
+        assert.deepEqual([r.presented, r.error, r.tls?.version, r.tls?.completed, r.tls?.alert], [ders(leaf, pki.contosoIssuing01), null, version, true, null]);
+      });
     }
-  });
-});
 
-describe('probeEndpoint: failures', () => {
-  it('plain text (HTTP answer) → not_tls naming what answered', async () => {
-    const s = await serve(servePlainText());
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.deepEqual([r.presented, r.tls, r.error?.kind], [[], null, 'not_tls']);
-    assert.match(r.error!.message, new RegExp(`^${s.host}:${s.port} answered with "HTTP/1.1 400 Bad Request.*", not TLS`));
-  });
-
-  it('an SSH banner sent first → not_tls', async () => {
-    const s = await serve(servePlainText({ greetFirst: true, banner: 'SSH-2.0-OpenSSH_9.2p1 Debian\r\n' }));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.equal(r.error?.kind, 'not_tls');
-    assert.match(r.error!.message, /"SSH-2\.0-OpenSSH_9\.2p1 Debian"/);
-  });
-
-  it('garbage → not_tls with a hex excerpt', async () => {
-    const s = await serve(serveGarbage({ bytes: Buffer.from('8f00ff10203040506070', 'hex') }));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.deepEqual([r.error?.kind, r.tls], ['not_tls', null]);
-    assert.match(r.error!.message, /binary data \(8f00ff10203040506070\)/);
-  });
-
-  it('a black hole → timeout after about the deadline, saying the server sent nothing', async () => {
-    const s = await serve(serveBlackHole());
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: 800 });
-    assert.equal(r.error?.kind, 'timeout');
-    assert.equal(r.error?.message, `no TLS handshake within 0.8s (TCP connected to ${s.host}:${s.port}, server sent nothing) — a firewall, or a service that does not speak TLS?`);
-    assert.ok(r.durationMs >= 790 && r.durationMs < 2500, `took ${r.durationMs} ms`);
-  });
-
-  it('a closed port → refused', async () => {
-    const c = await closedPort();
-    const r = await probeEndpoint(endpointFor(c), { timeoutMs: TIMEOUT });
-    assert.deepEqual(summary(r), {
-      presented: [],
-      tls: null,
-      error: { kind: 'refused', message: `connection refused by ${c.host}:${c.port} — is the service running and listening on this port?` },
+    it('TLS 1.3: a client certificate the server rejects is not a completed handshake', async () => {
+      const s = await serve(serveChain({
+        key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: 'TLSv1.3', requireClientCert: { ca: [pki.contosoRoot.pem] },
+      }));
+      const stranger = await pki.clientCert(pki.fabrikamTlsCa, 'stranger.fabrikam.test');
+      const r = await probe(endpointFor(s, { clientCert: { cert: stranger.pem, key: stranger.keyPem } }), { timeoutMs: TIMEOUT });
+      assert.deepEqual([r.presented, r.error, r.tls?.completed], [ders(leaf, pki.contosoIssuing01), null, false]);
     });
   });
 
-  it('a resolve error is returned as is, without connecting', async () => {
-    const resolveError = { kind: 'dns' as const, message: 'pool09.contoso.test does not resolve (NXDOMAIN)' };
-    const r = await probeEndpoint(endpointFor({ host: '127.0.0.1', port: 1 }, { address: null, resolveError }), { timeoutMs: TIMEOUT });
-    assert.deepEqual(summary(r), { presented: [], tls: null, error: resolveError });
+  describe(`probeEndpoint (capture ${capture}): SNI`, () => {
+    it('sends the endpoint sni for a name and none for an IP literal, connecting to the address', async () => {
+      const seen: string[] = [];
+      let connections = 0;
+      const server = createTlsServer({
+        key: leaf.keyPem,
+        cert: leaf.pem + pki.contosoIssuing01.pem,
+        // Called during the ClientHello, only when the client sent a server name.
+        SNICallback: (name, cb) => {
+          seen.push(name);
+          cb(null);
+        },
+      });
+      server.on('connection', () => connections++);
+      server.on('tlsClientError', () => undefined);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
+      const port = (server.address() as { port: number }).port;
+      try {
+        const at = { host: '127.0.0.2', port };
+        const a = await probe(endpointFor(at, { host: 'pool01.contoso.test', sni: 'pool01.contoso.test' }), { timeoutMs: TIMEOUT });
+        const b = await probe(endpointFor(at, { host: '127.0.0.2', sni: null }), { timeoutMs: TIMEOUT });
+        const c = await probe(endpointFor(at, { host: '127.0.0.2', sni: '127.0.0.2' }), { timeoutMs: TIMEOUT });
+        assert.deepEqual([a.error, b.error, c.error], [null, null, null]);
+        assert.deepEqual([seen, connections], [['pool01.contoso.test'], 3]);
+      } finally {
+        server.close();
+      }
+    });
   });
 
-  it('a server that answers our ClientHello with an alert → handshake, naming the alert', async () => {
-    const s = await rawServer((socket) => socket.once('data', () => socket.end(Buffer.from('150303000202' + '46', 'hex'))));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.deepEqual([r.error?.kind, r.tls], ['handshake', { version: null, cipher: null, completed: false, alert: 'protocol_version' }]);
-    assert.match(r.error!.message, /ended the TLS handshake with alert protocol_version before sending a certificate — the server accepts none of TLS 1\.0–1\.3/);
+  describe(`probeEndpoint (capture ${capture}): failures`, () => {
+    it('plain text (HTTP answer) → not_tls naming what answered', async () => {
+      const s = await serve(servePlainText());
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.deepEqual([r.presented, r.tls, r.error?.kind], [[], null, 'not_tls']);
+      assert.match(r.error!.message, new RegExp(`^${s.host}:${s.port} answered with "HTTP/1.1 400 Bad Request.*", not TLS`));
+    });
+
+    it('an SSH banner sent first → not_tls', async () => {
+      const s = await serve(servePlainText({ greetFirst: true, banner: 'SSH-2.0-OpenSSH_9.2p1 Debian\r\n' }));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.equal(r.error?.kind, 'not_tls');
+      assert.match(r.error!.message, /"SSH-2\.0-OpenSSH_9\.2p1 Debian"/);
+    });
+
+    it('garbage → not_tls with a hex excerpt', async () => {
+      const s = await serve(serveGarbage({ bytes: Buffer.from('8f00ff10203040506070', 'hex') }));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.deepEqual([r.error?.kind, r.tls], ['not_tls', null]);
+      assert.match(r.error!.message, /binary data \(8f00ff10203040506070\)/);
+    });
+
+    it('a black hole → timeout after about the deadline, saying the server sent nothing', async () => {
+      const s = await serve(serveBlackHole());
+      const r = await probe(endpointFor(s), { timeoutMs: 800 });
+      assert.equal(r.error?.kind, 'timeout');
+      assert.equal(r.error?.message, `no TLS handshake within 0.8s (TCP connected to ${s.host}:${s.port}, server sent nothing) — a firewall, or a service that does not speak TLS?`);
+      assert.ok(r.durationMs >= 790 && r.durationMs < 2500, `took ${r.durationMs} ms`);
+    });
+
+    it('a closed port → refused', async () => {
+      const c = await closedPort();
+      const r = await probe(endpointFor(c), { timeoutMs: TIMEOUT });
+      assert.deepEqual(summary(r), {
+        presented: [],
+        tls: null,
+        error: { kind: 'refused', message: `connection refused by ${c.host}:${c.port} — is the service running and listening on this port?` },
+      });
+    });
+
+    it('a resolve error is returned as is, without connecting', async () => {
+      const resolveError = { kind: 'dns' as const, message: 'pool09.contoso.test does not resolve (NXDOMAIN)' };
+      const r = await probe(endpointFor({ host: '127.0.0.1', port: 1 }, { address: null, resolveError }), { timeoutMs: TIMEOUT });
+      assert.deepEqual(summary(r), { presented: [], tls: null, error: resolveError });
+    });
+
+    it('a server that answers our ClientHello with an alert → handshake, naming the alert', async () => {
+      const s = await rawServer((socket) => socket.once('data', () => socket.end(Buffer.from('150303000202' + '46', 'hex'))));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.deepEqual([r.error?.kind, r.tls], ['handshake', { version: null, cipher: null, completed: false, alert: 'protocol_version' }]);
+      assert.match(r.error!.message, /ended the TLS handshake with alert protocol_version before sending a certificate — the server accepts none of TLS 1\.0–1\.3/);
+    });
+
+    it('a server that resets the connection → reset', async () => {
+      const s = await rawServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.equal(r.error?.kind, 'reset');
+      assert.match(r.error!.message, /reset the connection during the TLS handshake/);
+    });
+
+    it('a server that closes without a word → handshake, suggesting SNI or versions', async () => {
+      const s = await rawServer((socket) => socket.once('data', () => socket.end()));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.equal(r.error?.kind, 'handshake');
+      assert.match(r.error!.message, /closed the connection without answering our TLS ClientHello/);
+    });
+
+    it('a signal aborts a probe at once', async () => {
+      const s = await serve(serveBlackHole());
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const r = await probe(endpointFor(s), { timeoutMs: 60_000, signal: controller.signal });
+      assert.equal(r.error?.kind, 'timeout');
+      assert.match(r.error!.message, /cancelled/);
+      assert.ok(r.durationMs < 2000);
+      const again = await probe(endpointFor(s), { timeoutMs: 60_000, signal: controller.signal });
+      assert.match(again.error!.message, /cancelled/);
+    });
   });
 
-  it('a server that resets the connection → reset', async () => {
-    const s = await rawServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.equal(r.error?.kind, 'reset');
-    assert.match(r.error!.message, /reset the connection during the TLS handshake/);
-  });
+  describe(`probeEndpoint (capture ${capture}): certificate lists real TLS stacks refuse to send`, () => {
+    it('100 certificates are captured exactly, in order', async () => {
+      const certs = Array.from({ length: 100 }, (_, i) => (i % 2 ? pki.contosoIssuing01.der : leaf.der));
+      const s = await serve(serveRawTls12Flight({ certificates: certs }));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.deepEqual([r.error, r.presented.length, r.tls?.version, r.tls?.completed], [null, 100, 'TLSv1.2', false]);
+      assert.deepEqual(r.presented, certs);
+    });
 
-  it('a server that closes without a word → handshake, suggesting SNI or versions', async () => {
-    const s = await rawServer((socket) => socket.once('data', () => socket.end()));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.equal(r.error?.kind, 'handshake');
-    assert.match(r.error!.message, /closed the connection without answering our TLS ClientHello/);
-  });
+    it('an unparsable certificate is captured as sent (analysis judges it), the handshake fails', async () => {
+      const junk = Buffer.from('this is not DER at all');
+      const s = await serve(serveRawTls12Flight({ certificates: [junk, pki.contosoIssuing01.der] }));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.deepEqual([r.error, r.presented, r.tls?.completed], [null, [junk, pki.contosoIssuing01.der], false]);
+    });
 
-  it('a signal aborts a probe at once', async () => {
-    const s = await serve(serveBlackHole());
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: 60_000, signal: controller.signal });
-    assert.equal(r.error?.kind, 'timeout');
-    assert.match(r.error!.message, /cancelled/);
-    assert.ok(r.durationMs < 2000);
-    const again = await probeEndpoint(endpointFor(s), { timeoutMs: 60_000, signal: controller.signal });
-    assert.match(again.error!.message, /cancelled/);
-  });
-});
+    it('more than 200 certificates → a clear handshake error, no crash', async () => {
+      const s = await serve(serveRawTls12Flight({ certificates: Array.from({ length: 250 }, () => Buffer.from('x'.repeat(50))) }));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.deepEqual([r.presented, r.error?.kind], [[], 'handshake']);
+      assert.match(r.error!.message, /could not read the certificate .* sent: server sent more than 200 certificates/);
+    });
 
-describe('probeEndpoint: certificate lists real TLS stacks refuse to send', () => {
-  it('100 certificates are captured exactly, in order', async () => {
-    const certs = Array.from({ length: 100 }, (_, i) => (i % 2 ? pki.contosoIssuing01.der : leaf.der));
-    const s = await serve(serveRawTls12Flight({ certificates: certs }));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.deepEqual([r.error, r.presented.length, r.tls?.version, r.tls?.completed], [null, 100, 'TLSv1.2', false]);
-    assert.deepEqual(r.presented, certs);
+    it('a certificate list over 256 KiB → a clear handshake error, no crash', async () => {
+      const s = await serve(serveRawTls12Flight({ certificates: Array.from({ length: 150 }, () => Buffer.alloc(2000, 0x30)) }));
+      const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
+      assert.deepEqual([r.presented, r.error?.kind], [[], 'handshake']);
+      assert.match(r.error!.message, /could not read the certificate .* sent: handshake message of \d+ bytes exceeds the 256 KiB limit/);
+    });
   });
-
-  it('an unparsable certificate is captured as sent (analysis judges it), the handshake fails', async () => {
-    const junk = Buffer.from('this is not DER at all');
-    const s = await serve(serveRawTls12Flight({ certificates: [junk, pki.contosoIssuing01.der] }));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.deepEqual([r.error, r.presented, r.tls?.completed], [null, [junk, pki.contosoIssuing01.der], false]);
-  });
-
-  it('more than 200 certificates → a clear handshake error, no crash', async () => {
-    const s = await serve(serveRawTls12Flight({ certificates: Array.from({ length: 250 }, () => Buffer.from('x'.repeat(50))) }));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.deepEqual([r.presented, r.error?.kind], [[], 'handshake']);
-    assert.match(r.error!.message, /could not read the certificate .* sent: server sent more than 200 certificates/);
-  });
-
-  it('a certificate list over 256 KiB → a clear handshake error, no crash', async () => {
-    const s = await serve(serveRawTls12Flight({ certificates: Array.from({ length: 150 }, () => Buffer.alloc(2000, 0x30)) }));
-    const r = await probeEndpoint(endpointFor(s), { timeoutMs: TIMEOUT });
-    assert.deepEqual([r.presented, r.error?.kind], [[], 'handshake']);
-    assert.match(r.error!.message, /could not read the certificate .* sent: handshake message of \d+ bytes exceeds the 256 KiB limit/);
-  });
-});
+}
 
 /** A TCP server whose behaviour the test scripts, for the failure modes the kit does not model. */
 async function rawServer(onSocket: (s: Socket) => void): Promise<ServedEndpoint> {

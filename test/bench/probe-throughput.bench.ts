@@ -1,0 +1,187 @@
+// Probe throughput against a bare tls.connect loop.
+//
+// A TLS server (RSA-2048 leaf + intermediate) runs in a child process, so server and client each
+// get a core. The same run interleaves rounds (A/B/A/B…) of:
+//   bare        tls.connect → 'secureConnect' → destroy; nothing read (the reference)
+//   probe       probeEndpoint: full handshake plus the chain exactly as presented
+//   bare-shared the bare loop reusing one SecureContext (informational: isolates the capture
+//               cost from the per-connection context the plain call builds)
+// at the same concurrency, for TLS 1.3 and TLS 1.2. It prints handshakes/s, the client's CPU time
+// per handshake, and the ratios, and fails when probe/bare is below 0.9. The ratio judged is the
+// median of per-round ratios: the two variants of a round run back to back under the same
+// machine load, which matters on a shared machine.
+//
+// Run: npm run bench   (or: node --import tsx test/bench/probe-throughput.bench.ts)
+// Knobs: BENCH_ROUNDS (default 8), BENCH_ROUND_MS (1000), BENCH_CONCURRENCY (16).
+import { fork } from 'node:child_process';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { createIntermediateCa, createRootCa, issueLeaf } from '../../src/demo/pki.js';
+import { probeEndpoint } from '../../src/probe/probe.js';
+import type { Endpoint } from '../../src/targets/types.js';
+
+const TARGET_RATIO = 0.9;
+const HOST = 'bench.contoso.test';
+
+interface ServerSetup {
+  key: string;
+  cert: string;
+  maxVersion: tls.SecureVersion;
+}
+
+if (process.argv[2] === '--server') runServer();
+else await main();
+
+function runServer(): void {
+  process.once('message', (setup: ServerSetup) => {
+    const server = tls.createServer({ key: setup.key, cert: setup.cert, maxVersion: setup.maxVersion }, (socket) => {
+      socket.on('error', () => undefined);
+      socket.resume();
+    });
+    server.on('tlsClientError', () => undefined);
+    server.listen(0, '127.0.0.1', () => process.send!((server.address() as { port: number }).port));
+  });
+  process.once('disconnect', () => process.exit(0));
+}
+
+type Once = (done: (err?: Error) => void) => void;
+
+async function startServer(setup: ServerSetup): Promise<{ port: number; stop: () => void }> {
+  const child = fork(fileURLToPath(import.meta.url), ['--server'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as number));
+    child.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));
+    child.send(setup);
+  });
+  return { port, stop: () => child.kill() };
+}
+
+/** Runs `once` with `concurrency` in flight for `ms`; handshakes per second. */
+interface LoopResult {
+  rate: number;
+  /** Client CPU (user + system) per completed handshake, µs. */
+  cpuUs: number;
+  errors: number;
+  firstError: Error | null;
+}
+
+function loop(once: Once, concurrency: number, ms: number): Promise<LoopResult> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const cpu0 = process.cpuUsage();
+    const end = started + ms;
+    let active = 0;
+    let completed = 0;
+    let errors = 0;
+    let firstError: Error | null = null;
+    const next = (): void => {
+      while (active < concurrency && performance.now() < end) {
+        active++;
+        once((err) => {
+          active--;
+          if (err) {
+            errors++;
+            firstError ??= err;
+          } else completed++;
+          next();
+        });
+      }
+      if (active === 0) {
+        const cpu = process.cpuUsage(cpu0);
+        resolve({
+          rate: completed / ((performance.now() - started) / 1000),
+          cpuUs: (cpu.user + cpu.system) / Math.max(1, completed),
+          errors,
+          firstError,
+        });
+      }
+    };
+    next();
+  });
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 8);
+  const roundMs = Number(process.env.BENCH_ROUND_MS ?? 1000);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
+
+  const root = await createRootCa({ commonName: 'Bench Root CA' });
+  const intermediate = await createIntermediateCa(root, { commonName: 'Bench Issuing CA' });
+  const leaf = await issueLeaf(intermediate, { commonName: HOST, dnsNames: [HOST], freshKey: true });
+  const expected = [leaf.der, intermediate.der];
+
+  let failed = false;
+  for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
+    const server = await startServer({ key: leaf.keyPem, cert: leaf.pem + intermediate.pem, maxVersion });
+    try {
+      const sharedContext = tls.createSecureContext({});
+      const endpoint: Endpoint = {
+        key: 'bench', target: 'bench', group: 'bench', role: null, host: HOST, port: server.port, address: '127.0.0.1',
+        sni: HOST, url: null, clientCert: null, resolveError: null,
+      };
+      const connectOptions = { host: '127.0.0.1', port: server.port, servername: HOST, rejectUnauthorized: false };
+      const bareWith = (extra: tls.ConnectionOptions): Once => (done) => {
+        const socket = tls.connect({ ...connectOptions, ...extra });
+        socket.once('secureConnect', () => {
+          socket.destroy();
+          done();
+        });
+        socket.once('error', (err) => {
+          socket.destroy();
+          done(err);
+        });
+      };
+      const variants: Record<string, Once> = {
+        bare: bareWith({}),
+        probe: (done) => {
+          void probeEndpoint(endpoint, { timeoutMs: 10_000 }).then((r) => {
+            const exact = r.error === null && r.presented.length === 2 && r.presented.every((d, i) => d.equals(expected[i]!));
+            done(exact ? undefined : new Error(`probe did not capture the chain: ${JSON.stringify(r.error ?? r.tls)}`));
+          });
+        },
+        'bare-shared': bareWith({ secureContext: sharedContext }),
+      };
+      for (const once of Object.values(variants)) await loop(once, concurrency, 400); // warm-up
+
+      const rates: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+      const cpus: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+      for (let round = 0; round < rounds; round++) {
+        // Alternate the order so neither variant always runs first in a round.
+        const order = round % 2 === 0 ? Object.keys(variants) : Object.keys(variants).reverse();
+        for (const name of order) {
+          const r = await loop(variants[name]!, concurrency, roundMs);
+          if (r.errors > 0) {
+            console.error(`${maxVersion} ${name}: ${r.errors} failed handshakes, first: ${r.firstError?.message}`);
+            failed = true;
+          }
+          rates[name]!.push(r.rate);
+          cpus[name]!.push(r.cpuUs);
+        }
+      }
+      const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const median = (xs: number[]): number => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        const mid = sorted.length >> 1;
+        return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+      };
+      const paired = (a: string, b: string): number => median(rates[a]!.map((x, i) => x / rates[b]![i]!));
+      const ratio = paired('probe', 'bare');
+      const line = (label: string, name: string): string =>
+        `  ${label.padEnd(27)}${Math.round(mean(rates[name]!)).toString().padStart(6)} handshakes/s` +
+        `  ${Math.round(median(cpus[name]!)).toString().padStart(5)} µs client CPU/handshake   rounds: ${rates[name]!.map(Math.round).join(' ')}`;
+      console.log(`probe-throughput ${maxVersion}, RSA-2048 leaf+intermediate, concurrency ${concurrency}, ${rounds}×${roundMs} ms per variant`);
+      console.log(line('bare tls.connect', 'bare'));
+      console.log(line('probeEndpoint', 'probe'));
+      console.log(line('bare, shared SecureContext', 'bare-shared'));
+      console.log(`  probe / bare = ${ratio.toFixed(3)} (median of per-round ratios; target ≥ ${TARGET_RATIO})` +
+        `   probe / bare-shared = ${paired('probe', 'bare-shared').toFixed(3)} (informational)`);
+      if (!(ratio >= TARGET_RATIO)) {
+        console.error(`  FAIL: probe throughput ${ratio.toFixed(3)}× bare is below ${TARGET_RATIO}`);
+        failed = true;
+      }
+    } finally {
+      server.stop();
+    }
+  }
+  process.exitCode = failed ? 1 : 0;
+}
