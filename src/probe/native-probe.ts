@@ -93,7 +93,16 @@ export class NativeProbe {
   };
 
   private readonly onServerFlight = (): void => {
-    const socket = this.socket!;
+    // Runs inside OpenSSL's callback: an exception here would take the process down, so any
+    // surprise only costs the fast path (StreamProbe then reads the bytes).
+    try {
+      this.readServerFlight(this.socket!);
+    } catch {
+      this.chain = null;
+    }
+  };
+
+  private readServerFlight(socket: tls.TLSSocket): void {
     this.version = socket.getProtocol();
     this.cipher = socket.getCipher()?.standardName ?? null;
     // Shared signature algorithms exist on a client only after a CertificateRequest.
@@ -107,10 +116,14 @@ export class NativeProbe {
       chain.push(cert.raw);
     }
     if (chain.length > 0) this.chain = chain;
-  };
+  }
 
   private readonly onKeys = (): void => {
-    this.cipher ??= this.socket?.getCipher()?.standardName ?? null;
+    try {
+      this.cipher ??= this.socket?.getCipher()?.standardName ?? null;
+    } catch {
+      // the name stays unknown
+    }
   };
 
   private readonly onSecure = (): void => {
