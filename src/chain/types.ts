@@ -1,3 +1,5 @@
+import type { ProbeResult } from '../probe/types.js';
+
 export type ProblemCode =
   | 'expired'
   | 'not_yet_valid'
@@ -75,4 +77,10 @@ export interface ChainAnalysis {
   trusted: boolean;
   hostnameMatch: boolean;
   problems: ProblemCode[];
+}
+
+/** One endpoint after probe and chain analysis; analysis is null when no chain was obtained. */
+export interface EndpointResult {
+  probe: ProbeResult;
+  analysis: ChainAnalysis | null;
 }

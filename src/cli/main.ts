@@ -4,7 +4,7 @@ import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { summarizeConfig } from '../config/summary.js';
 import { runDaemon } from '../daemon/daemon.js';
-import { createLogger, LOG_LEVELS, parseLogLevel } from '../daemon/logger.js';
+import { createLogger, LOG_LEVELS, parseLogLevel } from '../log/logger.js';
 import { chainwatchVersion } from '../daemon/version.js';
 import { demoMain } from '../demo/demo.js';
 import { importTopologyFile, TopologyError } from '../topology/index.js';

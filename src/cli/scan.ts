@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import type { Config } from '../config/types.js';
-import { createLogger } from '../daemon/logger.js';
+import { createLogger } from '../log/logger.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
 import { buildReport, hasFindings } from '../output/report.js';
 import { formatTable } from '../output/table.js';

@@ -5,10 +5,10 @@
 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../../config/types.js';
-import type { DaemonContext, DaemonExtension } from '../../daemon/daemon.js';
-import { AlertDispatcher } from './dispatcher.js';
-import { registerAlertDeliveries } from './metrics.js';
+import type { Config } from '../config/types.js';
+import type { DaemonContext, DaemonExtension } from './extension.js';
+import { AlertDispatcher } from '../output/alerts/dispatcher.js';
+import { registerAlertDeliveries } from '../output/alerts/metrics.js';
 
 /** Shutdown gives queued alert deliveries this long, so the daemon still exits promptly. */
 const SHUTDOWN_FLUSH_MS = 2000;

@@ -4,7 +4,7 @@
 
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Logger } from './logger.js';
+import type { Logger } from '../log/logger.js';
 
 export interface ConfigWatcher {
   close(): void;

@@ -10,15 +10,16 @@ import { ConfigError } from '../config/errors.js';
 import type { Config } from '../config/types.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
 import type { CertChange } from '../fleet/types.js';
-import { alertingExtension } from '../output/alerts/extension.js';
+import { alertingExtension } from './alerting.js';
 import { createMetrics, type ChainwatchMetrics } from '../output/metrics.js';
 import { buildReport } from '../output/report.js';
 import { runScan } from '../pipeline/scan.js';
 import type { ScanResult } from '../pipeline/types.js';
 import { watchConfigFile, type ConfigWatcher } from './config-watch.js';
 import { startHttpServer, type FleetSummary, type HttpServerHandle } from './http.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { ScanScheduler, type ScanReason } from './scheduler.js';
+import type { DaemonContext, DaemonExtension } from './extension.js';
 import { chainwatchVersion } from './version.js';
 
 /** Recent baseline changes shown by /api/v1/status. */
@@ -26,19 +27,6 @@ const STATUS_CHANGES = 50;
 /** Shutdown waits this long for an aborted scan to wind down before flushing anyway. */
 const SHUTDOWN_SCAN_GRACE_MS = 3000;
 
-/** Lets other outputs (alerting, the status page) follow the daemon without it knowing them. */
-export interface DaemonExtension {
-  afterScan?(scan: ScanResult, config: Config): void | Promise<void>;
-  configChanged?(config: Config): void;
-  stop?(): void | Promise<void>;
-}
-
-export interface DaemonContext {
-  config: Config;
-  metrics: ChainwatchMetrics;
-  baseline: BaselineStore;
-  log: Logger;
-}
 
 export interface DaemonOptions {
   log?: Logger;

@@ -4,7 +4,7 @@
 // the current scan ends, because a reload must get its new targets scanned.
 
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Logger } from './logger.js';
+import type { Logger } from '../log/logger.js';
 
 export type ScanReason = 'start' | 'schedule' | 'reload';
 

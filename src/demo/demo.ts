@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDaemon } from '../daemon/daemon.js';
-import { createLogger, type Logger } from '../daemon/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { startDnsServer } from './dns-server.js';
 import { createIntermediateCa, createRootCa, issueClientCert, issueLeaf, type CertificateAuthority, type IssuedCert } from './pki.js';
 import { serveChain, type ServedEndpoint, type TlsVersion } from './servers.js';

@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../daemon/logger.js';
-import type { EndpointResult } from '../pipeline/types.js';
+import type { Logger } from '../log/logger.js';
+import type { EndpointResult } from '../chain/types.js';
 import { applyScan, type BaselineState } from './drift.js';
 import type { BaselineEntry, CertChange } from './types.js';
 

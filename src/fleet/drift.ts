@@ -1,4 +1,4 @@
-import type { EndpointResult } from '../pipeline/types.js';
+import type { EndpointResult } from '../chain/types.js';
 import type { BaselineEntry, CaRef, CertChange, ChainSnapshot, ChangeKind } from './types.js';
 
 export interface BaselineState {

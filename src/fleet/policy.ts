@@ -1,5 +1,5 @@
 import type { PolicyConfig } from '../config/types.js';
-import type { EndpointResult } from '../pipeline/types.js';
+import type { EndpointResult } from '../chain/types.js';
 import type { CaRef, DivergentMember, PolicyIssuer, PolicyMember, PolicyVerdict, UnknownMember } from './types.js';
 
 interface Identified {

@@ -1,12 +1,7 @@
-import type { ChainAnalysis } from '../chain/types.js';
+import type { EndpointResult } from '../chain/types.js';
 import type { CertChange, PolicyVerdict } from '../fleet/types.js';
-import type { ProbeResult } from '../probe/types.js';
 
-/** One endpoint after probe and chain analysis. analysis is null when no chain was obtained. */
-export interface EndpointResult {
-  probe: ProbeResult;
-  analysis: ChainAnalysis | null;
-}
+export type { EndpointResult };
 
 /** Everything one scan found: what the outputs (report, metrics, alerts, status page) read. */
 export interface ScanResult {

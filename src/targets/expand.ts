@@ -1,10 +1,9 @@
 // Targets → endpoints: one (target, address) pair per probe. Pure apart from the resolver.
 import { isIP } from 'node:net';
 import type { TargetConfig } from '../config/types.js';
-import type { ProbeError } from '../probe/types.js';
 import { compareAddresses, distinctAddresses } from './address.js';
 import { DnsError, type Resolver, type ResolveMode } from './resolver.js';
-import type { Endpoint } from './types.js';
+import type { Endpoint, ResolveError } from './types.js';
 
 /**
  * A burst of hundreds of UDP queries overflows socket buffers (ours or the server's), and each
@@ -28,12 +27,12 @@ function limiter(max: number): <T>(work: () => Promise<T>) => Promise<T> {
   };
 }
 
-function asProbeError(host: string, err: unknown): ProbeError {
+function asResolveError(host: string, err: unknown): ResolveError {
   if (err instanceof DnsError) return { kind: 'dns', message: err.message };
   return { kind: 'dns', message: `cannot resolve ${host}: ${(err as Error)?.message ?? String(err)}` };
 }
 
-function endpoint(t: TargetConfig, key: string, address: string | null, resolveError: ProbeError | null): Endpoint {
+function endpoint(t: TargetConfig, key: string, address: string | null, resolveError: ResolveError | null): Endpoint {
   return {
     key,
     target: t.name,
@@ -57,15 +56,15 @@ function endpoint(t: TargetConfig, key: string, address: string | null, resolveE
  */
 export async function expandTargets(targets: readonly TargetConfig[], resolver: Resolver): Promise<Endpoint[]> {
   // Fleets name the same pool on many ports: ask once per host and mode.
-  const lookups = new Map<string, Promise<string[] | ProbeError>>();
+  const lookups = new Map<string, Promise<string[] | ResolveError>>();
   const limit = limiter(MAX_LOOKUPS_IN_FLIGHT);
-  const lookup = (host: string, mode: ResolveMode): Promise<string[] | ProbeError> => {
+  const lookup = (host: string, mode: ResolveMode): Promise<string[] | ResolveError> => {
     const id = `${mode} ${host.toLowerCase()}`;
     let pending = lookups.get(id);
     if (!pending) {
       pending = limit(() => resolver.lookup(host, mode)).then(
         (addresses) => (addresses.length > 0 ? addresses : { kind: 'dns' as const, message: `cannot resolve ${host}: no addresses` }),
-        (err: unknown) => asProbeError(host, err),
+        (err: unknown) => asResolveError(host, err),
       );
       lookups.set(id, pending);
     }

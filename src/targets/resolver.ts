@@ -1,9 +1,9 @@
 // Finding the addresses of a target's host: the system resolver (which honours the hosts file)
 // or, when dns.servers is set, those servers asked for A and AAAA directly. Every failure
-// becomes a ProbeError of kind 'dns' worded for the operator.
+// becomes a ResolveError (the probe's 'dns' error kind) worded for the operator.
 import { promises as dnsPromises } from 'node:dns';
 import type { DnsConfig } from '../config/types.js';
-import type { ProbeError } from '../probe/types.js';
+import type { ResolveError } from './types.js';
 import { distinctAddresses } from './address.js';
 
 export type ResolveMode = 'first' | 'all';
@@ -13,7 +13,7 @@ export interface Resolver {
   lookup(host: string, mode: ResolveMode): Promise<string[]>;
 }
 
-export class DnsError extends Error implements ProbeError {
+export class DnsError extends Error implements ResolveError {
   readonly kind = 'dns' as const;
 
   constructor(message: string) {

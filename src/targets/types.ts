@@ -1,5 +1,3 @@
-import type { ProbeError } from '../probe/types.js';
-
 /** One (target, address) pair to probe. `resolve: all` fans a target out into several. */
 export interface Endpoint {
   /** Stable identity for the baseline: the target name, plus the address under `resolve: all`. */
@@ -15,5 +13,11 @@ export interface Endpoint {
   url: string | null;
   clientCert: { cert: string; key: string } | null;
   /** Set when the address could not be found; the probe reports it without connecting. */
-  resolveError: ProbeError | null;
+  resolveError: ResolveError | null;
+}
+
+/** Why no address was found; the probe reports it as its `dns` error kind. */
+export interface ResolveError {
+  kind: 'dns';
+  message: string;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { watchConfigFile } from '../../src/daemon/config-watch.js';
-import { nullLogger } from '../../src/daemon/logger.js';
+import { nullLogger } from '../../src/log/logger.js';
 
 const dirs: string[] = [];
 after(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, test } from 'node:test';
 import { startHttpServer, type FleetSummary, type HttpServerHandle } from '../../src/daemon/http.js';
-import { nullLogger } from '../../src/daemon/logger.js';
+import { nullLogger } from '../../src/log/logger.js';
 
 const summary: FleetSummary = {
   lastScanFinishedAt: null, lastScanDurationMs: null, endpoints: 0, failures: 0, withProblems: 0, divergent: 0,

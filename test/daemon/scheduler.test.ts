@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nullLogger } from '../../src/daemon/logger.js';
+import { nullLogger } from '../../src/log/logger.js';
 import { ScanScheduler, isValidSchedule, type ScanReason } from '../../src/daemon/scheduler.js';
 
 function gate() {

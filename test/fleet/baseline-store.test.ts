@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createLogger, type LogSink } from '../../src/daemon/logger.js';
+import { createLogger, type LogSink } from '../../src/log/logger.js';
 import { BaselineStore } from '../../src/fleet/baseline-store.js';
 import { CA01, CA02, result } from './results.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger, parseLogLevel, redactUrl } from '../../src/daemon/logger.js';
+import { createLogger, parseLogLevel, redactUrl } from '../../src/log/logger.js';
 
 function capture(isTTY = false) {
   const lines: string[] = [];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/daemon/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 import { startDnsServer } from '../../src/demo/dns-server.js';
 import type { CertificateAuthority, IssuedCert } from '../../src/demo/pki.js';
 import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';

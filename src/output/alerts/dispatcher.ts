@@ -8,7 +8,7 @@
 
 import type { Counter } from 'prom-client';
 import type { AlertingConfig, WebhookConfig } from '../../config/types.js';
-import { type Logger, nullLogger } from '../../daemon/logger.js';
+import { type Logger, nullLogger } from '../../log/logger.js';
 import type { ScanResult } from '../../pipeline/types.js';
 import { conditionUndetermined, deriveAlerts } from './derive.js';
 import { toPostableAlert } from './formats.js';

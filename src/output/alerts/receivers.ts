@@ -3,7 +3,7 @@
 // kind and host only, since webhook URLs carry their token in the path.
 
 import type { WebhookConfig } from '../../config/types.js';
-import type { Logger } from '../../daemon/logger.js';
+import type { Logger } from '../../log/logger.js';
 import { type PostableAlert, webhookBody } from './formats.js';
 import { type Endpoint, type PostOutcome, endpointFromUrl, postJson } from './http.js';
 import type { Transition } from './types.js';

@@ -5,7 +5,7 @@
 import { readFileSync, renameSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Logger } from '../../daemon/logger.js';
+import type { Logger } from '../../log/logger.js';
 import { fingerprint } from './fingerprint.js';
 import type { Alert } from './types.js';
 

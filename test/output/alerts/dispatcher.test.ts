@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createLogger } from '../../../src/daemon/logger.js';
+import { createLogger } from '../../../src/log/logger.js';
 import { AlertDispatcher, type AlertDispatcherOptions } from '../../../src/output/alerts/dispatcher.js';
 import type { ScanTransitions } from '../../../src/output/alerts/types.js';
 import { DAY, pchatScan } from './scans.js';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { WebhookConfig } from '../../../src/config/types.js';
-import { createLogger } from '../../../src/daemon/logger.js';
+import { createLogger } from '../../../src/log/logger.js';
 import { AlertDispatcher, type AlertDispatcherOptions } from '../../../src/output/alerts/dispatcher.js';
 import { countsOf, newCounter } from './counters.js';
 import { type LoopbackReceiver, type Responder, eventually, startReceiver } from './processes.js';
