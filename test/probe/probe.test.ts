@@ -135,7 +135,6 @@ for (const capture of ['auto', 'stream'] as const) {
         tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: false, alert: 'certificate_required' },
         error: null,
       });
-      assert.ok(r.durationMs < 1000, `the alert decides at once, no waiting out a timer (${r.durationMs} ms)`);
     });
 
     for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
