@@ -73,7 +73,13 @@ export class NativeProbe {
       checkServerIdentity: noIdentityCheck,
       minDHSize: 1,
     };
-    const socket = tls.connect(options);
+    let socket: tls.TLSSocket;
+    try {
+      socket = tls.connect(options);
+    } catch (err) {
+      // Node refuses some arguments synchronously (a port outside 1–65535, say): never reject.
+      return this.settle({ kind: 'unreachable', message: `cannot connect to ${peerOf(endpoint)}: ${(err as Error).message}` }, null, []);
+    }
     this.socket = socket;
     socket.once('connect', this.onTcpConnect);
     socket.once('OCSPResponse', this.onServerFlight);

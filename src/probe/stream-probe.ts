@@ -99,7 +99,13 @@ export class StreamProbe {
     socket.once('close', this.onClose);
     this.timer = setTimeout(this.onTimeout, Math.max(0, this.timeoutMs - (performance.now() - this.t0)));
     this.connectStartedAt = performance.now();
-    raw.connect({ port: endpoint.port, host: endpoint.address });
+    try {
+      raw.connect({ port: endpoint.port, host: endpoint.address });
+    } catch (err) {
+      // Node refuses some arguments synchronously (a port outside 1–65535, say): never reject.
+      this.errorMessage = (err as Error).message;
+      this.finish('error');
+    }
   }
 
   cancel(): void {

@@ -256,6 +256,12 @@ for (const capture of ['auto', 'stream'] as const) {
       assert.match(r.error!.message, /closed the connection without answering our TLS ClientHello/);
     });
 
+    it('an impossible port is an error result, never a rejection', async () => {
+      const r = await probe(endpointFor({ host: '127.0.0.1', port: 70000 }), { timeoutMs: TIMEOUT });
+      assert.equal(r.error?.kind, 'unreachable');
+      assert.match(r.error!.message, /^cannot connect to 127\.0\.0\.1:70000: .*70000/);
+    });
+
     it('a signal aborts a probe at once', async () => {
       const s = await serve(serveBlackHole());
       const controller = new AbortController();
