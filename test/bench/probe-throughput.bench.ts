@@ -15,92 +15,14 @@
 //
 // Run: npm run bench   (or: node --import tsx test/bench/probe-throughput.bench.ts)
 // Knobs: BENCH_ROUNDS (default 8), BENCH_ROUND_MS (1000), BENCH_CONCURRENCY (16).
-import { fork } from 'node:child_process';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { createIntermediateCa, createRootCa, issueLeaf } from '../../src/demo/pki.js';
 import { probeEndpoint } from '../../src/probe/probe.js';
 import type { Endpoint } from '../../src/targets/types.js';
+import { loop, mean, median, startBenchServer, type Once } from './support.js';
 
 const TARGET_RATIO = 0.9;
 const HOST = 'bench.contoso.test';
-
-interface ServerSetup {
-  key: string;
-  cert: string;
-  maxVersion: tls.SecureVersion;
-}
-
-if (process.argv[2] === '--server') runServer();
-else await main();
-
-function runServer(): void {
-  process.once('message', (setup: ServerSetup) => {
-    const server = tls.createServer({ key: setup.key, cert: setup.cert, maxVersion: setup.maxVersion }, (socket) => {
-      socket.on('error', () => undefined);
-      socket.resume();
-    });
-    server.on('tlsClientError', () => undefined);
-    server.listen(0, '127.0.0.1', () => process.send!((server.address() as { port: number }).port));
-  });
-  process.once('disconnect', () => process.exit(0));
-}
-
-type Once = (done: (err?: Error) => void) => void;
-
-async function startServer(setup: ServerSetup): Promise<{ port: number; stop: () => void }> {
-  const child = fork(fileURLToPath(import.meta.url), ['--server'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as number));
-    child.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));
-    child.send(setup);
-  });
-  return { port, stop: () => child.kill() };
-}
-
-/** Runs `once` with `concurrency` in flight for `ms`; handshakes per second. */
-interface LoopResult {
-  rate: number;
-  /** Client CPU (user + system) per completed handshake, µs. */
-  cpuUs: number;
-  errors: number;
-  firstError: Error | null;
-}
-
-function loop(once: Once, concurrency: number, ms: number): Promise<LoopResult> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const cpu0 = process.cpuUsage();
-    const end = started + ms;
-    let active = 0;
-    let completed = 0;
-    let errors = 0;
-    let firstError: Error | null = null;
-    const next = (): void => {
-      while (active < concurrency && performance.now() < end) {
-        active++;
-        once((err) => {
-          active--;
-          if (err) {
-            errors++;
-            firstError ??= err;
-          } else completed++;
-          next();
-        });
-      }
-      if (active === 0) {
-        const cpu = process.cpuUsage(cpu0);
-        resolve({
-          rate: completed / ((performance.now() - started) / 1000),
-          cpuUs: (cpu.user + cpu.system) / Math.max(1, completed),
-          errors,
-          firstError,
-        });
-      }
-    };
-    next();
-  });
-}
 
 async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 8);
@@ -114,7 +36,7 @@ async function main(): Promise<void> {
 
   let failed = false;
   for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
-    const server = await startServer({ key: leaf.keyPem, cert: leaf.pem + intermediate.pem, maxVersion });
+    const server = await startBenchServer({ key: leaf.keyPem, cert: leaf.pem + intermediate.pem, maxVersion });
     try {
       const sharedContext = tls.createSecureContext({});
       const endpoint: Endpoint = {
@@ -149,7 +71,7 @@ async function main(): Promise<void> {
           });
         },
       };
-      for (const once of Object.values(variants)) await loop(once, concurrency, 400); // warm-up
+      for (const once of Object.values(variants)) await loop(once, concurrency, { ms: 400 }); // warm-up
 
       const rates: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
       const cpus: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
@@ -157,7 +79,7 @@ async function main(): Promise<void> {
         // Alternate the order so neither variant always runs first in a round.
         const order = round % 2 === 0 ? Object.keys(variants) : Object.keys(variants).reverse();
         for (const name of order) {
-          const r = await loop(variants[name]!, concurrency, roundMs);
+          const r = await loop(variants[name]!, concurrency, { ms: roundMs });
           if (r.errors > 0) {
             console.error(`${maxVersion} ${name}: ${r.errors} failed handshakes, first: ${r.firstError?.message}`);
             failed = true;
@@ -166,12 +88,6 @@ async function main(): Promise<void> {
           cpus[name]!.push(r.cpuUs);
         }
       }
-      const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-      const median = (xs: number[]): number => {
-        const sorted = [...xs].sort((a, b) => a - b);
-        const mid = sorted.length >> 1;
-        return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-      };
       const paired = (a: string, b: string): number => median(rates[a]!.map((x, i) => x / rates[b]![i]!));
       const ratio = paired('probe', 'bare');
       const line = (label: string, name: string): string =>
@@ -195,3 +111,5 @@ async function main(): Promise<void> {
   }
   process.exitCode = failed ? 1 : 0;
 }
+
+await main();
