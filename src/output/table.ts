@@ -41,6 +41,9 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
     }
   }
   const s = report.summary;
+  if (report.targets.some((t) => status(t) === 'MTLS')) {
+    lines.push('', 'MTLS: the chain was read; the server then ended the handshake for want of a client certificate (normal on MTLS ports).');
+  }
   lines.push(
     '',
     `${s.endpoints} endpoints, ${s.failed} failed, ${s.withProblems} with problems, ${s.divergent} divergent in ${s.inconsistentPolicies}/${s.policies} policies, ${s.changes} changes`,
@@ -50,7 +53,9 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
 
 function status(t: EndpointReport): string {
   if (!t.ok) return 'FAIL';
-  if (t.tls && !t.tls.completed) return 'MTLS?';
+  // The chain was read but the server ended the handshake: on MTLS ports that is the server
+  // asking for a client certificate we did not send, which is expected there.
+  if (t.tls && !t.tls.completed) return t.tls.alert === 'certificate_required' || t.tls.alert === 'handshake_failure' ? 'MTLS' : 'ABORTED';
   return t.problems.length > 0 ? 'WARN' : 'OK';
 }
 
