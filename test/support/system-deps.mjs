@@ -1,5 +1,5 @@
 // Installs the Debian packages the tests drive for real (openssl, Prometheus, Alertmanager,
-// Chromium) when they are missing, so `npm ci && npm test` passes on a fresh Debian machine.
+// dig) when they are missing, so `npm ci && npm test` passes on a fresh Debian machine.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -8,7 +8,8 @@ const NEEDED = [
   { bin: '/usr/bin/prometheus', pkg: 'prometheus' },
   { bin: '/usr/bin/promtool', pkg: 'prometheus' },
   { bin: '/usr/bin/prometheus-alertmanager', pkg: 'prometheus-alertmanager' },
-  { bin: '/usr/bin/chromium', pkg: 'chromium' },
+  { bin: '/usr/bin/amtool', pkg: 'prometheus-alertmanager' },
+  { bin: '/usr/bin/dig', pkg: 'bind9-dnsutils' },
 ];
 
 export function ensureSystemDeps() {
