@@ -63,7 +63,14 @@ export class Scanner {
   private async analyze(probe: ProbeResult, now: Date): Promise<EndpointResult> {
     if (probe.error || probe.presented.length === 0) return { probe, analysis: null };
     const e = probe.endpoint;
-    const analysis = await this.analyzer.analyze(probe.presented, e.sni ?? e.host, now);
+    let analysis: Awaited<ReturnType<ChainAnalyzer['analyze']>>;
+    try {
+      analysis = await this.analyzer.analyze(probe.presented, e.sni ?? e.host, now);
+    } catch (err) {
+      // Whatever one server sent must not take the scan of the others down with it.
+      const message = `the presented chain could not be analysed (${(err as Error).message}); please report this with the chain (openssl s_client -showcerts)`;
+      return { probe: { ...probe, error: { kind: 'handshake', message } }, analysis: null };
+    }
     if (isUnreadable(analysis)) {
       return { probe: { ...probe, error: { kind: 'handshake', message: `${analysis.unreadable}; TLS clients will reject this server` } }, analysis: null };
     }
