@@ -26,6 +26,8 @@ import { chainwatchVersion } from './version.js';
 const STATUS_CHANGES = 50;
 /** Shutdown waits this long for an aborted scan to wind down before flushing anyway. */
 const SHUTDOWN_SCAN_GRACE_MS = 3000;
+/** A scan still running after this long logs its progress, and again at this interval. */
+const SCAN_PROGRESS_EVERY_MS = 30_000;
 
 
 export interface DaemonOptions {
@@ -163,9 +165,21 @@ class Daemon implements DaemonHandle {
     this.scanAbort = abort;
     this.log.debug('scan started', { reason, targets: config.targets.length });
     let scan: ScanResult;
+    // A large fleet or many black holes make a long scan: say how far it got, now and then.
+    const progress = { done: 0, total: 0 };
+    const ticker = setInterval(() => this.log.info('scan in progress', { reason, ...progress }), SCAN_PROGRESS_EVERY_MS);
+    ticker.unref();
     try {
-      scan = await runScan(config, { signal: abort.signal, baseline });
+      scan = await runScan(config, {
+        signal: abort.signal,
+        baseline,
+        onProgress: (done, total) => {
+          progress.done = done;
+          progress.total = total;
+        },
+      });
     } finally {
+      clearInterval(ticker);
       this.scanAbort = null;
     }
     if (abort.signal.aborted) {
