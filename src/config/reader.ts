@@ -247,3 +247,67 @@ export function peekString(ctx: Ctx, node: Node | null, key: string): string | u
   }
   return undefined;
 }
+
+/** Where a name was first used, for "duplicate name" messages. */
+export interface FirstUse {
+  line: number;
+  column: number;
+}
+
+/**
+ * A named list entry being read (a target, a policy): its fields, a key path that names it, and
+ * whether anything in it was wrong. `bad` reports at a field and marks the entry unusable.
+ */
+export class NamedEntry {
+  ok = true;
+
+  constructor(
+    private readonly ctx: Ctx,
+    readonly node: Node,
+    readonly path: string,
+    readonly fields: Map<string, Field>,
+    readonly name: string | undefined,
+  ) {}
+
+  bad(field: Field, message: string): void {
+    this.ctx.report(field.at, field.key, message);
+    this.ok = false;
+  }
+}
+
+/**
+ * The opening every named list entry shares: not empty, a mapping, and a name that is unique
+ * within the list (`seen` remembers where each name was first used).
+ */
+export function openNamedEntry(
+  ctx: Ctx,
+  item: Field,
+  index: number,
+  list: { key: 'targets' | 'policies'; noun: string; expected: string },
+  seen: Map<string, FirstUse>,
+): NamedEntry | null {
+  if (item.node === null) {
+    ctx.report(item.at, item.key, `empty list entry: expected a ${list.noun} with ${list.expected}`);
+    return null;
+  }
+  const node = item.node;
+  const peeked = peekString(ctx, node, 'name');
+  const path = peeked ? `${list.key}[${index}] (${displayName(peeked)})` : `${list.key}[${index}]`;
+  const fields = readMap(ctx, node, path, `${list.key}[]`, `a ${list.noun} (a mapping with ${list.expected})`);
+  if (!fields) return null;
+  const nameField = required(ctx, fields, 'name', node, path);
+  const name = readString(ctx, nameField);
+  const entry = new NamedEntry(ctx, node, path, fields, name);
+  if (name === undefined) {
+    entry.ok = false;
+    return entry;
+  }
+  const first = seen.get(name);
+  if (first) {
+    entry.bad(nameField!, `duplicate ${list.noun} name '${name}' — first used at line ${first.line}, column ${first.column}; names must be unique`);
+  } else {
+    const { line, col } = ctx.lines.linePos(nameField!.at.range?.[0] ?? 0);
+    seen.set(name, { line, column: col });
+  }
+  return entry;
+}

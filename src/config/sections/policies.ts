@@ -1,5 +1,5 @@
 import { defaultOf } from '../defaults.js';
-import { displayName, peekString, readList, readMap, readString, readStringList, required, type Ctx, type Field } from '../reader.js';
+import { openNamedEntry, readList, readString, readStringList, required, type Ctx, type Field, type FirstUse } from '../reader.js';
 import type { PolicyConfig, PolicyMatch } from '../types.js';
 
 /**
@@ -18,39 +18,21 @@ function groupList(groups: Set<string>): string {
   return sorted.length === 0 ? 'no target has a group yet' : `groups in this config: ${sorted.join(', ')}`;
 }
 
-function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, { line: number; col: number }>, groups: Set<string>): PolicyConfig | null {
-  if (item.node === null) {
-    ctx.report(item.at, item.key, 'empty list entry: expected a policy with name and members');
-    return null;
-  }
-  const node = item.node;
-  const peeked = peekString(ctx, node, 'name');
-  const path = peeked ? `policies[${index}] (${displayName(peeked)})` : `policies[${index}]`;
-  const f = readMap(ctx, node, path, 'policies[]', 'a policy (a mapping with name and members)');
-  if (!f) return null;
-  let ok = true;
-  const bad = (field: Field, message: string): void => {
-    ctx.report(field.at, field.key, message);
-    ok = false;
-  };
-
-  const nameField = required(ctx, f, 'name', node, path);
-  const name = readString(ctx, nameField);
-  if (name !== undefined) {
-    const first = seen.get(name);
-    if (first !== undefined) bad(nameField!, `duplicate policy name '${name}' — first used at line ${first.line}, column ${first.col}; names must be unique`);
-    else seen.set(name, ctx.lines.linePos(nameField!.at.range?.[0] ?? 0));
-  } else ok = false;
+function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): PolicyConfig | null {
+  const e = openNamedEntry(ctx, item, index, { key: 'policies', noun: 'policy', expected: 'name and members' }, seen);
+  if (!e) return null;
+  const { node, path, fields: f, name } = e;
+  const bad = (field: Field, message: string): void => e.bad(field, message);
 
   const referenceField = f.get('reference');
   const reference = readString(ctx, referenceField, 'a group name') ?? null;
   if (reference !== null && !groups.has(reference)) bad(referenceField!, `no target has group '${reference}' (${groupList(groups)})`);
-  if (referenceField?.node && reference === null) ok = false;
+  if (referenceField?.node && reference === null) e.ok = false;
 
   const membersField = required(ctx, f, 'members', node, path);
   const members: string[] = [];
   const memberItems = readStringList(ctx, membersField, 'a list of group names');
-  if (!memberItems) ok = false;
+  if (!memberItems) e.ok = false;
   else if (memberItems.length === 0 && membersField) bad(membersField, 'members is empty: list the groups this policy checks');
   for (const { value, field } of memberItems ?? []) {
     if (!groups.has(value)) bad(field, `no target has group '${value}' (${groupList(groups)})`);
@@ -63,24 +45,24 @@ function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, { li
   if (matchText !== undefined) {
     if (matchText === 'issuer' || matchText === 'root') match = matchText;
     else bad(matchField!, `'${matchText}' is not a match mode: use issuer or root`);
-  } else if (matchField?.node) ok = false;
+  } else if (matchField?.node) e.ok = false;
 
   const allowedIssuers: string[] = [];
   const pinsField = f.get('allowed_issuers');
   const pins = readStringList(ctx, pinsField, 'a list of hex key ids (in quotes)');
-  if (pinsField?.node && !pins) ok = false;
+  if (pinsField?.node && !pins) e.ok = false;
   for (const { value, field } of pins ?? []) {
     const hex = normaliseKeyId(value);
     if (hex === null) bad(field, `'${value}' is not a key id: expected hex (an issuing CA's key id, 40 hex digits, or its SPKI SHA-256, 64); colons are fine`);
     else if (!allowedIssuers.includes(hex)) allowedIssuers.push(hex);
   }
 
-  if (!ok || name === undefined) return null;
+  if (!e.ok || name === undefined) return null;
   return { name, reference, members, match, allowedIssuers };
 }
 
 export function readPolicies(ctx: Ctx, field: Field | undefined, groups: Set<string>): PolicyConfig[] {
-  const seen = new Map<string, { line: number; col: number }>();
+  const seen = new Map<string, FirstUse>();
   const policies: PolicyConfig[] = [];
   (readList(ctx, field, 'a list of policies') ?? []).forEach((item, i) => {
     const policy = readPolicy(ctx, item, i, seen, groups);

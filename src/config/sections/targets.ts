@@ -3,19 +3,9 @@ import type { Node } from 'yaml';
 import { defaultOf } from '../defaults.js';
 import { pemCertificates } from '../files.js';
 import { ipLiteral, isHostname } from '../net.js';
-import { displayName, joinKey, peekString, readInteger, readList, readMap, readString, required, type Ctx, type Field } from '../reader.js';
+import { joinKey, openNamedEntry, readInteger, readList, readMap, readString, required, type Ctx, type Field, type FirstUse } from '../reader.js';
 import type { ClientCertConfig, TargetConfig } from '../types.js';
 import { configPath } from './general.js';
-
-interface Seen {
-  line: number;
-  column: number;
-}
-
-function position(ctx: Ctx, node: Node): Seen {
-  const { line, col } = ctx.lines.linePos(node.range?.[0] ?? 0);
-  return { line, column: col };
-}
 
 /** Host and port of a target given by URL, or a problem in words. */
 export function parseTargetUrl(text: string): { host: string; port: number } | { problem: string } {
@@ -77,40 +67,22 @@ function readClientCert(ctx: Ctx, field: Field | undefined): ClientCertConfig | 
   return cc;
 }
 
-function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Seen>, groups: Set<string>): TargetConfig | null {
-  if (item.node === null) {
-    ctx.report(item.at, item.key, 'empty list entry: expected a target with name, group and host or url');
-    return null;
-  }
-  const node = item.node;
-  const peeked = peekString(ctx, node, 'name');
-  const path = peeked ? `targets[${index}] (${displayName(peeked)})` : `targets[${index}]`;
-  const f = readMap(ctx, node, path, 'targets[]', 'a target (a mapping with name, group and host or url)');
-  if (!f) return null;
-  let ok = true;
-  const bad = (field: Field, message: string): void => {
-    ctx.report(field.at, field.key, message);
-    ok = false;
-  };
-
-  const nameField = required(ctx, f, 'name', node, path);
-  const name = readString(ctx, nameField);
-  if (name !== undefined) {
-    const first = seen.get(name);
-    if (first) bad(nameField!, `duplicate target name '${name}' — first used at line ${first.line}, column ${first.column}; names must be unique`);
-    else seen.set(name, position(ctx, nameField!.at));
-  } else ok = false;
+function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): TargetConfig | null {
+  const e = openNamedEntry(ctx, item, index, { key: 'targets', noun: 'target', expected: 'name, group and host or url' }, seen);
+  if (!e) return null;
+  const { node, path, fields: f, name } = e;
+  const bad = (field: Field, message: string): void => e.bad(field, message);
 
   const group = readString(ctx, required(ctx, f, 'group', node, path));
   if (group !== undefined) groups.add(group);
-  else ok = false;
+  else e.ok = false;
 
   const hostField = f.get('host');
   const portField = f.get('port');
   const urlField = f.get('url');
   let host = readString(ctx, hostField, 'a hostname or IP address');
   let port = readInteger(ctx, portField, 1, 65535, 'a port number');
-  if ((hostField?.node && host === undefined) || (portField?.node && port === undefined)) ok = false;
+  if ((hostField?.node && host === undefined) || (portField?.node && port === undefined)) e.ok = false;
   if (host !== undefined) {
     const bare = ipLiteral(host) ?? (isHostname(host) ? host : null);
     if (bare === null) bad(hostField!, `'${host}' is not a valid hostname or IP address`);
@@ -130,10 +102,10 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Seen
       host = parsed.host;
       port = parsed.port;
     }
-  } else if (urlField?.node) ok = false;
+  } else if (urlField?.node) e.ok = false;
   else if (host === undefined && !hostField?.node) {
     ctx.report(node, joinKey(path, 'host'), "missing required key 'host' (or give url)");
-    ok = false;
+    e.ok = false;
   }
 
   const addressField = f.get('address');
@@ -142,7 +114,7 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Seen
   if (addressText !== undefined) {
     address = ipLiteral(addressText);
     if (address === null) bad(addressField!, `'${addressText}' is not an IP address; address must be an IPv4 or IPv6 literal (put names in host)`);
-  } else if (addressField?.node) ok = false;
+  } else if (addressField?.node) e.ok = false;
 
   const resolveField = f.get('resolve');
   const resolveText = readString(ctx, resolveField);
@@ -150,7 +122,7 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Seen
   if (resolveText !== undefined) {
     if (resolveText === 'first' || resolveText === 'all') resolve = resolveText;
     else bad(resolveField!, `'${resolveText}' is not a resolve mode: use first or all`);
-  } else if (resolveField?.node) ok = false;
+  } else if (resolveField?.node) e.ok = false;
   if (resolve === 'all' && addressField?.node) bad(resolveField!, 'resolve: all cannot be combined with address (address pins one endpoint): remove one of them');
 
   const sniField = f.get('sni');
@@ -160,17 +132,17 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Seen
     if (ipLiteral(sniText)) bad(sniField!, `'${sniText}' is an IP address; TLS server names must be DNS names (leave sni out to send none)`);
     else if (!isHostname(sniText)) bad(sniField!, `'${sniText}' is not a valid DNS name`);
     else sni = sniText;
-  } else if (sniField?.node) ok = false;
+  } else if (sniField?.node) e.ok = false;
 
   const roleField = f.get('role');
   const role = readString(ctx, roleField) ?? null;
-  if (roleField?.node && role === null) ok = false;
+  if (roleField?.node && role === null) e.ok = false;
 
   const ccField = f.get('client_cert');
   const clientCert = readClientCert(ctx, ccField);
-  if (ccField?.node && !clientCert) ok = false;
+  if (ccField?.node && !clientCert) e.ok = false;
 
-  if (!ok || name === undefined || group === undefined || host === undefined) return null;
+  if (!e.ok || name === undefined || group === undefined || host === undefined) return null;
   return {
     name,
     group,
@@ -200,7 +172,7 @@ export function readTargets(ctx: Ctx, field: Field | undefined, top: Node): Targ
   const items = readList(ctx, field, 'a list of targets');
   if (!items) return { targets: [], groups };
   if (items.length === 0) ctx.report(field.at, 'targets', 'the target list is empty — nothing to watch; list at least one target');
-  const seen = new Map<string, Seen>();
+  const seen = new Map<string, FirstUse>();
   const targets: TargetConfig[] = [];
   items.forEach((item, i) => {
     const target = readTarget(ctx, item, i, seen, groups);
