@@ -65,24 +65,52 @@ export interface RunningAlertmanager {
 
 /** Starts Debian's Alertmanager on a free loopback port, clustering off, in a temp directory. */
 export async function startAlertmanager(): Promise<RunningAlertmanager> {
+  const { url, stop, log } = await startServerProcess({
+    name: 'alertmanager',
+    bin: ALERTMANAGER_BIN,
+    files: { 'am.yml': ['route:', '  receiver: blackhole', '  group_wait: 1h', 'receivers:', '  - name: blackhole', ''].join('\n') },
+    args: (dir, port) => [
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      `--storage.path=${dir}`,
+      `--config.file=${join(dir, 'am.yml')}`,
+      '--log.level=warn',
+    ],
+    readyTimeoutMs: 20_000,
+  });
+  return {
+    url,
+    async activeAlerts() {
+      const res = await fetch(`${url}/api/v2/alerts?active=true&silenced=false&inhibited=false`);
+      if (!res.ok) throw new Error(`GET alerts: HTTP ${res.status}`);
+      return (await res.json()) as GettableAlert[];
+    },
+    stop,
+    log,
+  };
+}
+
+interface ServerProcessSpec {
+  name: string;
+  bin: string;
+  /** Files written into the process's temp directory before it starts. */
+  files: Record<string, string>;
+  args: (dir: string, port: number) => string[];
+  readyTimeoutMs: number;
+  /** Output that means a retry on another port cannot help (a broken config). */
+  fatal?: RegExp;
+}
+
+/**
+ * Starts a server binary on a free loopback port in its own temp directory and waits for its
+ * /-/ready; retries on another port if one was taken between probing and binding.
+ */
+async function startServerProcess(spec: ServerProcessSpec): Promise<{ url: string; stop: () => Promise<void>; log: () => string }> {
   for (let attempt = 1; ; attempt++) {
-    const dir = mkdtempSync(join(tmpdir(), 'chainwatch-am-'));
-    writeFileSync(
-      join(dir, 'am.yml'),
-      ['route:', '  receiver: blackhole', '  group_wait: 1h', 'receivers:', '  - name: blackhole', ''].join('\n'),
-    );
+    const dir = mkdtempSync(join(tmpdir(), `chainwatch-${spec.name}-`));
+    for (const [name, text] of Object.entries(spec.files)) writeFileSync(join(dir, name), text);
     const port = await freePort();
-    const child = spawn(
-      ALERTMANAGER_BIN,
-      [
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--cluster.listen-address=',
-        `--storage.path=${dir}`,
-        `--config.file=${join(dir, 'am.yml')}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(spec.bin, spec.args(dir, port), { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
     child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
@@ -93,30 +121,19 @@ export async function startAlertmanager(): Promise<RunningAlertmanager> {
     };
     try {
       await eventually(
-        'Alertmanager to be ready',
+        `${spec.name} to be ready`,
         async () => {
-          if (child.exitCode !== null) throw new Error(`alertmanager exited: ${output}`);
-          const res = await fetch(`${url}/-/ready`);
-          return res.ok;
+          if (child.exitCode !== null) throw new Error(`${spec.name} exited: ${output}`);
+          return (await fetch(`${url}/-/ready`)).ok;
         },
-        20_000,
+        spec.readyTimeoutMs,
       );
     } catch (err) {
       await stop();
-      // Another process may have taken the port between probing and binding.
-      if (attempt < 3) continue;
+      if (attempt < 3 && !(spec.fatal?.test(String(err)) ?? false)) continue;
       throw err;
     }
-    return {
-      url,
-      async activeAlerts() {
-        const res = await fetch(`${url}/api/v2/alerts?active=true&silenced=false&inhibited=false`);
-        if (!res.ok) throw new Error(`GET alerts: HTTP ${res.status}`);
-        return (await res.json()) as GettableAlert[];
-      },
-      stop,
-      log: () => output,
-    };
+    return { url, stop, log: () => output };
   }
 }
 
@@ -200,52 +217,28 @@ export interface RunningPrometheus {
 
 /** Starts Debian's Prometheus on a free loopback port with `configYaml`, in a temp directory. */
 export async function startPrometheus(configYaml: string): Promise<RunningPrometheus> {
-  for (let attempt = 1; ; attempt++) {
-    const dir = mkdtempSync(join(tmpdir(), 'chainwatch-prom-'));
-    writeFileSync(join(dir, 'prometheus.yml'), configYaml);
-    const port = await freePort();
-    const child = spawn(
-      PROMETHEUS_BIN,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-    child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-    const url = `http://127.0.0.1:${port}`;
-    const stop = async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    };
-    try {
-      await eventually(
-        'Prometheus to be ready',
-        async () => {
-          if (child.exitCode !== null) throw new Error(`prometheus exited: ${output}`);
-          return (await fetch(`${url}/-/ready`)).ok;
-        },
-        30_000,
-      );
-    } catch (err) {
-      await stop();
-      if (attempt < 3 && !/exited: .*(error loading config|parsing YAML)/s.test(String(err))) continue;
-      throw err;
-    }
-    return {
-      url,
-      async alerts() {
-        const res = await fetch(`${url}/api/v1/alerts`);
-        if (!res.ok) throw new Error(`GET /api/v1/alerts: HTTP ${res.status}`);
-        const body = (await res.json()) as { data: { alerts: PrometheusAlert[] } };
-        return body.data.alerts;
-      },
-      stop,
-      log: () => output,
-    };
-  }
+  const { url, stop, log } = await startServerProcess({
+    name: 'prometheus',
+    bin: PROMETHEUS_BIN,
+    files: { 'prometheus.yml': configYaml },
+    args: (dir, port) => [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    readyTimeoutMs: 30_000,
+    fatal: /exited: .*(error loading config|parsing YAML)/s,
+  });
+  return {
+    url,
+    async alerts() {
+      const res = await fetch(`${url}/api/v1/alerts`);
+      if (!res.ok) throw new Error(`GET /api/v1/alerts: HTTP ${res.status}`);
+      const body = (await res.json()) as { data: { alerts: PrometheusAlert[] } };
+      return body.data.alerts;
+    },
+    stop,
+    log,
+  };
 }
