@@ -16,22 +16,19 @@
 // Run: npm run bench   (or: node --import tsx test/bench/probe-throughput.bench.ts)
 // Knobs: BENCH_ROUNDS (default 8), BENCH_ROUND_MS (1000), BENCH_CONCURRENCY (16).
 import tls from 'node:tls';
-import { createIntermediateCa, createRootCa, issueLeaf } from '../../src/demo/pki.js';
 import { probeEndpoint } from '../../src/probe/probe.js';
 import type { Endpoint } from '../../src/targets/types.js';
-import { loop, mean, median, startBenchServer, type Once } from './support.js';
+import { BENCH_HOST, benchPki, loop, mean, median, pairedRatio, startBenchServer, type Once } from './support.js';
 
 const TARGET_RATIO = 0.9;
-const HOST = 'bench.contoso.test';
+const HOST = BENCH_HOST;
 
 async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 8);
   const roundMs = Number(process.env.BENCH_ROUND_MS ?? 1000);
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 
-  const root = await createRootCa({ commonName: 'Bench Root CA' });
-  const intermediate = await createIntermediateCa(root, { commonName: 'Bench Issuing CA' });
-  const leaf = await issueLeaf(intermediate, { commonName: HOST, dnsNames: [HOST], freshKey: true });
+  const { intermediate, leaf } = await benchPki();
   const expected = [leaf.der, intermediate.der];
 
   let failed = false;
@@ -88,7 +85,7 @@ async function main(): Promise<void> {
           cpus[name]!.push(r.cpuUs);
         }
       }
-      const paired = (a: string, b: string): number => median(rates[a]!.map((x, i) => x / rates[b]![i]!));
+      const paired = (a: string, b: string): number => pairedRatio(rates[a]!, rates[b]!);
       const ratio = paired('probe', 'bare');
       const line = (label: string, name: string): string =>
         `  ${label.padEnd(27)}${Math.round(mean(rates[name]!)).toString().padStart(6)} handshakes/s` +

@@ -17,21 +17,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { parseConfig } from '../../src/config/load.js';
-import { createIntermediateCa, createRootCa, issueLeaf } from '../../src/demo/pki.js';
 import { BaselineStore } from '../../src/fleet/baseline-store.js';
 import { nullLogger } from '../../src/log/logger.js';
 import { runScan } from '../../src/pipeline/scan.js';
-import { loop, mean, pairedRatio, startBenchServer } from './support.js';
+import { BENCH_HOST, benchPki, loop, mean, pairedRatio, startBenchServer } from './support.js';
 
 const TARGET_RATIO = 0.9;
-const HOST = 'bench.contoso.test';
+const HOST = BENCH_HOST;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 8);
 const endpoints = Number(process.env.BENCH_ENDPOINTS ?? 400);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 
-const root = await createRootCa({ commonName: 'Bench Root CA' });
-const intermediate = await createIntermediateCa(root, { commonName: 'Bench Issuing CA' });
-const leaf = await issueLeaf(intermediate, { commonName: HOST, dnsNames: [HOST], freshKey: true });
+const { root, intermediate, leaf } = await benchPki();
 const server = await startBenchServer({ key: leaf.keyPem, cert: leaf.pem + intermediate.pem, maxVersion: 'TLSv1.3' });
 const dir = await mkdtemp(join(tmpdir(), 'chainwatch-bench-'));
 let failed = false;

@@ -2,6 +2,17 @@
 import { fork } from 'node:child_process';
 import type tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { createIntermediateCa, createRootCa, issueLeaf, type CertificateAuthority, type IssuedCert } from '../../src/demo/pki.js';
+
+export const BENCH_HOST = 'bench.contoso.test';
+
+/** The realistic chain the benchmark server presents: an RSA-2048 leaf and its issuing CA. */
+export async function benchPki(): Promise<{ root: CertificateAuthority; intermediate: CertificateAuthority; leaf: IssuedCert }> {
+  const root = await createRootCa({ commonName: 'Bench Root CA' });
+  const intermediate = await createIntermediateCa(root, { commonName: 'Bench Issuing CA' });
+  const leaf = await issueLeaf(intermediate, { commonName: BENCH_HOST, dnsNames: [BENCH_HOST], freshKey: true });
+  return { root, intermediate, leaf };
+}
 
 export interface ServerSetup {
   key: string;
