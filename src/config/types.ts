@@ -1,7 +1,7 @@
 // The validated, normalised configuration. Every later stage reads only these types; the
 // YAML loader (load.ts) is the one place that knows about files, keys and source positions.
 // The simple sections' types come straight from the options table.
-import type { DNS, SCAN, SERVER, STATE, Values } from './options.js';
+import type { DNS, POLICY, SCAN, SERVER, STATE, TARGET, Values } from './options.js';
 
 export interface Config {
   /** Absolute path of the config file this was loaded from. */
@@ -59,30 +59,24 @@ export interface ClientCertConfig {
   key: string;
 }
 
-export interface TargetConfig {
+/** The options of a target as the table declares them; the ones below are worked out from several keys. */
+type TargetOptions = Values<typeof TARGET.children>;
+
+export interface TargetConfig extends Omit<TargetOptions, 'name' | 'group' | 'host' | 'url' | 'sni'> {
   name: string;
   group: string;
+  /** From host, or from url. */
   host: string;
-  port: number;
-  /** Connect here instead of resolving host. */
-  address: string | null;
-  resolve: 'first' | 'all';
   /** SNI to send; null when none is sent (host is an IP address). */
   sni: string | null;
-  role: string | null;
   /** The URL the target was given as, if any. */
   url: string | null;
   clientCert: ClientCertConfig | null;
 }
 
-export type PolicyMatch = 'issuer' | 'root';
+export type PolicyMatch = PolicyConfig['match'];
 
-export interface PolicyConfig {
+export interface PolicyConfig extends Omit<Values<typeof POLICY.children>, 'name' | 'members'> {
   name: string;
-  /** Group whose issuing CAs are the allowed set; null: members must agree among themselves. */
-  reference: string | null;
   members: string[];
-  match: PolicyMatch;
-  /** Pinned issuing-CA key ids or SPKI SHA-256, lowercase hex without colons. */
-  allowedIssuers: string[];
 }

@@ -12,7 +12,7 @@ function groupList(groups: Set<string>): string {
 function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): PolicyConfig | null {
   const e = openNamedEntry(ctx, item, index, { key: 'policies', noun: 'policy', expected: 'name and members', spec: POLICY }, seen);
   if (!e) return null;
-  const { name, reference, members, match, allowedIssuers } = e.values;
+  const { name, reference, members } = e.values;
 
   if (reference !== null && !groups.has(reference)) e.bad(e.fields.get('reference')!, `no target has group '${reference}' (${groupList(groups)})`);
   const membersField = e.fields.get('members');
@@ -24,7 +24,7 @@ function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
   }
 
   if (!e.ok || name === undefined || members === undefined) return null;
-  return { name, reference, members, match, allowedIssuers };
+  return { ...e.values, name, members };
 }
 
 export function readPolicies(ctx: Ctx, field: Field | undefined, groups: Set<string>): PolicyConfig[] {

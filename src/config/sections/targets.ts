@@ -36,7 +36,7 @@ function readClientCert(ctx: Ctx, field: Field | undefined): ClientCertConfig | 
 function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): TargetConfig | null {
   const e = openNamedEntry(ctx, item, index, { key: 'targets', noun: 'target', expected: 'name, group and host or url', spec: TARGET }, seen);
   if (!e) return null;
-  const { name, group, url, address, resolve, role } = e.values;
+  const { name, group, url, resolve } = e.values;
   const f = e.fields;
   if (group !== undefined) groups.add(group);
 
@@ -62,7 +62,7 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
   if (clientCert === undefined) e.ok = false;
 
   if (!e.ok || name === undefined || group === undefined || host === undefined || clientCert === undefined) return null;
-  return { name, group, host, port: port ?? e.values.port, address, resolve, sni, role, url: url?.url ?? null, clientCert };
+  return { ...e.values, name, group, host, port: port ?? e.values.port, sni, url: url?.url ?? null, clientCert };
 }
 
 export interface TargetsRead {
