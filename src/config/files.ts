@@ -1,7 +1,7 @@
 // Reading the files a config names (CA bundles, client certificates), after the tree is walked,
 // so one bad path is reported next to every other problem rather than instead of them.
 import { X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { FileRefused, readRegularFile } from '../util/fs.js';
 import type { Ctx, PendingRead } from './reader.js';
 
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -38,29 +38,25 @@ export function checkPrivateKeyFile(text: string): string | null {
   return /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) ? null : 'holds no PEM private key (-----BEGIN PRIVATE KEY-----)';
 }
 
-function describeReadError(path: string, err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'ENOENT':
-      return `cannot read ${path}: no such file`;
-    case 'EACCES':
-    case 'EPERM':
-      return `cannot read ${path}: permission denied (the daemon's user must be able to read it)`;
-    case 'EISDIR':
-      return `cannot read ${path}: it is a directory, not a file`;
-    default:
-      return `cannot read ${path}: ${(err as Error).message}`;
-  }
-}
-
 async function readText(path: string): Promise<{ text: string } | { error: string }> {
   try {
-    const info = await stat(path);
-    if (info.isDirectory()) return { error: `cannot read ${path}: it is a directory, not a file` };
-    if (info.size > MAX_FILE_BYTES) return { error: `${path} is ${info.size} bytes, larger than any certificate file should be` };
-    return { text: await readFile(path, 'utf8') };
+    return { text: (await readRegularFile(path, MAX_FILE_BYTES)).toString('utf8') };
   } catch (err) {
-    return { error: describeReadError(path, err) };
+    if (!(err instanceof FileRefused)) throw err;
+    switch (err.code) {
+      case 'missing':
+        return { error: `cannot read ${path}: no such file` };
+      case 'denied':
+        return { error: `cannot read ${path}: permission denied (the daemon's user must be able to read it)` };
+      case 'directory':
+        return { error: `cannot read ${path}: it is a directory, not a file` };
+      case 'too_large':
+        return { error: `${path} ${err.reason}; no certificate file is that large` };
+      case 'not_a_file':
+        return { error: `cannot read ${path}: it ${err.reason}` };
+      default:
+        return { error: `cannot read ${path}: ${err.reason}` };
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 // Config file → validated Config. The one place that knows about YAML, keys and positions.
-import { readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { isScalar, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.js';
@@ -11,9 +11,12 @@ import { readAlerting } from './sections/alerting.js';
 import { readDns, readScan, readServer, readState, readTrust } from './sections/general.js';
 import { readPolicies } from './sections/policies.js';
 import { readTargets } from './sections/targets.js';
+import { describeSyntaxErrors, MAX_NESTING, tooDeep } from './syntax.js';
 import type { Config } from './types.js';
+import { FileRefused, readRegularFile } from '../util/fs.js';
 
-const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+/** Far above any real fleet (10,000 targets are about 1 MB). */
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 function byPosition(a: ConfigIssue, b: ConfigIssue): number {
   return a.line - b.line || a.column - b.column;
@@ -30,11 +33,19 @@ function fail(ctx: Ctx): never {
 export async function parseConfig(text: string, file: string): Promise<Config> {
   const source = resolve(file);
   const lines = new LineCounter();
+  // The parser recurses: a file nested a thousand levels deep must not reach it.
+  const deep = tooDeep(text);
+  if (deep !== null) {
+    const before = text.slice(0, deep);
+    const line = before.split('\n').length;
+    const column = deep - before.lastIndexOf('\n');
+    throw new ConfigError([{ file, line, column, key: '', message: `nests more than ${MAX_NESTING} levels deep here; a chainwatch config needs 5 at most` }]);
+  }
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const ctx = new Ctx(file, dirname(source), doc, lines);
 
   if (doc.errors.length > 0) {
-    for (const e of doc.errors) ctx.report(e.pos[0], '', `YAML syntax: ${e.message}`);
+    for (const e of describeSyntaxErrors(text, doc, lines)) ctx.report(e.offset, e.key, e.message);
     fail(ctx);
   }
   const top = ctx.deref(doc.contents);
@@ -63,25 +74,43 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
   return config;
 }
 
-/** Reads and validates a config file. Throws ConfigError (also for an unreadable file). */
-export async function loadConfig(file: string): Promise<Config> {
-  const unreadable = (message: string): ConfigError => new ConfigError([{ file, line: 1, column: 1, key: '', message }]);
-  let text: string;
+/** Decodes config bytes: UTF-8, or UTF-16 with a byte order mark (Windows editors). Null for binary data. */
+function decode(bytes: Buffer): string | null {
   try {
-    const info = await stat(file);
-    if (info.isDirectory()) throw unreadable('is a directory; give the path of the YAML config file');
-    if (info.size > MAX_CONFIG_BYTES) throw unreadable(`is ${info.size} bytes; a config file this large is not a config file`);
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw unreadable(
-      code === 'ENOENT'
-        ? 'cannot read the config file: no such file'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'cannot read the config file: permission denied'
-          : `cannot read the config file: ${(err as Error).message}`,
-    );
+    if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le', { fatal: true }).decode(bytes.subarray(2));
+    if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be', { fatal: true }).decode(bytes.subarray(2));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
+    return text.includes('\u0000') ? null : text;
+  } catch {
+    return null;
   }
-  return parseConfig(text.replace(/^\uFEFF/, ''), file);
+}
+
+/** A config file's text and the SHA-256 of its bytes (to tell whether it changed). Throws ConfigError. */
+export async function readConfigFile(file: string): Promise<{ text: string; sha256: string }> {
+  const unreadable = (message: string): ConfigError => new ConfigError([{ file, line: 1, column: 1, key: '', message }]);
+  let bytes: Buffer;
+  try {
+    bytes = await readRegularFile(file, MAX_CONFIG_BYTES);
+  } catch (err) {
+    if (!(err instanceof FileRefused)) throw err;
+    switch (err.code) {
+      case 'directory':
+        throw unreadable('is a directory; give the path of the YAML config file');
+      case 'not_a_file':
+        throw unreadable(`${err.reason}; give the path of the YAML config file`);
+      case 'too_large':
+        throw unreadable(`${err.reason}; a config file this large is not a config file`);
+      default:
+        throw unreadable(`cannot read the config file: ${err.reason}`);
+    }
+  }
+  const text = decode(bytes);
+  if (text === null) throw unreadable('is not a text file (it holds binary data); give the path of the YAML config file');
+  return { text, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** Reads and validates a config file. Throws ConfigError (also for a file that cannot be used). */
+export async function loadConfig(file: string): Promise<Config> {
+  return parseConfig((await readConfigFile(file)).text, file);
 }

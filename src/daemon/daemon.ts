@@ -3,10 +3,10 @@
 // reads (metrics, status, readiness) changes only when a scan completes.
 
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, MAX_CONFIG_BYTES, parseConfig, readConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
+import { FileRefused, readRegularFile } from '../util/fs.js';
 import type { Config } from '../config/types.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
 import type { CertChange } from '../fleet/types.js';
@@ -74,12 +74,13 @@ export async function runDaemon(configFile: string, options: DaemonOptions = {})
 export async function startDaemon(configFile: string, options: DaemonOptions = {}): Promise<DaemonHandle> {
   const log = options.log ?? createLogger();
   const file = resolvePath(configFile);
-  const text = await readFile(file).catch(() => null);
-  const config = await loadConfig(configFile);
+  // One read: the parse and the change detection see the same bytes.
+  const { text, sha256 } = await readConfigFile(configFile);
+  const config = await parseConfig(text, configFile);
   const metrics = createMetrics({ version: chainwatchVersion() });
   metrics.configLoaded(true, config.targets.length);
   const baseline = await BaselineStore.open(config.state.path, log.child({ component: 'baseline' }));
-  const daemon = new Daemon(configFile, file, config, metrics, baseline, log, options, text === null ? null : digest(text));
+  const daemon = new Daemon(configFile, file, config, metrics, baseline, log, options, sha256);
   await daemon.start();
   return daemon;
 }
@@ -310,10 +311,10 @@ class Daemon implements DaemonHandle {
     if (this.stopping) return false;
     let text: Buffer;
     try {
-      text = await readFile(this.file);
+      text = await readRegularFile(this.file, MAX_CONFIG_BYTES);
     } catch (err) {
       // Mid-replace by an editor, or deleted: the next change event will tell.
-      if (!forced && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (!forced && err instanceof FileRefused && err.code === 'missing') {
         this.log.debug('config file is momentarily missing; waiting for it to reappear', { file: this.configArg });
         return false;
       }

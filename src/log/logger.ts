@@ -139,7 +139,9 @@ function formatPretty(time: Date, level: LogLevel, msg: string, fields: LogField
 
 // ---- scrubbing -------------------------------------------------------------------------------
 
-const SECRET_KEY = /^(key|keys|private_?key|client_?key|key_?pem|passphrase|pass|password|passwd|secret|token|api_?key|authorization|cookie|set-cookie)$/i;
+// A bare `key` is not on the list: it names endpoint keys and config key paths, which operators
+// need to see; key material is caught by its PEM armour or by the names below.
+const SECRET_KEY = /^(private_?key|client_?key|key_?pem|passphrase|pass|password|passwd|secret|token|api_?key|authorization|cookie|set-cookie)$/i;
 const SECRET_SUFFIX = /(secret|password|passphrase|token|private_?key)$/i;
 const MAX_STRING = 4000;
 const MAX_DEPTH = 6;

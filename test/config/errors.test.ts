@@ -161,15 +161,54 @@ describe('config errors name file:line:column and the key', () => {
   test('YAML syntax errors, empty files and non-mapping top levels', async () => {
     const syntax = await configError('targets:\n  - name: a\n    group: [g\n');
     assert.equal(syntax.issues.length, 1);
-    assert.match(syntax.message, /^cfg\.yaml:4:1: YAML syntax: /);
+    assert.match(syntax.message, /^cfg\.yaml:3:12: YAML syntax: the list '\[' opened here is not closed \(the parser noticed at line 4, column 1: /);
     const dup = await configError(`${ONE_TARGET}targets: []\n`);
-    assert.match(dup.message, /^cfg\.yaml:5:1: YAML syntax: Map keys must be unique/);
+    assert.equal(dup.message, "cfg.yaml:5:1: targets: duplicate key 'targets' — first at line 1, column 1; a key may appear once in a mapping");
     for (const empty of ['', '# nothing here\n', '---\n']) {
       const err = await configError(empty);
       assert.equal(err.message, 'cfg.yaml:1:1: the config file is empty: it needs at least a targets list (see config/example.yaml)');
     }
     await expectOne('- name: a\n', 1, 1, '', 'expected a mapping of sections');
     await expectOne('just text\n', 1, 1, '', 'expected a mapping of sections');
+  });
+
+  test('an unclosed bracket, brace or quote is reported where it opened, and where the parser noticed', async () => {
+    // port: [443 on line 6: the parser only notices at the end of the file.
+    const text = 'scan:\n  timeout: 10s\ntargets:\n  - name: a\n    group: g\n    port: [443\n';
+    await expectOne(text, 6, 11, '', "the list '[' opened here is not closed (the parser noticed at line 7, column 1");
+    await expectOne('targets:\n  - name: a\n    group: g\n    port: [443\n    role: x\n', 4, 11, '', "the list '[' opened here is not closed (the parser noticed at line 5, column 5");
+    await expectOne('targets:\n  - {name: a, group: g, host: h.test\n', 2, 5, '', "the mapping '{' opened here is not closed");
+    await expectOne('targets:\n  - name: a\n    group: g\n    host: "h.test\n    port: 443\n', 4, 11, '', 'the quote opened here is not closed');
+    // Brackets inside quotes, comments and block scalars are text, not openers.
+    await expectOne('# a [ in a comment\nscan:\n  schedule: "[x"\n  timeout: |\n    [ {\ntargets:\n  - {name: a, group: g, host: h.test\n', 7, 5, '', "the mapping '{' opened here");
+  });
+
+  test('duplicate keys and tabs name the key', async () => {
+    await expectOne('scan:\n  timeout: 10s\n  timeout: 20s\n' + ONE_TARGET, 3, 3, 'scan.timeout', "duplicate key 'timeout' — first at line 2, column 3");
+    await expectOne('targets:\n  - name: a\n    name: b\n    group: g\n    host: h\n', 3, 5, 'targets[0].name', "duplicate key 'name' — first at line 2, column 5");
+    const tab = await configError('targets:\n  - name: a\n\tgroup: g\n');
+    assertIssue(tab, 'cfg.yaml', 3, 1, '', "a tab indents 'group'; YAML indentation must be spaces");
+  });
+
+  test('a file nested a thousand levels deep is refused before the parser sees it', async () => {
+    const flow = `a: ${'['.repeat(1000)}${']'.repeat(1000)}\n`;
+    const block = `a:\n${Array.from({ length: 1000 }, (_, i) => `${'  '.repeat(i + 1)}- \n`).join('')}`;
+    const maps = `a: ${'{a: '.repeat(1000)}${'}'.repeat(1000)}\n`;
+    for (const text of [flow, block, maps]) {
+      const err = await configError(text);
+      assert.equal(err.issues.length, 1);
+      assert.match(err.message, /^cfg\.yaml:\d+:\d+: nests more than 64 levels deep here; a chainwatch config needs 5 at most$/);
+    }
+    // Nesting a real config uses is fine.
+    await parseConfig(`scan: {timeout: 10s}\n${ONE_TARGET}    client_cert:\n`, 'x.yaml');
+  });
+
+  test('an alias bomb is read without expanding it', async () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 12; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    const err = await configError(`${lines.join('\n')}\ndns:\n  servers: *l\n${ONE_TARGET}`);
+    assert.ok(err.issues.length >= 1 && err.issues.length < 30, err.message);
+    assert.match(err.message, /unknown key 'a'/);
   });
 
   test('no targets is an error: nothing to watch', async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { loadConfig, MAX_CONFIG_BYTES, parseConfig } from '../../src/config/load.js';
 import { ONE_TARGET, scratch } from './support.js';
 
 const EXAMPLE = readFileSync(new URL('../../config/example.yaml', import.meta.url), 'utf8');
@@ -143,6 +144,48 @@ describe('loadConfig', () => {
       return true;
     });
     await assert.rejects(loadConfig(s.dir), /is a directory/);
+  });
+
+  test('what is not a regular text file is refused with one line, before it is read', async () => {
+    const refused = async (path: string, fragment: string): Promise<void> => {
+      await assert.rejects(loadConfig(path), (err: unknown) => {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.equal(err.issues.length, 1);
+        assert.ok(err.message.startsWith(`${path}:1:1: `) && err.message.includes(fragment), err.message);
+        return true;
+      });
+    };
+    await refused('/dev/zero', 'is a character device, not a file; give the path of the YAML config file');
+    const fifo = join(s.dir, 'pipe.yaml');
+    execFileSync('mkfifo', [fifo]);
+    await refused(fifo, 'is a named pipe (FIFO), not a file'); // no writer: opening it would wait forever
+    const huge = s.write('huge.yaml', '');
+    truncateSync(huge, MAX_CONFIG_BYTES + 1); // sparse: refused by its size, never read
+    await refused(huge, `is ${MAX_CONFIG_BYTES + 1} bytes, more than the ${MAX_CONFIG_BYTES} allowed; a config file this large is not a config file`);
+    await refused(s.write('binary.yaml', 'targets:\n\u0000\u0001\u0002'), 'is not a text file (it holds binary data)');
+    const latin1 = join(s.dir, 'latin1.yaml');
+    writeFileSync(latin1, Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0xff, 0x0a]));
+    await refused(latin1, 'is not a text file');
+  });
+
+  test('UTF-16 with a byte order mark (Windows Notepad) is read', async () => {
+    const file = join(s.dir, 'utf16.yaml');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(ONE_TARGET, 'utf16le')]));
+    assert.equal((await loadConfig(file)).targets[0]!.name, 't1');
+  });
+
+  test('a CA file that is a device or a FIFO is refused at its key, without hanging', async () => {
+    const fifo = join(s.dir, 'ca-pipe.pem');
+    execFileSync('mkfifo', [fifo]);
+    const file = s.write('devices.yaml', `trust:\n  ca_files: [/dev/zero, ca-pipe.pem]\n${ONE_TARGET}`);
+    await assert.rejects(loadConfig(file), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(
+        err.issues.map((i) => `${i.key}: ${i.message}`),
+        ['trust.ca_files[0]: cannot read /dev/zero: it is a character device, not a file', `trust.ca_files[1]: cannot read ${fifo}: it is a named pipe (FIFO), not a file`],
+      );
+      return true;
+    });
   });
 
   test('a byte order mark and Windows line endings are fine', async () => {

@@ -40,7 +40,8 @@ test('secrets never reach the output', () => {
   const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----';
   log.info('delivering to https://hooks.example.test/services/T0/B0/SECRETTOKEN?sig=abc now', {
     url: 'https://user:pw@outlook.example.test/webhookb2/SECRETPATH?sig=SECRETSIG',
-    key: 'not shown',
+    privateKey: 'not shown',
+    issues: [{ file: 'c.yaml', line: 3, column: 5, key: 'targets[0].port', message: 'expected a port number' }],
     clientCert: { cert: 'c', key: pem, password: 'hunter2' },
     note: `material ${pem} end`,
     keyId: '42d1aa',
@@ -54,6 +55,7 @@ test('secrets never reach the output', () => {
   assert.equal(rec.msg, 'delivering to https://hooks.example.test/… now');
   assert.equal(rec.url, 'https://outlook.example.test/…');
   assert.equal(rec.keyId, '42d1aa', 'key ids are public and stay');
+  assert.equal(rec.issues[0].key, 'targets[0].port', 'config key paths are shown');
   assert.equal(rec.note, 'material [redacted PEM] end');
   assert.equal(rec.der, '[12 bytes]');
 });
