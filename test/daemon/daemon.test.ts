@@ -220,8 +220,8 @@ describe('a daemon over a small fleet', () => {
     const changedAt = value(m, 'chainwatch_cert_last_change_timestamp_seconds', { target: 'web2' });
     assert.ok(Math.abs(changedAt - Date.now() / 1000) < 120, `last change at ${changedAt}`);
     const change = await cw.waitForLog((r) => isMsg(/different issuing CA/)(r) && r.target === 'web2', 'the change line');
-    assert.match(String(change.fromIssuer), new RegExp(`key ${pki.fabrikamTlsCa.keyId}`));
-    assert.match(String(change.toIssuer), new RegExp(`key ${pki.contosoIssuing01.keyId}`));
+    assert.match(String(change.fromIssuer), new RegExp(`key id ${pki.fabrikamTlsCa.keyId}`));
+    assert.match(String(change.toIssuer), new RegExp(`key id ${pki.contosoIssuing01.keyId}`));
     await cw.waitForLog((r) => isMsg(/back to consistent/)(r) && r.target === 'web2', 'the transition line');
     const status = (await (await fetch(`${url}/api/v1/status`)).json()) as { changes: { target: string; kind: string }[] };
     assert.deepEqual(status.changes.map((c) => [c.target, c.kind]), [['web2', 'issuer_change']]);
