@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { closedPort, serveBlackHole, serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
 import { chainPems, standardPki, type StandardPki } from '../helpers/fixtures.js';
-import { eventually, killAll, scrape, select, spawnChainwatch, value, type ChainwatchProcess, type LogRecord } from '../helpers/daemon-process.js';
+import { eventually, freePort, killAll, scrape, select, spawnChainwatch, value, type ChainwatchProcess, type LogRecord } from '../helpers/daemon-process.js';
 
 const servers: ServedEndpoint[] = [];
 const dirs: string[] = [];
@@ -66,17 +65,6 @@ ${o.targets.map((t) => `  - name: ${t.name}\n    group: ${t.group}\n    host: ${
 function replaceFile(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const isMsg = (re: RegExp) => (r: LogRecord) => typeof r.msg === 'string' && re.test(r.msg);

@@ -35,9 +35,16 @@ form.filter label{display:flex;flex-direction:column;font-size:.85em}
 select,button{font:inherit;padding:.2em .4em}
 dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1em;margin:.3em 0}
 dl.fields dt{color:var(--muted)}dl.fields dd{margin:0;word-break:break-word}
-ol.chain>li{margin:.6em 0}
+ol.chain>li{margin:.6em 0;border-top:1px solid var(--line);padding-top:.4em}
+@media (min-width:701px){table.fleet{table-layout:fixed}
+table.fleet th:nth-child(1){width:15%}table.fleet th:nth-child(2){width:14%}table.fleet th:nth-child(3){width:14%}
+table.fleet th:nth-child(4){width:25%}table.fleet th:nth-child(5){width:9%}table.fleet th:nth-child(6){width:13%}table.fleet th:nth-child(7){width:10%}}
 .banner{background:#fff4e5;border:1px solid var(--warn);padding:.4em .8em;border-radius:.3em}
-@media (max-width:700px){th,td{padding:.25em .35em}.hide-narrow{display:none}}
+@media (max-width:700px){th,td{padding:.25em .35em}.hide-narrow{display:none}.ca{white-space:normal}
+table.cards thead{display:none}table.cards tr{display:block;border-bottom:1px solid var(--line);padding:.3em 0}
+table.cards td{display:block;border:0;padding:.1em .3em;text-align:left}
+table.cards td.hide-narrow{display:none}table.fleet.cards td:nth-child(-n+2){display:inline-block}
+table.cards td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-weight:400}}
 `;
 
 const SCRIPT = `(function(){
@@ -60,7 +67,8 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
     "default-src 'none'",
     `script-src ${hash(SCRIPT)}`,
     `style-src ${hash(STYLE)}`,
-    "img-src 'self'",
+    // The empty data: icon keeps browsers from asking for /favicon.ico.
+    "img-src data:",
     "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",
@@ -73,6 +81,7 @@ export function layout(title: string, body: Html): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 <noscript><meta http-equiv="refresh" content="${REFRESH_SECONDS}"></noscript>
 <style>${new Html(STYLE)}</style>

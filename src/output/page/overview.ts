@@ -68,8 +68,8 @@ function policyBlock(p: PolicyVerdict, f: Filters): Html {
   return html`<section class="policy ${p.consistent ? 'consistent' : 'divergent'}" data-policy="${p.name}">
 <h3>${p.name} <span class="badge ${p.consistent ? 'ok' : 'bad'}">${p.consistent ? 'consistent' : `${p.divergent.length} divergent`}</span></h3>
 <p class="muted">match ${p.match}${p.reference ? `, reference group ${p.reference}` : ''}; ${p.matching.length} matching${p.unknown.length > 0 ? `, ${p.unknown.length} not judged` : ''}. Expected ${expected}.</p>
-${divergent.length > 0 && html`<div class="scroll"><table class="divergent"><thead><tr><th>divergent endpoint</th><th>group</th><th>presents</th><th>expected</th></tr></thead><tbody>
-${divergent.map((d) => html`<tr data-target="${d.target}"><td>${targetLink(d.target)}${d.address && html` <span class="muted">${d.address}</span>`}</td><td>${d.group}</td><td class="bad">${ca(d.issuer)}</td><td>${expected}</td></tr>`)}
+${divergent.length > 0 && html`<div class="scroll"><table class="divergent cards"><thead><tr><th>divergent endpoint</th><th>group</th><th>presents</th><th>expected</th></tr></thead><tbody>
+${divergent.map((d) => html`<tr data-target="${d.target}"><td>${targetLink(d.target)}${d.address && html` <span class="muted">${d.address}</span>`}</td><td data-label="group">${d.group}</td><td class="bad" data-label="presents">${ca(d.issuer)}</td><td data-label="expected">${expected}</td></tr>`)}
 </tbody></table></div>`}
 ${unknown.length > 0 && html`<ul>${unknown.map((u) => html`<li>${targetLink(u.target)} not judged: ${u.reason}</li>`)}</ul>`}
 ${p.notes.length > 0 && html`<ul class="muted">${p.notes.map((n) => html`<li>${n}</li>`)}</ul>`}
@@ -79,8 +79,8 @@ ${p.notes.length > 0 && html`<ul class="muted">${p.notes.map((n) => html`<li>${n
 function failing(targets: EndpointReport[]): Html {
   if (targets.length === 0) return html``;
   return html`<h2 id="failing">Failing endpoints</h2>
-<div class="scroll"><table class="failing"><thead><tr><th>target</th><th>endpoint</th><th>error</th><th>what happened</th></tr></thead><tbody>
-${targets.map((t) => html`<tr data-target="${t.target}"><td>${targetLink(t.target)}</td><td class="mono">${where(t)}</td><td class="bad">${t.error?.kind ?? 'no chain'}</td><td>${t.error?.message ?? 'the probe obtained no certificate chain'}</td></tr>`)}
+<div class="scroll"><table class="failing cards"><thead><tr><th>target</th><th>endpoint</th><th>error</th><th>what happened</th></tr></thead><tbody>
+${targets.map((t) => html`<tr data-target="${t.target}"><td>${targetLink(t.target)}</td><td class="mono" data-label="endpoint">${where(t)}</td><td class="bad" data-label="error">${t.error?.kind ?? 'no chain'}</td><td>${t.error?.message ?? 'the probe obtained no certificate chain'}</td></tr>`)}
 </tbody></table></div>`;
 }
 
@@ -89,8 +89,8 @@ function fleet(shown: EndpointReport[], snapshot: StatusSnapshot, divergent: Rea
   const groups = new Map<string, EndpointReport[]>();
   for (const t of shown) groups.set(t.group, [...(groups.get(t.group) ?? []), t]);
   return html`${[...groups.keys()].sort().map((g) => html`<h3 class="group">${g}</h3>
-<div class="scroll"><table class="fleet"><thead><tr><th>target</th><th>state</th><th class="hide-narrow">endpoint</th><th>issuer</th><th>expires</th><th>problems</th><th class="hide-narrow">last change</th></tr></thead><tbody>
-${groups.get(g)!.map((t) => html`<tr data-target="${t.target}"><td>${targetLink(t.target)}</td><td>${statusBadge(t)}${divergent.has(t.key) && html` <span class="badge bad">DIVERGENT</span>`}</td><td class="mono hide-narrow">${where(t)}</td><td>${t.ok ? ca(t.issuer) : html`<span class="bad">${t.error?.kind ?? ''}</span>`}</td>${expiryCell(t, ctx)}<td>${t.problems.join(', ')}</td><td class="hide-narrow">${time(snapshot.history.get(t.key)?.lastChange)}</td></tr>`)}
+<div class="scroll"><table class="fleet cards"><thead><tr><th>target</th><th>state</th><th class="hide-narrow">endpoint</th><th>issuer</th><th>expires</th><th>problems</th><th class="hide-narrow">last change</th></tr></thead><tbody>
+${groups.get(g)!.map((t) => html`<tr data-target="${t.target}"><td>${targetLink(t.target)}</td><td>${statusBadge(t)}${divergent.has(t.key) && html` <span class="badge bad">DIVERGENT</span>`}</td><td class="mono hide-narrow">${where(t)}</td><td data-label="issuer">${t.ok ? ca(t.issuer) : html`<span class="bad">${t.error?.kind ?? ''}</span>`}</td>${expiryCell(t, ctx)}<td${t.problems.length > 0 && html` data-label="problems"`}>${t.problems.join(', ')}</td><td class="hide-narrow">${time(snapshot.history.get(t.key)?.lastChange)}</td></tr>`)}
 </tbody></table></div>`)}`;
 }
 

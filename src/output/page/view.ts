@@ -33,10 +33,10 @@ export function expirySeverity(notAfter: string, ctx: PageContext): Severity {
 /** Days to the leaf's notAfter, coloured by the configured thresholds. */
 export function expiryCell(t: EndpointReport, ctx: PageContext): Html {
   const leaf = t.chain[0];
-  if (!leaf?.notAfter || Number.isNaN(Date.parse(leaf.notAfter))) return html`<td class="num muted">–</td>`;
+  if (!leaf?.notAfter || Number.isNaN(Date.parse(leaf.notAfter))) return html`<td class="num muted" data-label="expires">–</td>`;
   const days = Math.floor((Date.parse(leaf.notAfter) - ctx.now.getTime()) / DAY_MS);
   const sev = expirySeverity(leaf.notAfter, ctx);
-  return html`<td class="num ${sev}" title="notAfter ${leaf.notAfter}">${days < 0 ? `expired ${-days} d ago` : `${days} d`}</td>`;
+  return html`<td class="num ${sev}" data-label="expires" title="notAfter ${leaf.notAfter}">${days < 0 ? `expired ${-days} d ago` : `${days} d`}</td>`;
 }
 
 /** A CA as people tell them apart: its common name and key-id prefix, the full DN and key on hover. */
