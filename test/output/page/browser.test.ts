@@ -202,6 +202,17 @@ describe('the status page in Chromium', () => {
     assert.deepEqual(scriptErrors, [], 'no script error and no CSP violation');
   });
 
+  test('a reload keeps the scroll position the refresh saved', async () => {
+    await page.setViewportSize({ width: 800, height: 400 });
+    await page.goto(`${url}/`);
+    await page.evaluate('window.scrollTo(0, 600)');
+    // What the page's refresh timer does when it fires, without waiting a minute for it.
+    await page.evaluate("sessionStorage.setItem('chainwatch-scroll:' + location.pathname + location.search, String(window.scrollY))");
+    await page.reload();
+    assert.equal(await page.evaluate('window.scrollY'), 600);
+    assert.equal(await page.evaluate("document.body.getAttribute('data-refresh')"), '60', 'the timer is armed');
+  });
+
   test('security headers: only our script and style, never framed', async () => {
     const res = await fetch(`${url}/`);
     const csp = res.headers.get('content-security-policy') ?? '';
