@@ -24,6 +24,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'scan.timeout', type: 'duration', default: '10s', description: 'One deadline per connection attempt, covering TCP connect and TLS handshake (at most 1h).' },
   { key: 'scan.concurrency', type: 'integer >= 1', default: 64, description: 'Connections in flight at once.' },
   { key: 'scan.expiry_warning', type: 'duration', default: '30d', description: "A certificate closer than this to its notAfter is reported as 'expires_soon'." },
+  { key: 'scan.expiry_critical', type: 'duration', default: '7d', description: 'A leaf closer than this to its notAfter makes ChainwatchCertificateExpiringSoon critical instead of warning; at most scan.expiry_warning.' },
 
   { key: 'dns', type: 'mapping', default: null, description: 'Name resolution for targets.' },
   { key: 'dns.servers', type: 'list of IP or IP:port ([v6]:port)', default: [], defaultNote: 'the system resolver (honours the hosts file)', description: 'DNS servers that replace the system resolver for target names; A and AAAA records are both queried.' },

@@ -23,6 +23,8 @@ export interface ScanConfig {
   concurrency: number;
   /** A certificate closer than this to notAfter is 'expires_soon'. */
   expiryWarningMs: number;
+  /** Below this, an expiring leaf is critical rather than a warning; at most expiryWarningMs. */
+  expiryCriticalMs: number;
 }
 
 export interface DnsConfig {

@@ -30,6 +30,7 @@ export function alertingExtension(ctx: DaemonContext): DaemonExtension {
     alerting: config.alerting,
     externalUrl: externalUrlOf(config),
     expiryWarningMs: config.scan.expiryWarningMs,
+    expiryCriticalMs: config.scan.expiryCriticalMs,
     deliveries: registerAlertDeliveries(ctx.metrics.registry),
     logger: ctx.log.child({ component: 'alerts' }),
     statePath: join(config.state.path, ALERT_STATE_FILE),
@@ -42,7 +43,7 @@ export function alertingExtension(ctx: DaemonContext): DaemonExtension {
       dispatcher.onScan(scan);
     },
     configChanged(next) {
-      dispatcher.reconfigure(next.alerting, externalUrlOf(next), next.scan.expiryWarningMs);
+      dispatcher.reconfigure(next.alerting, externalUrlOf(next), next.scan.expiryWarningMs, next.scan.expiryCriticalMs);
     },
     async stop() {
       await dispatcher.close(SHUTDOWN_FLUSH_MS);

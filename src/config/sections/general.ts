@@ -2,7 +2,7 @@
 import cron from 'node-cron';
 import { isAbsolute, resolve } from 'node:path';
 import { defaultOf } from '../defaults.js';
-import { parseDuration } from '../duration.js';
+import { formatDuration, parseDuration } from '../duration.js';
 import { checkCaBundle } from '../files.js';
 import { formatHostPort, ipLiteral, isHostname, splitHostPort } from '../net.js';
 import { readBoolean, readDuration, readInteger, readMap, readString, readStringList, type Ctx, type Field } from '../reader.js';
@@ -36,11 +36,19 @@ export function readScan(ctx: Ctx, field: Field | undefined): ScanConfig {
       schedule = undefined;
     }
   }
+  const expiryWarningMs = readDuration(ctx, f.get('expiry_warning')) ?? defaultDuration('scan.expiry_warning');
+  let expiryCriticalMs = readDuration(ctx, f.get('expiry_critical')) ?? defaultDuration('scan.expiry_critical');
+  if (expiryCriticalMs > expiryWarningMs) {
+    const at = f.get('expiry_critical') ?? f.get('expiry_warning');
+    if (at) ctx.report(at.at, at.key, `expiry_critical (${formatDuration(expiryCriticalMs)}) is longer than expiry_warning (${formatDuration(expiryWarningMs)}): the critical band must lie inside the warning band; lower expiry_critical or raise expiry_warning`);
+    expiryCriticalMs = expiryWarningMs;
+  }
   return {
     schedule: schedule ?? (defaultOf('scan.schedule') as string),
     timeoutMs: readDuration(ctx, f.get('timeout'), { positive: true, maxMs: MAX_TIMEOUT_MS, maxText: '1h' }) ?? defaultDuration('scan.timeout'),
     concurrency: readInteger(ctx, f.get('concurrency'), 1, 1_000_000) ?? (defaultOf('scan.concurrency') as number),
-    expiryWarningMs: readDuration(ctx, f.get('expiry_warning')) ?? defaultDuration('scan.expiry_warning'),
+    expiryWarningMs,
+    expiryCriticalMs,
   };
 }
 
