@@ -1,5 +1,5 @@
 // The small sections: scan, dns, trust, state, server.
-import cron from 'node-cron';
+import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { defaultOf } from '../defaults.js';
 import { formatDuration, parseDuration } from '../duration.js';
@@ -25,11 +25,20 @@ export function configPath(ctx: Ctx, path: string): string {
 
 const MAX_TIMEOUT_MS = 3_600_000;
 
+/**
+ * node-cron's own check, loaded only when a schedule is written: loading it costs more than
+ * reading a small config, and the default schedule needs no check.
+ */
+function cronValidator(): (typeof import('node-cron'))['default']['validateDetailed'] {
+  const cron = createRequire(import.meta.url)('node-cron') as (typeof import('node-cron'))['default'];
+  return (expression) => cron.validateDetailed(expression);
+}
+
 export function readScan(ctx: Ctx, field: Field | undefined): ScanConfig {
   const f = sectionFields(ctx, field, 'scan');
   let schedule = readString(ctx, f.get('schedule'), 'a cron expression in quotes');
   if (schedule !== undefined) {
-    const check = cron.validateDetailed(schedule);
+    const check = cronValidator()(schedule);
     if (!check.valid) {
       const reasons = check.errors.map((e) => (e.field === 'expression' ? e.message : `${e.field} '${e.value ?? ''}' is not valid`));
       ctx.report(f.get('schedule')!.at, f.get('schedule')!.key, `'${schedule}' is not a valid cron expression (${reasons.join('; ')}); use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. '*/5 * * * *'`);
