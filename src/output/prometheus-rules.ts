@@ -139,12 +139,13 @@ function divergenceRule(p: RulePolicy): AlertRule {
     labels: { severity: 'critical', judged_by: 'prometheus', policy: p.name },
     annotations: {
       summary: `{{ $labels.target }} ({{ $labels.address }}) breaks CA policy ${p.name}${where}`,
-      description:
-        `{{ $labels.target }} ({{ $labels.address }}, group {{ $labels.group }}) ${presented}. ` +
-        `Policy ${p.name} (match: ${p.match}) requires ${rule}${pinned}. ` +
-        `${p.reference ? `${caWord}s of ${p.reference}` : `${caWord}s in use`}${where}: ${inUse}. ` +
-        'A tie for most common leaves no expected CA, so every endpoint diverges until one CA wins. ' +
+      description: [
+        `{{ $labels.target }} ({{ $labels.address }}, group {{ $labels.group }}) ${presented}.`,
+        `Policy ${p.name} (match: ${p.match}) requires ${rule}${pinned}.`,
+        `${p.reference ? `${cap(caWord)}s of ${p.reference}` : `${cap(caWord)}s in use`}${where}: ${inUse}.`,
+        'A tie for most common leaves no expected CA: every endpoint diverges until one CA wins.',
         `Re-issue this endpoint's certificate from the expected CA; if the CA move is deliberate, move the ${p.reference ? 'reference group' : 'other members'} first.`,
+      ].join('\n'),
     },
   };
 }
@@ -157,13 +158,19 @@ function daemonVerdictRule(): AlertRule {
     labels: { severity: 'critical', judged_by: 'daemon' },
     annotations: {
       summary: '{{ $labels.target }} ({{ $labels.address }}) breaks CA policy {{ $labels.policy }}',
-      description:
+      description: [
         '{{ $labels.target }} ({{ $labels.address }}, group {{ $labels.group }}) presents a certificate issued by ' +
-        '{{ with printf "chainwatch_chain_info{target=%q,address=%q}" $labels.target $labels.address | query }}{{ with first . }}{{ label "issuer_dn" . }} (issuing-CA key {{ label "issuer_key_id" . }}){{ end }}{{ else }}an unknown CA{{ end }}, ' +
-        'which is not a CA that policy {{ $labels.policy }} allows. Re-issue this endpoint\'s certificate from the policy\'s CA ' +
-        '(the chainwatch status page of {{ $labels.instance }} names the expected CA and key); if the CA move is deliberate, renew the reference group first.',
+          '{{ with printf "chainwatch_chain_info{target=%q,address=%q}" $labels.target $labels.address | query }}{{ with first . }}{{ label "issuer_dn" . }} (issuing-CA key {{ label "issuer_key_id" . }}){{ end }}{{ else }}an unknown CA{{ end }},',
+        'which is not a CA that policy {{ $labels.policy }} allows.',
+        "Re-issue this endpoint's certificate from the policy's CA (the chainwatch status page of {{ $labels.instance }} names the expected CA and key);",
+        'if the CA move is deliberate, renew the reference group first.',
+      ].join('\n'),
     },
   };
+}
+
+function cap(s: string): string {
+  return s[0]!.toUpperCase() + s.slice(1);
 }
 
 function caLabel(p: RulePolicy): 'issuer_key_id' | 'root_dn' {

@@ -49,6 +49,8 @@ export const METRICS: Readonly<Record<string, readonly string[]>> = {
   chainwatch_targets: [],
   chainwatch_build_info: ['version'],
   chainwatch_alert_deliveries_total: ['receiver', 'result'],
+  chainwatch_expiry_warning_seconds: [],
+  chainwatch_expiry_critical_seconds: [],
 };
 
 /** Labels Prometheus adds at scrape time, and those of its own ALERTS/up series. */
