@@ -79,7 +79,7 @@ function substituteVariables(expr: string): string {
     .replaceAll('$__interval', '30s')
     .replaceAll('$__range_s', '86400')
     .replaceAll('$__range', '1d')
-    .replace(/\$\{?(group|policy)\}?/g, '.*');
+    .replace(/\$\{?(group|policy|instance|job|site)\}?/g, '.*');
 }
 
 describe('alert rules', () => {
@@ -294,7 +294,7 @@ function exposition(endpoints: FixtureEndpoint[], policies: { name: string; memb
     ]);
   family('chainwatch_cert_not_after_timestamp_seconds', 'gauge', certs('after'));
   family('chainwatch_cert_not_before_timestamp_seconds', 'gauge', certs('before'));
-  family('chainwatch_chain_info', 'gauge', ok.map((e, i) => [{ ...ep(e), leaf_sha256: `f0${i}`, issuer_dn: e.ca!.dn, issuer_key_id: e.ca!.key, root_dn: 'CN=Contoso Root CA,DC=contoso,DC=local' }, 1]));
+  family('chainwatch_chain_info', 'gauge', ok.map((e, i) => [{ ...ep(e), site: e.address.startsWith('10.1.3.') ? 'london' : 'dublin', leaf_sha256: `f0${i}`, issuer_dn: e.ca!.dn, issuer_key_id: e.ca!.key, root_dn: 'CN=Contoso Root CA,DC=contoso,DC=local' }, 1]));
   family('chainwatch_chain_trusted', 'gauge', ok.map((e) => [ep(e), e.ca === FABRIKAM ? 0 : 1]));
   family('chainwatch_chain_hostname_match', 'gauge', ok.map((e) => [ep(e), 1]));
   family('chainwatch_chain_problem', 'gauge', ok.filter((e) => e.ca === FABRIKAM).map((e) => [{ ...ep(e), problem: 'untrusted' }, 1]));
@@ -479,9 +479,10 @@ describe('the real Prometheus with the shipped config and generated rules', () =
 
   test('the dashboard variables find their values', async () => {
     for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) {
-      const m = /^label_values\((\w+),\s*(\w+)\)$/.exec(v.definition ?? '');
+      const m = /^label_values\((\w+(?:\{[^}]*\})?),\s*(\w+)\)$/.exec(v.definition ?? '');
       assert.ok(m, `variable ${v.name}: unexpected query ${v.definition}`);
-      const { body } = await getJson(`${base}/api/v1/label/${m[2]}/values?match[]=${encodeURIComponent(m[1]!)}`);
+      const match = substituteVariables(m[1]!);
+      const { body } = await getJson(`${base}/api/v1/label/${m[2]}/values?match[]=${encodeURIComponent(match)}`);
       assert.ok((body.data as string[]).length > 0, `variable ${v.name} finds no values`);
     }
   });
