@@ -49,9 +49,10 @@ export function generateRuleFile(config: RuleConfig, genericRules: string): stri
     '',
   ].join('\n');
   const generic = genericRules.endsWith('\n') ? genericRules : `${genericRules}\n`;
-  if (rules.length === 0) return header + generic;
-  const skipped = config.policies.filter((p) => promqlSkipReason(p) !== null);
-  const notes = skipped.map((p) => `  # Policy ${p.name} has no PromQL form: ${promqlSkipReason(p)}; the daemon judges it.\n`);
+  const notes = config.policies
+    .filter((p) => promqlSkipReason(p) !== null)
+    .map((p) => `  # Policy ${p.name} has no PromQL form: ${promqlSkipReason(p)}; the daemon judges it.\n`);
+  if (rules.length === 0) return header + generic + (notes.length > 0 ? `\n${notes.join('')}` : '');
   const group = stringify([{ name: POLICY_GROUP, rules }], { lineWidth: 0 })
     .split('\n')
     .map((line) => (line === '' ? line : `  ${line}`))

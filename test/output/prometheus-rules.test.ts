@@ -196,6 +196,12 @@ describe('the generated rule file', () => {
     assert.deepEqual(parse(text), parse(GENERIC));
   });
 
+  test('a policy PromQL cannot judge is named even when no rule is generated', () => {
+    const text = generateRuleFile(config([policy({ name: 'spki-only', members: ['m'], allowedIssuers: ['ab'.repeat(32)] })]), GENERIC);
+    assert.deepEqual(parse(text), parse(GENERIC));
+    assert.match(text, /# Policy spki-only has no PromQL form/);
+  });
+
   test('pins the PromQL cannot see are named, not silently ignored', () => {
     assert.equal(promqlSkipReason(policy({ members: ['m'] })), null);
     assert.equal(promqlSkipReason(policy({ members: ['m'], allowedIssuers: [A.key] })), null);
