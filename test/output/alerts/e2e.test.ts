@@ -74,7 +74,14 @@ describe('alerting end to end: daemon, Prometheus with the generated rules, Aler
       group: 'pchat-web',
       severity: 'critical',
     });
-    assert.equal(shown[0]!.generatorURL, `${STATUS_PAGE}/#target=web2`);
+    const fab = stack.pki.fabrikamTlsCa.keyId;
+    const con = stack.pki.contosoIssuing01.keyId;
+    assert.equal(
+      shown[0]!.annotations.summary,
+      `web2 (127.0.0.1) presents a certificate from Fabrikam TLS CA (key ${fab.slice(0, 8)}…); policy pchat-web-same-ca expects Contoso Issuing CA 01 (key ${con.slice(0, 8)}…)`,
+    );
+    assert.match(shown[0]!.annotations.description ?? '', new RegExp(`key id ${fab}\\).*key id ${con}\\)`));
+    assert.equal(shown[0]!.generatorURL, `${STATUS_PAGE}/targets/web2`);
     const delivered = select(await scrape(stack.daemonUrl), 'chainwatch_alert_deliveries_total', { receiver: `alertmanager:${new URL(stack.alertmanager.url).host}`, result: 'success' });
     assert.ok((delivered[0]?.value ?? 0) >= 1, 'the daemon counts its deliveries in /metrics');
   });
