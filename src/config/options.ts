@@ -117,6 +117,12 @@ export const SCAN = mapping('When and how scans run.', {
   }),
   concurrency: option({ type: integer(1, 1_000_000, 'integer >= 1'), default: 64, description: 'Connections in flight at once.' }),
   expiry_warning: option({ type: duration(), field: 'expiryWarningMs', default: '30d', description: "A certificate closer than this to its notAfter is reported as 'expires_soon'." }),
+  expiry_critical: option({
+    type: duration(),
+    field: 'expiryCriticalMs',
+    default: '7d',
+    description: 'A leaf closer than this to its notAfter makes ChainwatchCertificateExpiringSoon critical instead of warning; at most scan.expiry_warning.',
+  }),
 });
 
 export const DNS = mapping('Name resolution for targets.', {
