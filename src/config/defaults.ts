@@ -57,6 +57,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'targets[].resolve', type: 'first | all', default: 'first', description: 'first: probe the first address of host; all: probe every A and AAAA record as its own endpoint.' },
   { key: 'targets[].sni', type: 'hostname', default: null, defaultNote: 'host; none when host is an IP address', description: 'Server name to send in the TLS handshake.' },
   { key: 'targets[].role', type: 'string', default: null, description: 'Free-form label, e.g. front-end, edge-internal.' },
+  { key: 'targets[].starttls', type: 'smtp | imap | pop3 | ldap | xmpp | ftp | postgres', default: null, description: 'Speak this protocol in clear text and ask for STARTTLS before the TLS handshake (xmpp: server-to-server namespace on port 5269, client namespace elsewhere). Not set: TLS from the first byte.' },
   { key: 'targets[].client_cert', type: 'mapping', default: null, description: 'Client certificate to present, for MTLS ports.' },
   { key: 'targets[].client_cert.cert', type: 'path', required: true, default: null, description: 'PEM certificate (chain); relative to the config file.' },
   { key: 'targets[].client_cert.key', type: 'path', required: true, default: null, description: 'PEM private key (unencrypted); relative to the config file.' },

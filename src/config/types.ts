@@ -88,7 +88,13 @@ export interface TargetConfig {
   /** The URL the target was given as, if any. */
   url: string | null;
   clientCert: ClientCertConfig | null;
+  /** Protocol spoken in clear text before the TLS handshake; null: TLS from the first byte. */
+  starttls: StartTlsProtocol | null;
 }
+
+/** Protocols whose STARTTLS exchange the probe can speak before its TLS handshake. */
+export const STARTTLS_PROTOCOLS = ['smtp', 'imap', 'pop3', 'ldap', 'xmpp', 'ftp', 'postgres'] as const;
+export type StartTlsProtocol = (typeof STARTTLS_PROTOCOLS)[number];
 
 export type PolicyMatch = 'issuer' | 'root';
 

@@ -4,7 +4,7 @@ import { defaultOf } from '../defaults.js';
 import { pemCertificates } from '../files.js';
 import { ipLiteral, isHostname } from '../net.js';
 import { joinKey, openNamedEntry, readInteger, readList, readMap, readString, required, type Ctx, type Field, type FirstUse } from '../reader.js';
-import type { ClientCertConfig, TargetConfig } from '../types.js';
+import { STARTTLS_PROTOCOLS, type ClientCertConfig, type StartTlsProtocol, type TargetConfig } from '../types.js';
 import { configPath } from './general.js';
 
 /** Host and port of a target given by URL, or a problem in words. */
@@ -142,6 +142,15 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
   const clientCert = readClientCert(ctx, ccField);
   if (ccField?.node && !clientCert) e.ok = false;
 
+  const starttlsField = f.get('starttls');
+  const starttlsText = readString(ctx, starttlsField, STARTTLS_PROTOCOLS.join(' | '));
+  let starttls: StartTlsProtocol | null = null;
+  if (starttlsText !== undefined) {
+    const known = STARTTLS_PROTOCOLS.find((p) => p === starttlsText);
+    if (known) starttls = known;
+    else bad(starttlsField!, `'${starttlsText}' is not a STARTTLS protocol: use one of ${STARTTLS_PROTOCOLS.join(', ')}`);
+  } else if (starttlsField?.node) e.ok = false;
+
   if (!e.ok || name === undefined || group === undefined || host === undefined) return null;
   return {
     name,
@@ -154,6 +163,7 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
     role,
     url,
     clientCert,
+    starttls,
   };
 }
 
