@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { serveBlackHole, serveChain, closedPort, type ServedEndpoint } from '../../src/demo/servers.js';
+import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { serveBlackHole, closedPort } from '../helpers/servers.js';
 import { probeAll } from '../../src/probe/probe.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import type { Endpoint } from '../../src/targets/types.js';

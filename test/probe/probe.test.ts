@@ -3,9 +3,8 @@ import { createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { createRootCa, createSelfSigned, issueLeaf, type IssuedCert } from '../../src/demo/pki.js';
-import {
-  closedPort, serveBlackHole, serveChain, serveGarbage, servePlainText, serveRawTls12Flight, type ServedEndpoint,
-} from '../../src/demo/servers.js';
+import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { closedPort, serveBlackHole, serveGarbage, servePlainText, serveRawTls12Flight } from '../helpers/servers.js';
 import { probeEndpoint, type ProbeOptions } from '../../src/probe/probe.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import type { Endpoint } from '../../src/targets/types.js';
