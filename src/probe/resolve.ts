@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import type { StartTlsProtocol } from '../config/types.js';
+import type { StartTlsProtocol } from '../config/options.js';
 import type { Endpoint } from '../targets/types.js';
 import { probeContext } from './context.js';
 import { peerOf } from './failures.js';

@@ -1,4 +1,4 @@
-import type { StartTlsProtocol } from '../config/types.js';
+import type { StartTlsProtocol } from '../config/options.js';
 
 /** One (target, address) pair to probe. `resolve: all` fans a target out into several. */
 export interface Endpoint {

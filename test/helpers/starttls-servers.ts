@@ -2,7 +2,7 @@
 // to a real TLS server presenting an exact chain — or refuse, as servers without TLS do.
 import type { Socket } from 'node:net';
 import { TLSSocket, createSecureContext } from 'node:tls';
-import type { StartTlsProtocol } from '../../src/config/types.js';
+import type { StartTlsProtocol } from '../../src/config/options.js';
 import { listen, type ServedEndpoint } from '../../src/demo/servers.js';
 
 export interface StartTlsServerOptions {

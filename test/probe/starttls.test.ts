@@ -3,7 +3,7 @@
 // -starttls confirms each server side works the way real clients expect.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { STARTTLS_PROTOCOLS, type StartTlsProtocol } from '../../src/config/types.js';
+import { STARTTLS_PROTOCOLS, type StartTlsProtocol } from '../../src/config/options.js';
 import type { IssuedCert } from '../../src/demo/pki.js';
 import type { ServedEndpoint } from '../../src/demo/servers.js';
 import { probeEndpoint } from '../../src/probe/probe.js';

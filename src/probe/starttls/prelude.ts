@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { StartTlsProtocol } from '../../config/types.js';
+import type { StartTlsProtocol } from '../../config/options.js';
 import type { Deadline } from '../deadline.js';
 import { cancelled, seconds } from '../failures.js';
 import type { Destination } from '../resolve.js';
