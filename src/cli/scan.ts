@@ -27,6 +27,12 @@ export async function scanCommand(config: Config, opts: ScanCommandOptions): Pro
   const scan = await runScan(config, {
     baseline,
     targetNames: opts.targets,
+    onInternalError: (endpoint, err) =>
+      log.error('internal error while scanning an endpoint; please report this', {
+        target: endpoint.target,
+        address: endpoint.address,
+        stack: err instanceof Error ? err.stack : String(err),
+      }),
     onProgress: showProgress ? (done, total) => process.stderr.write(`\rscanning: ${done}/${total} endpoints`) : undefined,
   });
   if (showProgress) process.stderr.write('\r\x1b[K');

@@ -25,7 +25,7 @@ describe('loadConfig', () => {
     assert.deepEqual(c.alerting, { alertmanagerUrls: [], webhooks: [], resendIntervalMs: 60_000 });
     assert.deepEqual(c.policies, []);
     assert.deepEqual(c.targets, [
-      { name: 't1', group: 'g', host: 'h.example.test', port: 443, address: null, resolve: 'first', sni: 'h.example.test', role: null, url: null, clientCert: null },
+      { name: 't1', group: 'g', host: 'h.example.test', port: 443, address: null, resolve: 'first', sni: 'h.example.test', role: null, url: null, clientCert: null, starttls: null },
     ]);
   });
 
@@ -111,8 +111,10 @@ describe('loadConfig', () => {
       '  - {name: by-ip, group: g, host: 10.1.2.3, port: 5061}',
       '  - {name: by-ip-sni, group: g, host: "[2001:db8::7]", sni: pool01.contoso.test}',
       '  - {name: pool, group: g, host: pool01.contoso.test, port: 5061, resolve: all, role: front-end}',
+      '  - {name: fed, group: g, host: edge01.contoso.test, port: 5269, starttls: xmpp}',
     ].join('\n');
     const c = await parseConfig(text, join(s.dir, 'targets.yaml'));
+    assert.deepEqual(c.targets.map((t) => t.starttls), [...c.targets.slice(0, -1).map(() => null), 'xmpp']);
     const pick = (i: number) => {
       const t = c.targets[i]!;
       return [t.host, t.port, t.address, t.sni, t.url, t.resolve];
