@@ -6,6 +6,7 @@
 // (its alerts carry an endsAt a few intervals ahead, so they expire on their own if chainwatch
 // dies), and resolved alerts once with endsAt = now. Webhooks get one message per transition.
 
+import { unlink } from 'node:fs/promises';
 import type { Counter } from 'prom-client';
 import type { AlertingConfig, WebhookConfig } from '../../config/types.js';
 import { type Logger, nullLogger } from '../../log/logger.js';
@@ -13,7 +14,7 @@ import type { ScanResult } from '../../pipeline/types.js';
 import { conditionUndetermined, deriveAlerts } from './derive.js';
 import { toPostableAlert } from './formats.js';
 import { AlertmanagerReceiver, DEFAULT_RETRY, type DeliveryResult, type ReceiverDeps, type RetryOptions, WebhookReceiver } from './receivers.js';
-import { loadAlertState, saveAlertState } from './state.js';
+import { loadAlertState, saveAlertState, writeAlertState } from './state.js';
 import type { Alert, ScanTransitions, Transition } from './types.js';
 
 export interface AlertDispatcherOptions {
@@ -47,6 +48,7 @@ export interface AlertDispatcherOptions {
 interface Settings {
   externalUrl: string;
   expiryWarningMs: number;
+  expiryCriticalMs: number | undefined;
   resendIntervalMs: number;
 }
 
@@ -69,6 +71,7 @@ export class AlertDispatcher {
   private closed = false;
   private saving: Promise<void> = Promise.resolve();
   private readonly retiring = new Set<Promise<number>>();
+  private statePath: string | null;
 
   constructor(private readonly opts: AlertDispatcherOptions) {
     this.logger = opts.logger ?? nullLogger;
@@ -81,10 +84,11 @@ export class AlertDispatcher {
       count: (receiver: string, result: DeliveryResult, n = 1) => counter?.inc({ receiver, result }, n),
       logger: this.logger,
     };
-    this.settings = this.settingsFrom(opts.alerting, opts.externalUrl, opts.expiryWarningMs);
+    this.settings = this.settingsFrom(opts.alerting, opts.externalUrl, opts.expiryWarningMs, opts.expiryCriticalMs);
     this.buildReceivers(opts.alerting);
-    if (opts.statePath) {
-      const state = loadAlertState(opts.statePath, this.logger);
+    this.statePath = opts.statePath ?? null;
+    if (this.statePath) {
+      const state = loadAlertState(this.statePath, this.logger);
       for (const a of state.active) this.active.set(a.fingerprint, a);
       for (const [fp, n] of state.pending) this.pending.set(fp, n);
     }
@@ -115,7 +119,7 @@ export class AlertDispatcher {
         // Conditions are as of the scan; deliveries and holds run on the clock.
         now: scan.finishedAt,
         changeHoldMs: this.opts.changeHoldMs,
-        expiryCriticalMs: this.opts.expiryCriticalMs,
+        expiryCriticalMs: this.settings.expiryCriticalMs,
         probeFailingScans: this.opts.probeFailingScans,
       });
       const next = new Map<string, Alert>();
@@ -184,16 +188,31 @@ export class AlertDispatcher {
    * Applies a reloaded config: receivers that stay keep their queues, removed ones get a short
    * time to flush, new ones start with the next scan. Active alerts are kept.
    */
-  reconfigure(alerting: AlertingConfig, externalUrl: string, expiryWarningMs: number): void {
+  reconfigure(alerting: AlertingConfig, externalUrl: string, expiryWarningMs: number, expiryCriticalMs?: number): void {
     if (this.closed) return;
     const resendChanged = alerting.resendIntervalMs !== this.settings.resendIntervalMs;
-    this.settings = this.settingsFrom(alerting, externalUrl, expiryWarningMs);
+    this.settings = this.settingsFrom(alerting, externalUrl, expiryWarningMs, expiryCriticalMs);
     this.buildReceivers(alerting);
     if (resendChanged && this.timer) {
       clearInterval(this.timer);
       this.timer = null;
       this.startTimer();
     }
+  }
+
+  /**
+   * Keeps the alert state at `path` from now on (state.path changed): writes it there, then
+   * removes the old file. Throws, keeping the old file in use, when the new one cannot be written.
+   */
+  async moveState(path: string): Promise<void> {
+    const from = this.statePath;
+    const move = this.saving.then(async () => {
+      await writeAlertState(path, { active: [...this.active.values()], pending: [...this.pending] });
+      this.statePath = path;
+      if (from !== null && from !== path) await unlink(from).catch(() => undefined);
+    });
+    this.saving = move.catch(() => undefined);
+    await move;
   }
 
   /**
@@ -217,8 +236,8 @@ export class AlertDispatcher {
     return { dropped };
   }
 
-  private settingsFrom(alerting: AlertingConfig, externalUrl: string, expiryWarningMs: number): Settings {
-    return { externalUrl, expiryWarningMs, resendIntervalMs: Math.max(MIN_RESEND_MS, alerting.resendIntervalMs) };
+  private settingsFrom(alerting: AlertingConfig, externalUrl: string, expiryWarningMs: number, expiryCriticalMs: number | undefined): Settings {
+    return { externalUrl, expiryWarningMs, expiryCriticalMs, resendIntervalMs: Math.max(MIN_RESEND_MS, alerting.resendIntervalMs) };
   }
 
   private buildReceivers(alerting: AlertingConfig): void {
@@ -281,8 +300,8 @@ export class AlertDispatcher {
       if (batch.length > 0) for (const am of this.alertmanagers) am.push(batch);
     }
 
-    if (this.opts.statePath && (t.firing.length > 0 || t.resolved.length > 0 || this.pending.size > 0)) {
-      const path = this.opts.statePath;
+    if (this.statePath && (t.firing.length > 0 || t.resolved.length > 0 || this.pending.size > 0)) {
+      const path = this.statePath;
       const active = [...this.active.values()];
       const pending = [...this.pending];
       this.saving = this.saving.then(() => saveAlertState(path, { active, pending }, this.logger));
