@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { CertificateInfo } from './types.js';
+import { sameIp } from '../util/address.js';
 
 /**
  * RFC 6125 matching as browsers and Lync clients apply it: DNS names case-insensitively, a
@@ -30,17 +31,4 @@ function commonNames(subject: string): string[] {
     if (m?.[1]) out.push(m[1]);
   }
   return out;
-}
-
-function sameIp(a: string, b: string): boolean {
-  return expandIp(a) === expandIp(b);
-}
-
-function expandIp(ip: string): string {
-  if (isIP(ip) !== 6) return ip.trim();
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const fill = ip.includes('::') ? new Array(8 - h.length - t.length).fill('0') : [];
-  return [...h, ...fill, ...t].map((g) => g.replace(/^0+(?=.)/, '')).join(':');
 }

@@ -1,5 +1,5 @@
-import { X509Certificate as NodeX509 } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
+import { pemCertificatesDer } from '../util/pem.js';
 import type { CertificateCache } from './cache.js';
 import { CertificateParseError, type ParsedCertificate } from './certificate.js';
 
@@ -14,7 +14,7 @@ export class TrustStore {
   private readonly byNameAndKey = new Set<string>();
 
   constructor(pems: string[], systemRoots: boolean, cache: CertificateCache) {
-    const all = [...pems.flatMap(splitPem), ...(systemRoots ? rootCertificates.flatMap(splitPem) : [])];
+    const all = [...pems.flatMap(pemCertificatesDer), ...(systemRoots ? rootCertificates.flatMap(pemCertificatesDer) : [])];
     for (const der of all) {
       const parsed = cache.get(der);
       if (parsed instanceof CertificateParseError) continue; // load-time validation already named bad files
@@ -33,26 +33,4 @@ export class TrustStore {
 
 function nameAndKey(cert: ParsedCertificate): string {
   return `${cert.info.subject}\n${cert.info.spkiSha256}`;
-}
-
-/** Every certificate in a PEM bundle, as DER. Non-certificate blocks are ignored. */
-export function splitPem(pem: string): Buffer[] {
-  const out: Buffer[] = [];
-  const re = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
-  for (let m = re.exec(pem); m !== null; m = re.exec(pem)) {
-    out.push(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
-  }
-  return out;
-}
-
-/** True when the text holds at least one certificate Node's OpenSSL can load. */
-export function pemHasCertificate(pem: string): boolean {
-  return splitPem(pem).some((der) => {
-    try {
-      new NodeX509(der);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }

@@ -2,15 +2,10 @@
 // so one bad path is reported next to every other problem rather than instead of them.
 import { X509Certificate } from 'node:crypto';
 import { FileRefused, readRegularFile } from '../util/fs.js';
+import { pemCertificates } from '../util/pem.js';
 import type { Ctx, PendingRead } from './reader.js';
 
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
-
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
-export function pemCertificates(text: string): string[] {
-  return text.match(PEM_CERT) ?? [];
-}
 
 /** Problem with a CA bundle, or null: at least one certificate, and every one parses. */
 export function checkCaBundle(text: string): string | null {

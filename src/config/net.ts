@@ -42,7 +42,3 @@ export function splitHostPort(text: string): HostPort | null {
   if (portText.length > 5) return { host, port: NaN };
   return { host, port: Number(portText) };
 }
-
-export function formatHostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-}

@@ -1,8 +1,8 @@
 // What `chainwatch check-config` prints. Never prints secrets: webhook and Alertmanager URLs
 // often carry tokens or credentials, so only their scheme and host are shown.
 import { formatDuration } from './duration.js';
-import { pemCertificates } from './files.js';
-import { formatHostPort } from './net.js';
+import { pemCertificates } from '../util/pem.js';
+import { formatHostPort } from '../util/address.js';
 import type { Config, TargetConfig } from './types.js';
 
 /** scheme://host[:port] of a URL, nothing else. */

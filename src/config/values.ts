@@ -4,7 +4,8 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { isSeq } from 'yaml';
-import { formatHostPort, ipLiteral, isHostname, splitHostPort } from './net.js';
+import { formatHostPort } from '../util/address.js';
+import { ipLiteral, isHostname, splitHostPort } from './net.js';
 import {
   readBoolean,
   readDuration,

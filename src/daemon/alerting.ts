@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { AlertDispatcher } from '../output/alerts/dispatcher.js';
-import { registerAlertDeliveries } from '../output/alerts/metrics.js';
 import type { ChainwatchMetrics } from '../output/metrics.js';
 import type { ScanResult } from '../pipeline/types.js';
 
@@ -35,7 +34,7 @@ export class Alerting {
       externalUrl: externalUrlOf(config),
       expiryWarningMs: config.scan.expiryWarningMs,
       expiryCriticalMs: config.scan.expiryCriticalMs,
-      deliveries: registerAlertDeliveries(metrics.registry),
+      deliveries: metrics.alertDeliveries,
       logger: log.child({ component: 'alerts' }),
       statePath: join(config.state.path, ALERT_STATE_FILE),
     });

@@ -122,8 +122,3 @@ export class ScanScheduler {
     if (task !== null) void Promise.resolve(task.destroy()).catch(() => undefined);
   }
 }
-
-/** node-cron's own verdict on an expression (the config loader checks it too). */
-export function isValidSchedule(expression: string): boolean {
-  return cron.validate(expression);
-}

@@ -3,7 +3,7 @@
 // compression in questions, at most one question, answers capped at 512 bytes (TC set beyond).
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { ipBytes } from '../targets/address.js';
+import { ipBytes } from '../util/address.js';
 
 export interface DnsServerOptions {
   /** Default 127.0.0.1; '::1' listens on IPv6. */

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { EndpointResult } from '../chain/types.js';
 import { applyScan, type BaselineState } from './drift.js';
 import type { BaselineEntry, CertChange } from './types.js';
@@ -105,11 +106,7 @@ export class BaselineStore {
       entries: [...this.state.entries.values()],
       recentChanges: this.state.recentChanges,
     });
-    const target = join(this.dir, BASELINE_FILE);
-    const tmp = join(this.dir, `${BASELINE_FILE}.tmp-${process.pid}`);
-    await writeDurably(tmp, body, 'w');
-    await rename(tmp, target);
-    await syncDir(this.dir);
+    await writeFileAtomic(join(this.dir, BASELINE_FILE), body, 0o640);
     const pending = this.unsavedHistory;
     this.unsavedHistory = [];
     if (pending.length > 0) {
@@ -122,17 +119,6 @@ async function writeDurably(path: string, data: string, flags: 'w' | 'a'): Promi
   const fh = await open(path, flags, 0o640);
   try {
     await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Directory fsync makes the rename itself durable on Linux; Windows cannot open folders for it.
-  if (process.platform === 'win32') return;
-  const fh = await open(dir, 'r');
-  try {
     await fh.sync();
   } finally {
     await fh.close();

@@ -8,6 +8,7 @@ import type { CertificateInfo } from '../chain/types.js';
 import type { Config } from '../config/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../pipeline/types.js';
+import { alertDeliveriesCounter, type DeliveryCounter } from './alerts/metrics.js';
 
 const ENDPOINT = ['target', 'group', 'address'] as const;
 const CERT = [...ENDPOINT, 'position', 'subject', 'issuer', 'serial', 'sha256'] as const;
@@ -83,12 +84,7 @@ export class ChainwatchMetrics {
   private readonly expiryCritical = this.gauge('chainwatch_expiry_critical_seconds', 'scan.expiry_critical: an expiring leaf closer than this to its notAfter is critical.', []);
 
   /** chainwatch_alert_deliveries_total{receiver,result}; for the alert senders. */
-  readonly alertDeliveries = new Counter({
-    name: 'chainwatch_alert_deliveries_total',
-    help: 'Alert deliveries to Alertmanager and webhooks by receiver and result.',
-    labelNames: ['receiver', 'result'],
-    registers: [this.registry],
-  });
+  readonly alertDeliveries: DeliveryCounter = alertDeliveriesCounter(this.registry);
 
   constructor(options: MetricsOptions) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });

@@ -1,4 +1,3 @@
-import { isIPv6 } from 'node:net';
 import type { ProbeError } from './types.js';
 import { alertHint, alertName } from './wire/alerts.js';
 import type { ServerFlight } from './wire/server-flight.js';
@@ -38,10 +37,6 @@ export interface TlsFacts {
 const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENETDOWN', 'EHOSTDOWN', 'EAFNOSUPPORT', 'EACCES', 'EPERM']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
-/** "10.1.2.3:5061", "[2001:db8::1]:443". */
-export function peerOf(address: string, port: number): string {
-  return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 export function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;

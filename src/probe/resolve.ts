@@ -3,7 +3,7 @@ import type { SecureContext } from 'node:tls';
 import type { StartTlsProtocol } from '../config/options.js';
 import type { Endpoint } from '../targets/types.js';
 import { probeContext } from './context.js';
-import { peerOf } from './failures.js';
+import { formatHostPort } from '../util/address.js';
 import { failure, success, type Outcome } from './stage.js';
 
 /** Everything the later stages need to reach one endpoint. */
@@ -40,7 +40,7 @@ export function resolveDestination(endpoint: Endpoint): Outcome<Destination> {
   return success({
     address: endpoint.address,
     port: endpoint.port,
-    peer: peerOf(endpoint.address, endpoint.port),
+    peer: formatHostPort(endpoint.address, endpoint.port),
     servername: endpoint.sni !== null && isIP(endpoint.sni) === 0 ? endpoint.sni : undefined,
     host: endpoint.sni ?? endpoint.host,
     starttls: endpoint.starttls,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nullLogger } from '../../src/log/logger.js';
-import { ScanScheduler, isValidSchedule, type ScanReason } from '../../src/daemon/scheduler.js';
+import { ScanScheduler, type ScanReason } from '../../src/daemon/scheduler.js';
 
 function gate() {
   let open!: () => void;
@@ -52,10 +52,4 @@ test('a reload during a scan runs once, right after it; stop waits for the runni
   s.triggerNow('reload');
   assert.deepEqual(runs, ['start', 'reload', 'reload']);
   assert.equal(maxConcurrent, 1);
-});
-
-test('schedules are checked with node-cron, 5 or 6 fields', () => {
-  assert.equal(isValidSchedule('*/5 * * * *'), true);
-  assert.equal(isValidSchedule('*/10 * * * * *'), true);
-  assert.equal(isValidSchedule('every five minutes'), false);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  describeBytes, describeConnectFailure, describeTlsFailure, peerOf, seconds, tlsReason, type ConnectFacts, type TlsFacts,
+  describeBytes, describeConnectFailure, describeTlsFailure, seconds, tlsReason, type ConnectFacts, type TlsFacts,
 } from '../../src/probe/failures.js';
 
 const connect: ConnectFacts = { peer: '10.1.2.3:5061', timeoutMs: 10_000, interruption: null, errorCode: null, errorMessage: null };
@@ -73,7 +73,5 @@ describe('failure messages', () => {
   it('small helpers', () => {
     assert.deepEqual([seconds(10_000), seconds(1500), seconds(800)], ['10s', '1.5s', '0.8s']);
     assert.equal(tlsReason('no colons here'), 'no colons here');
-    assert.equal(peerOf('2001:db8::1', 443), '[2001:db8::1]:443');
-    assert.equal(peerOf('10.1.2.3', 5061), '10.1.2.3:5061');
   });
 });

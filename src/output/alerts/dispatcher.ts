@@ -22,7 +22,7 @@ export interface AlertDispatcherOptions {
   /** Base URL of the status page, for links in alerts. */
   externalUrl: string;
   expiryWarningMs: number;
-  /** Receives chainwatch_alert_deliveries_total; see registerAlertDeliveries. */
+  /** Receives chainwatch_alert_deliveries_total (see alertDeliveriesCounter). */
   deliveries?: Counter<'receiver' | 'result'>;
   logger?: Logger;
   /** How long a certificate change stays an active alert. Default 1h. */

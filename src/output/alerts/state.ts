@@ -3,9 +3,10 @@
 // Losing this file costs at most repeated messages, so a bad file is reported and ignored.
 
 import { readFileSync, renameSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../../log/logger.js';
+import { writeFileAtomic } from '../../util/fs.js';
 import { fingerprint } from './fingerprint.js';
 import type { Alert } from './types.js';
 
@@ -86,7 +87,7 @@ function parseAlert(raw: unknown): Alert {
   };
 }
 
-/** Write, fsync, rename: a crash leaves the old file or the new one, never half of one. Throws. */
+/** A crash leaves the old file or the new one, never half of one. Throws. */
 export async function writeAlertState(path: string, state: AlertState): Promise<void> {
   const stored = {
     version: VERSION,
@@ -103,16 +104,8 @@ export async function writeAlertState(path: string, state: AlertState): Promise<
     ),
     pending: state.pending,
   };
-  const tmp = `${path}.tmp-${process.pid}`;
   await mkdir(dirname(path), { recursive: true });
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(stored));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(stored), 0o600);
 }
 
 /** writeAlertState that reports a failure instead of throwing: losing the file costs little. */

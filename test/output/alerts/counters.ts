@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
-import { type DeliveryCounter, registerAlertDeliveries } from '../../../src/output/alerts/metrics.js';
+import { type DeliveryCounter, alertDeliveriesCounter } from '../../../src/output/alerts/metrics.js';
 
 export function newCounter(): DeliveryCounter {
-  return registerAlertDeliveries(new Registry());
+  return alertDeliveriesCounter(new Registry());
 }
 
 /** {"webhook:generic:127.0.0.1:1234 success": 1, ...} */
