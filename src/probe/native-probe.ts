@@ -36,6 +36,7 @@ export class NativeProbe {
   private verdictTimer: NodeJS.Timeout | null = null;
   private finished = false;
   private chain: Buffer[] | null = null;
+  private stapledOcsp: Buffer | null = null;
   private version: string | null = null;
   private cipher: string | null = null;
   private certificateRequested = false;
@@ -98,10 +99,12 @@ export class NativeProbe {
     this.tcpConnectedAt = performance.now();
   };
 
-  private readonly onServerFlight = (): void => {
+  private readonly onServerFlight = (response: Buffer | undefined): void => {
     // Runs inside OpenSSL's callback: an exception here would take the process down, so any
     // surprise only costs the fast path (StreamProbe then reads the bytes).
     try {
+      // Node passes an empty or missing buffer when the server stapled nothing.
+      if (Buffer.isBuffer(response) && response.length > 0) this.stapledOcsp = response;
       this.readServerFlight(this.socket!);
     } catch {
       this.chain = null;
@@ -224,6 +227,7 @@ export class NativeProbe {
       presented,
       tls: tlsInfo,
       error,
+      stapledOcsp: presented.length > 0 ? this.stapledOcsp : null,
     });
   }
 

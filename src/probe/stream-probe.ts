@@ -237,6 +237,8 @@ export class StreamProbe {
       presented,
       tls: tlsInfo,
       error,
+      // The byte-stream reader does not decode CertificateStatus; the native path keeps staples.
+      stapledOcsp: null,
     });
   }
 }

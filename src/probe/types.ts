@@ -29,4 +29,6 @@ export interface ProbeResult {
   tls: TlsInfo | null;
   /** Set when no chain was obtained. */
   error: ProbeError | null;
+  /** The OCSP response the server stapled to its handshake (DER), or null when it sent none. */
+  stapledOcsp: Buffer | null;
 }

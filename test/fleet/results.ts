@@ -24,6 +24,7 @@ export function result(f: FakeEndpoint): EndpointResult {
     presented: [],
     tls: f.error ? null : { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', completed: true, alert: null },
     error: f.error ? { kind: 'refused' as const, message: 'connection refused' } : null,
+    stapledOcsp: null,
   };
   if (f.error) return { probe, analysis: null };
   const leaf = f.leaf ?? `leaf-${f.target}`;

@@ -20,7 +20,7 @@ function cert(subject: string, issuer: string, sha: string, notAfter: string): C
 
 function ok(ep: Endpoint, issuerDn: string, keyId: string, leafSha: string, problems: ChainAnalysis['problems'] = []): EndpointResult {
   return {
-    probe: { endpoint: ep, startedAt: new Date(0), durationMs: 250, presented: [], tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null }, error: null },
+    probe: { endpoint: ep, startedAt: new Date(0), durationMs: 250, presented: [], tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null }, error: null, stapledOcsp: null },
     analysis: {
       chain: [cert(`CN=${ep.host}`, issuerDn, leafSha, '2026-01-01T00:00:00.000Z'), cert(issuerDn, 'CN=Contoso Root', 'bb', '2030-01-01T00:00:00.000Z')],
       issuer: { dn: issuerDn, keyId, spkiSha256: null },
@@ -31,7 +31,7 @@ function ok(ep: Endpoint, issuerDn: string, keyId: string, leafSha: string, prob
 }
 
 function failed(ep: Endpoint): EndpointResult {
-  return { probe: { endpoint: ep, startedAt: new Date(0), durationMs: 1500, presented: [], tls: null, error: { kind: 'timeout', message: 'no answer' } }, analysis: null };
+  return { probe: { endpoint: ep, startedAt: new Date(0), durationMs: 1500, presented: [], tls: null, error: { kind: 'timeout', message: 'no answer' }, stapledOcsp: null }, analysis: null };
 }
 
 const fe1 = endpoint('pool01', 'lync-internal', '127.0.0.11');

@@ -56,6 +56,7 @@ export function okResult(ep: Endpoint, issuer: CaRef, notAfter: Date, at: Date):
       presented: [Buffer.from('not a real certificate')],
       tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null },
       error: null,
+      stapledOcsp: null,
     },
     analysis: {
       chain: [leafCert(ep.target, issuer, notAfter)],
@@ -70,7 +71,7 @@ export function okResult(ep: Endpoint, issuer: CaRef, notAfter: Date, at: Date):
 
 export function failedResult(ep: Endpoint, kind: ErrorKind, message: string, at: Date): EndpointResult {
   return {
-    probe: { endpoint: ep, startedAt: at, durationMs: 10_000, presented: [], tls: null, error: { kind, message } },
+    probe: { endpoint: ep, startedAt: at, durationMs: 10_000, presented: [], tls: null, error: { kind, message }, stapledOcsp: null },
     analysis: null,
   };
 }
