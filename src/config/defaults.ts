@@ -40,6 +40,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'server.listen', type: 'host:port ([v6]:port)', default: '0.0.0.0:9862', description: 'Address to listen on; port 0 picks a free port.' },
   { key: 'server.external_url', type: 'http(s) URL', default: null, defaultNote: 'http://<listen>', description: 'Base URL people reach the status page at; used for links in alerts.' },
 
+  { key: 'revocation', type: 'mapping', default: null, description: 'Revocation checks of every presented certificate: CRL distribution points, OCSP responders and stapled OCSP responses.' },
+  { key: 'revocation.enabled', type: 'boolean', default: true, description: "Check revocation; off: no CRL or OCSP request is made and reports carry no revocation status." },
+  { key: 'revocation.refresh', type: 'duration', default: '1h', description: 'A fetched CRL or OCSP answer is reused this long (never past its nextUpdate), so a fleet sharing one CA fetches its CRL once per interval.' },
+  { key: 'revocation.timeout', type: 'duration', default: '10s', description: 'One deadline per CRL or OCSP request, covering connect, redirects and the body (at most 1h).' },
+  { key: 'revocation.max_crl_size', type: 'size (B, KB, MB, GB; 1024-based)', default: '20MB', description: 'A CRL larger than this is refused (its certificates become revocation_unknown).' },
+  { key: 'revocation.stale_warning', type: 'duration', default: '24h', description: "A CRL whose nextUpdate is closer than this is reported as expiring (a CA that stopped publishing)." },
+  { key: 'revocation.ocsp', type: 'boolean', default: true, description: 'Ask the OCSP responder a certificate names; a stapled OCSP response is checked either way.' },
+
   { key: 'alerting', type: 'mapping', default: null, description: 'Where alerts go.' },
   { key: 'alerting.alertmanager_url', type: 'http(s) URL, or a list of them', default: null, description: 'Alertmanager base URL(s), API v2; every alert goes to each (an HA pair). Not set: no push.' },
   { key: 'alerting.resend_interval', type: 'duration', default: '1m', description: 'How often firing alerts are re-sent to Alertmanager (at most 24h; keep it below resolve_timeout).' },

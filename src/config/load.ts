@@ -8,6 +8,7 @@ import { Ctx, readMap } from './reader.js';
 import { readAlerting } from './sections/alerting.js';
 import { readDns, readScan, readServer, readState, readTrust } from './sections/general.js';
 import { readPolicies } from './sections/policies.js';
+import { readRevocation } from './sections/revocation.js';
 import { readTargets } from './sections/targets.js';
 import type { Config } from './types.js';
 
@@ -40,7 +41,7 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
     ctx.report(0, '', 'the config file is empty: it needs at least a targets list (see config/example.yaml)');
     fail(ctx);
   }
-  const fields = readMap(ctx, top, '', '', 'a mapping of sections (scan, dns, trust, state, server, alerting, targets, policies)');
+  const fields = readMap(ctx, top, '', '', 'a mapping of sections (scan, dns, trust, state, server, revocation, alerting, targets, policies)');
   if (!fields) fail(ctx);
 
   const { targets, groups } = readTargets(ctx, fields.get('targets'), top);
@@ -51,6 +52,7 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
     trust: readTrust(ctx, fields.get('trust')),
     state: readState(ctx, fields.get('state')),
     server: readServer(ctx, fields.get('server')),
+    revocation: readRevocation(ctx, fields.get('revocation')),
     alerting: readAlerting(ctx, fields.get('alerting')),
     targets,
     policies: readPolicies(ctx, fields.get('policies'), groups),

@@ -9,6 +9,7 @@ export interface Config {
   trust: TrustConfig;
   state: StateConfig;
   server: ServerConfig;
+  revocation: RevocationConfig;
   alerting: AlertingConfig;
   targets: TargetConfig[];
   policies: PolicyConfig[];
@@ -49,6 +50,20 @@ export interface ServerConfig {
   listen: { host: string; port: number };
   /** Base URL people reach the status page at (links in alerts); default http://<listen>. */
   externalUrl: string | null;
+}
+
+export interface RevocationConfig {
+  enabled: boolean;
+  /** CRL and OCSP answers are reused this long, never past their nextUpdate. */
+  refreshMs: number;
+  /** Per CRL or OCSP request, covering connect, redirects and the body. */
+  timeoutMs: number;
+  /** A CRL larger than this is refused. */
+  maxCrlBytes: number;
+  /** A CRL or OCSP answer whose nextUpdate is closer than this is reported as expiring. */
+  staleWarningMs: number;
+  /** Ask the OCSP responders certificates name (a stapled response is checked either way). */
+  ocsp: boolean;
 }
 
 export type WebhookFormat = 'teams' | 'slack' | 'generic';

@@ -40,6 +40,7 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
       lines.push(`  ${memberLabel(c)}: ${c.kind}: ${what}`);
     }
   }
+  lines.push(...revocationLines(report));
   const s = report.summary;
   if (report.targets.some((t) => status(t) === 'MTLS')) {
     lines.push('', 'MTLS: the chain was read; the server then ended the handshake for want of a client certificate (normal on MTLS ports).');
@@ -49,6 +50,23 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
     `${s.endpoints} endpoints, ${s.failed} failed, ${s.withProblems} with problems, ${s.divergent} divergent in ${s.inconsistentPolicies}/${s.policies} policies, ${s.changes} changes`,
   );
   return lines.join('\n') + '\n';
+}
+
+/** Revoked certificates, then CRL / OCSP locations that are not healthy, with who depends on them. */
+function revocationLines(report: Report): string[] {
+  const lines: string[] = [];
+  for (const t of report.targets) {
+    t.chain.forEach((c, i) => {
+      const r = c.revocation;
+      if (r?.status === 'revoked') lines.push(`  ✗ ${memberLabel(t)} position ${i} ${c.subject}: REVOKED ${r.revokedAt ?? ''}${r.reason ? ` (${r.reason})` : ''} per ${r.source}`);
+      else if (r?.status === 'unknown') lines.push(`  ? ${memberLabel(t)} position ${i} ${c.subject}: unknown: ${r.error ?? ''}`);
+    });
+  }
+  for (const u of report.revocation?.urls ?? []) {
+    const state = !u.checked ? 'not_checked' : u.stale ? 'STALE' : u.reachable === false ? 'UNREACHABLE' : u.error ? 'ERROR' : u.expiring ? 'expiring' : null;
+    if (state) lines.push(`  ${state} ${u.kind} ${u.url}${u.nextUpdate ? ` (nextUpdate ${u.nextUpdate})` : ''}${u.error ? `: ${u.error}` : ''}; used by ${u.endpoints.join(', ') || '-'}`);
+  }
+  return lines.length > 0 ? ['', 'REVOCATION', ...lines] : [];
 }
 
 function status(t: EndpointReport): string {

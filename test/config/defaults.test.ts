@@ -17,7 +17,7 @@ test('writing every documented default explicitly changes nothing', async () => 
     if (o.default === null) continue;
     (sections[section!] ??= {})[key] = o.default;
   }
-  assert.deepEqual(Object.keys(sections).sort(), ['alerting', 'dns', 'scan', 'server', 'state', 'trust']);
+  assert.deepEqual(Object.keys(sections).sort(), ['alerting', 'dns', 'revocation', 'scan', 'server', 'state', 'trust']);
   const dir = '/srv/chainwatch';
   const explicit = await parseConfig(`${stringify(sections)}${ONE_TARGET}`, join(dir, 'a.yaml'));
   const implicit = await parseConfig(ONE_TARGET, join(dir, 'b.yaml'));
@@ -36,7 +36,7 @@ test('every option in the table is documented in config/example.yaml', () => {
 });
 
 test('the validator knows exactly the keys of the table', () => {
-  assert.deepEqual(childKeys(''), ['scan', 'dns', 'trust', 'state', 'server', 'alerting', 'targets', 'policies']);
+  assert.deepEqual(childKeys(''), ['scan', 'dns', 'trust', 'state', 'server', 'revocation', 'alerting', 'targets', 'policies']);
   assert.deepEqual(childKeys('targets[]'), ['name', 'group', 'host', 'port', 'url', 'address', 'resolve', 'sni', 'role', 'client_cert']);
   assert.deepEqual(childKeys('targets[].client_cert'), ['cert', 'key']);
   assert.deepEqual(childKeys('policies[]'), ['name', 'reference', 'members', 'match', 'allowed_issuers']);

@@ -25,7 +25,7 @@ function ok(ep: Endpoint, issuerDn: string, keyId: string, leafSha: string, prob
       chain: [cert(`CN=${ep.host}`, issuerDn, leafSha, '2026-01-01T00:00:00.000Z'), cert(issuerDn, 'CN=Contoso Root', 'bb', '2030-01-01T00:00:00.000Z')],
       issuer: { dn: issuerDn, keyId, spkiSha256: null },
       root: { dn: 'CN=Contoso Root', sha256: 'cc', spkiSha256: 'cd', keyId: null },
-      trusted: problems.length === 0, hostnameMatch: true, problems,
+      trusted: problems.length === 0, hostnameMatch: true, problems, path: [],
     },
   };
 }
