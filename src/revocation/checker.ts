@@ -24,6 +24,12 @@ interface Answer {
   error: string | null;
 }
 
+interface CertificateCheck {
+  revocation: CertificateRevocation;
+  /** At least one source was asked (or the issuer needed to verify one was missing). */
+  hadSource: boolean;
+}
+
 /** What the network sources said about a certificate (the staple is per endpoint). */
 interface Fetched {
   crlUrl: string | null;
@@ -73,26 +79,31 @@ class ScanPass {
     const e = result.probe.endpoint;
     const who = e.address ? `${e.target} (${e.address})` : e.target;
     const path = analysis.path;
-    const revocation = await Promise.all(
-      analysis.chain.map(async (info): Promise<CertificateRevocation | null> => {
-        const at = path.findIndex((c) => c.info.sha256 === info.sha256);
-        if (at < 0) return null; // not on the path: nothing relies on it
-        const cert = path[at]!;
-        const issuer = path[at + 1];
-        if (!issuer) {
-          if (at > 0 || cert.selfIssued) return null; // the anchor, or a self-signed server certificate
-          return unknown(null, null, `the issuer's certificate (${cert.info.issuer}) was neither presented nor found in the trust store, so no CRL or OCSP answer can be verified`);
-        }
-        const fetched = await this.fetch(cert, issuer, who);
-        const answers = [...fetched.answers];
-        if (at === 0 && result.probe.stapledOcsp) answers.unshift(this.stapled(result.probe.stapledOcsp, cert, issuer));
-        return combine(fetched, answers);
-      }),
-    );
+    const checks = await Promise.all(analysis.chain.map((info) => this.certificate(info.sha256, path, result, who)));
+    const revocation = checks.map((c) => c?.revocation ?? null);
     const problems = new Set<ProblemCode>(analysis.problems);
     if (revocation.some((r) => r?.status === 'revoked')) problems.add('revoked');
-    if (revocation.some((r) => r?.status === 'unknown')) problems.add('revocation_unknown');
+    // A certificate that names no source we check is reported, but only a source that failed is a problem.
+    if (checks.some((c) => c?.revocation.status === 'unknown' && c.hadSource)) problems.add('revocation_unknown');
     return { ...result, analysis: { ...analysis, problems: PROBLEM_ORDER.filter((p) => problems.has(p)) }, revocation };
+  }
+
+  private async certificate(sha256: string, path: ParsedCertificate[], result: AnalyzedEndpoint, who: string): Promise<CertificateCheck | null> {
+    const at = path.findIndex((c) => c.info.sha256 === sha256);
+    if (at < 0) return null; // not on the path: nothing relies on it
+    const cert = path[at]!;
+    const issuer = path[at + 1];
+    if (!issuer) {
+      if (at > 0 || cert.selfIssued) return null; // the anchor, or a self-signed server certificate
+      const error = `the issuer's certificate (${cert.info.issuer}) was neither presented nor found in the trust store, so no CRL or OCSP answer can be verified`;
+      const points = revocationPoints(cert.cert);
+      const named = [...points.crl, ...points.ocsp].some(isFetchable) || result.probe.stapledOcsp !== null;
+      return { revocation: unknown(points.crl[0] ?? null, points.ocsp[0] ?? null, error), hadSource: named };
+    }
+    const fetched = await this.fetch(cert, issuer, who);
+    const answers = [...fetched.answers];
+    if (at === 0 && result.probe.stapledOcsp) answers.unshift(this.stapled(result.probe.stapledOcsp, cert, issuer));
+    return { revocation: combine(fetched, answers), hadSource: answers.length > 0 };
   }
 
   private fetch(cert: ParsedCertificate, issuer: ParsedCertificate, who: string): Promise<Fetched> {
