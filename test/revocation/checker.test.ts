@@ -1,0 +1,94 @@
+// The stage's own cache and clock: a CRL is reused for revocation.refresh, fetched again with a
+// conditional GET afterwards, and never used past its nextUpdate; a delta CRL adds revocations
+// to its base. Chains are analysed by the real analyzer; the CRLs come over loopback HTTP.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ChainAnalyzer, isUnreadable } from '../../src/chain/analyzer.js';
+import type { EndpointResult } from '../../src/chain/types.js';
+import { createIntermediateCa, createRootCa, issueCrl, issueLeaf, type CertificateAuthority, type IssuedCert } from '../../src/demo/pki.js';
+import { RevocationChecker } from '../../src/revocation/checker.js';
+import type { RevocationOptions } from '../../src/revocation/types.js';
+import { startCrlServer, type CrlServer } from './servers.js';
+
+const HOUR = 3_600_000;
+const OPTIONS: RevocationOptions = { refreshMs: HOUR, timeoutMs: 5000, maxCrlBytes: 1024 * 1024, staleWarningMs: 24 * HOUR, ocsp: true };
+
+let crls: CrlServer;
+let root: CertificateAuthority;
+let issuing: CertificateAuthority;
+let analyzer: ChainAnalyzer;
+
+before(async () => {
+  crls = await startCrlServer();
+  root = await createRootCa({ commonName: 'Clock Test Root' });
+  issuing = await createIntermediateCa(root, { commonName: 'Clock Test Issuing CA' });
+  analyzer = new ChainAnalyzer({ anchorsPem: [root.pem], systemRoots: false, expiryWarningMs: 0 });
+});
+
+after(() => crls.close());
+
+async function endpoint(leaf: IssuedCert): Promise<EndpointResult> {
+  const analysis = await analyzer.analyze([leaf.der, issuing.der], leaf.subject.replace('CN=', ''), new Date());
+  assert.ok(!isUnreadable(analysis));
+  const e = { key: 'e', target: 'e', group: 'g', role: null, host: 'e.test', port: 443, address: '127.0.0.1', sni: 'e.test', url: null, clientCert: null, resolveError: null };
+  return { probe: { endpoint: e, startedAt: new Date(), durationMs: 1, presented: [leaf.der, issuing.der], tls: null, error: null, stapledOcsp: null }, analysis };
+}
+
+describe('the revocation cache and clock', () => {
+  it('reuses a CRL for refresh, then asks again with If-None-Match, and never past nextUpdate', async () => {
+    const t0 = Date.now();
+    const leaf = await issueLeaf(issuing, { commonName: 'clock.test', dnsNames: ['clock.test'], crlUrls: [`${crls.base}/clock.crl`] });
+    crls.routes.set('/clock.crl', { body: await issueCrl(issuing, { thisUpdate: new Date(t0 - HOUR), nextUpdate: new Date(t0 + 3 * HOUR) }), etag: '"a"' });
+    let now = t0;
+    const checker = new RevocationChecker(OPTIONS, () => new Date(now));
+    const ep = await endpoint(leaf);
+
+    const first = await checker.check([ep]);
+    assert.equal(first.endpoints[0]!.revocation![0]!.status, 'good');
+    assert.equal(crls.hits('/clock.crl'), 1);
+
+    now = t0 + 30 * 60_000; // within refresh
+    await checker.check([ep]);
+    assert.equal(crls.hits('/clock.crl'), 1);
+
+    now = t0 + HOUR + 60_000; // refresh passed: conditional GET, answered 304
+    const third = await checker.check([ep]);
+    assert.equal(crls.hits('/clock.crl'), 2);
+    assert.equal(crls.notModified('/clock.crl'), 1);
+    assert.equal(third.endpoints[0]!.revocation![0]!.status, 'good');
+
+    // Past nextUpdate the held copy is stale: fetched again at once, and the stale copy (the
+    // server still has nothing newer) gives unknown, never good.
+    now = t0 + 3 * HOUR + 60_000;
+    const fourth = await checker.check([ep]);
+    assert.equal(crls.hits('/clock.crl'), 3);
+    const r = fourth.endpoints[0]!.revocation![0]!;
+    assert.equal(r.status, 'unknown');
+    assert.match(r.error!, /\(stale\)/);
+    const health = fourth.urls.find((u) => u.url.endsWith('/clock.crl'))!;
+    assert.equal(health.stale, true);
+    assert.ok(fourth.endpoints[0]!.analysis!.problems.includes('revocation_unknown'));
+  });
+
+  it('reports a CRL close to its nextUpdate as expiring', async () => {
+    const t0 = Date.now();
+    const leaf = await issueLeaf(issuing, { commonName: 'soon.test', dnsNames: ['soon.test'], crlUrls: [`${crls.base}/soon.crl`] });
+    crls.routes.set('/soon.crl', { body: await issueCrl(issuing, { nextUpdate: new Date(t0 + 2 * HOUR) }) });
+    const found = await new RevocationChecker(OPTIONS, () => new Date(t0)).check([await endpoint(leaf)]);
+    const h = found.urls.find((u) => u.url.endsWith('/soon.crl'))!;
+    assert.deepEqual([h.expiring, h.stale, h.reachable], [true, false, true]);
+  });
+
+  it('a delta CRL named by the certificate revokes what the base does not list yet', async () => {
+    const leaf = await issueLeaf(issuing, {
+      commonName: 'delta.test', dnsNames: ['delta.test'],
+      crlUrls: [`${crls.base}/base.crl`], deltaCrlUrls: [`${crls.base}/delta.crl`],
+    });
+    crls.routes.set('/base.crl', { body: await issueCrl(issuing, { number: 7 }) });
+    crls.routes.set('/delta.crl', { body: await issueCrl(issuing, { number: 8, deltaOf: 7, revoked: [{ serialNumber: leaf.serialNumber, reason: 4 }] }) });
+    const found = await new RevocationChecker({ ...OPTIONS, ocsp: false }).check([await endpoint(leaf)]);
+    const r = found.endpoints[0]!.revocation![0]!;
+    assert.deepEqual([r.status, r.source, r.reason], ['revoked', 'crl', 'superseded']);
+    assert.ok(found.urls.some((u) => u.url.endsWith('/delta.crl') && u.kind === 'delta_crl' && u.reachable));
+  });
+});
