@@ -52,21 +52,26 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
   return lines.join('\n') + '\n';
 }
 
-/** Revoked certificates, then CRL / OCSP locations that are not healthy, with who depends on them. */
+/**
+ * Revoked certificates, then CRL / OCSP locations that are not healthy, with who depends on them.
+ * Certificates whose status is unknown show in PROBLEMS; the JSON report has each one's error.
+ */
 function revocationLines(report: Report): string[] {
   const lines: string[] = [];
   for (const t of report.targets) {
     t.chain.forEach((c, i) => {
       const r = c.revocation;
-      if (r?.status === 'revoked') lines.push(`  ✗ ${memberLabel(t)} position ${i} ${c.subject}: REVOKED ${r.revokedAt ?? ''}${r.reason ? ` (${r.reason})` : ''} per ${r.source}`);
-      else if (r?.status === 'unknown') lines.push(`  ? ${memberLabel(t)} position ${i} ${c.subject}: unknown: ${r.error ?? ''}`);
+      if (r?.status === 'revoked') lines.push(`  ✗ ${memberLabel(t)} #${i} ${c.subject}: revoked ${r.revokedAt ?? ''}${r.reason ? ` (${r.reason})` : ''} per ${r.source}`);
     });
   }
   for (const u of report.revocation?.urls ?? []) {
-    const state = !u.checked ? 'not_checked' : u.stale ? 'STALE' : u.reachable === false ? 'UNREACHABLE' : u.error ? 'ERROR' : u.expiring ? 'expiring' : null;
-    if (state) lines.push(`  ${state} ${u.kind} ${u.url}${u.nextUpdate ? ` (nextUpdate ${u.nextUpdate})` : ''}${u.error ? `: ${u.error}` : ''}; used by ${u.endpoints.join(', ') || '-'}`);
+    const state = !u.checked ? 'not checked' : u.stale ? 'STALE' : u.reachable === false ? 'UNREACHABLE' : u.error ? 'INVALID' : u.expiring ? 'expiring' : null;
+    if (!state) continue;
+    lines.push(`  ${state} ${u.kind} ${u.url}${u.nextUpdate ? ` (nextUpdate ${u.nextUpdate})` : ''}`);
+    if (u.error) lines.push(`      ${u.error}`);
+    lines.push(`      used by ${u.endpoints.join(', ') || '-'}`);
   }
-  return lines.length > 0 ? ['', 'REVOCATION', ...lines] : [];
+  return lines.length > 0 ? ['', 'REVOCATION', ...lines.map((l) => fit(l, 120))] : [];
 }
 
 function status(t: EndpointReport): string {

@@ -17,7 +17,8 @@ import {
   type IssuedCert,
 } from '../../src/demo/pki.js';
 import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
-import { buildReport, type EndpointReport } from '../../src/output/report.js';
+import { buildReport, hasFindings, type EndpointReport } from '../../src/output/report.js';
+import { formatTable } from '../../src/output/table.js';
 import { runScan } from '../../src/pipeline/scan.js';
 import { freePort } from '../output/alerts/processes.js';
 import { opensslOcspResponse, startCrlServer, startOpensslOcsp, startStaplingServer, type CrlServer, type OcspResponder, type StaplingServer } from './servers.js';
@@ -203,6 +204,18 @@ describe('revocation in a scan', () => {
     const r = byName(report.targets, 'stapled').chain[0]!.revocation!;
     assert.equal(r.status, 'good');
     assert.equal(r.source, 'stapled');
+  });
+
+  it('the table lists the revoked certificate and each broken location with who uses it, within 120 columns', () => {
+    const text = formatTable(report);
+    const section = text.slice(text.indexOf('\nREVOCATION\n'));
+    assert.match(section, /✗ revoked #0 CN=revoked\.revocation\.test: revoked \S+ \(keyCompromise\) per ocsp/);
+    assert.match(section, /STALE crl http:\/\/127\.0\.0\.1:\d+\/stale\.crl/);
+    assert.match(section, /UNREACHABLE crl http:\/\/127\.0\.0\.1:\d+\/missing\.crl\n {6}HTTP 404 .*\n {6}used by missing \(127\.0\.0\.1\)/);
+    assert.match(section, /INVALID crl http:\/\/127\.0\.0\.1:\d+\/forged\.crl/);
+    assert.match(section, /not checked crl ldap:/);
+    for (const line of text.split('\n')) assert.ok(line.length <= 120, `line longer than 120 columns: ${line}`);
+    assert.equal(hasFindings(report), true);
   });
 
   it('with OCSP off, the CRL alone gives good and revoked', async () => {
