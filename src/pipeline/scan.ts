@@ -58,7 +58,7 @@ export class Scanner {
       },
     });
     const analysed = await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt)));
-    const revocation = this.revocation && !opts.signal?.aborted ? await this.revocation.check(analysed) : null;
+    const revocation = this.revocation && !opts.signal?.aborted ? await this.revocation.check(analysed, opts.signal) : null;
     const endpointResults = revocation?.endpoints ?? analysed;
     const policies = judgePolicies(this.config.policies, endpointResults);
     const finishedAt = now();

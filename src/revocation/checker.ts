@@ -51,9 +51,10 @@ export class RevocationChecker {
     this.ocsp = new OcspStore(options);
   }
 
-  async check(endpoints: AnalyzedEndpoint[]): Promise<RevocationFindings> {
+  /** `signal` cancels the requests in flight (shutdown or reload); their sources then count as failed. */
+  async check(endpoints: AnalyzedEndpoint[], signal?: AbortSignal): Promise<RevocationFindings> {
     const now = this.clock();
-    const pass = new ScanPass(this.options, this.crls, this.ocsp, now);
+    const pass = new ScanPass(this.options, this.crls, this.ocsp, now, signal);
     const checked = await Promise.all(endpoints.map((e) => pass.endpoint(e)));
     return { endpoints: checked, urls: pass.health.list() };
   }
@@ -69,6 +70,7 @@ class ScanPass {
     private readonly crls: CrlStore,
     private readonly ocsp: OcspStore,
     private readonly now: Date,
+    private readonly signal: AbortSignal | undefined,
   ) {
     this.health = new UrlHealthBook(now, options.staleWarningMs);
   }
@@ -144,8 +146,10 @@ class ScanPass {
   /** The first distribution point that yields the issuer's CRL answers; the errors of the others are kept. */
   private async fromCrl(urls: string[], deltaUrls: string[], cert: ParsedCertificate, issuer: ParsedCertificate): Promise<Answer> {
     const errors: string[] = [];
+    // Delta CRLs the certificate names are fetched alongside the base, so the two share one timeout.
+    for (const url of deltaUrls.filter(isFetchable)) void this.crls.get(url, this.now, this.now, this.signal);
     for (const url of urls) {
-      const copy = await this.crls.get(url, this.now, this.now);
+      const copy = await this.crls.get(url, this.now, this.now, this.signal);
       const problem = copy.crl ? await this.crls.verify(url, issuer) : null;
       this.health.crl(url, copy, problem);
       if (!copy.crl) {
@@ -184,7 +188,7 @@ class ScanPass {
     const url = [...new Set(urls)].find(isFetchable);
     if (!url || !base.crl) return null;
     this.health.depends(url, 'delta_crl', null);
-    const copy = await this.crls.get(url, this.now, this.now);
+    const copy = await this.crls.get(url, this.now, this.now, this.signal);
     const problem = copy.crl ? (await this.crls.verify(url, issuer)) ?? (isDelta(copy.crl) ? null : 'it is not a delta CRL') : null;
     this.health.crl(url, copy, problem);
     if (!copy.crl) return `delta CRL ${url}: ${copy.attempt.error}`;
@@ -194,7 +198,7 @@ class ScanPass {
   }
 
   private async fromOcsp(url: string, cert: ParsedCertificate, issuer: ParsedCertificate): Promise<Answer> {
-    const copy = await this.ocsp.get(url, cert, issuer, this.now, this.now);
+    const copy = await this.ocsp.get(url, cert, issuer, this.now, this.now, this.signal);
     this.health.ocsp(url, copy);
     return fromOcspAnswer('ocsp', copy.answer, `OCSP ${url}`);
   }

@@ -45,11 +45,11 @@ export class CrlStore {
   constructor(private readonly options: Pick<RevocationOptions, 'refreshMs' | 'timeoutMs' | 'maxCrlBytes'>) {}
 
   /** The CRL at `url`, fetched when the held copy is due; `scanStart` marks what this scan already tried. */
-  async get(url: string, now: Date, scanStart: Date): Promise<CrlCopy> {
+  async get(url: string, now: Date, scanStart: Date, signal?: AbortSignal): Promise<CrlCopy> {
     const slot = this.slot(url);
     if (slot.pending) await slot.pending;
     if (this.due(slot, now, scanStart)) {
-      slot.pending = this.fetch(url, slot, now).finally(() => (slot.pending = null));
+      slot.pending = this.fetch(url, slot, now, signal).finally(() => (slot.pending = null));
       await slot.pending;
     }
     return { crl: slot.held?.crl ?? null, fetchedAt: slot.held?.fetchedAt ?? null, attempt: slot.attempt! };
@@ -76,8 +76,9 @@ export class CrlStore {
     return t >= held.fetchedAt.getTime() + this.options.refreshMs || (nextUpdate !== undefined && t >= nextUpdate);
   }
 
-  private async fetch(url: string, slot: Slot, now: Date): Promise<void> {
+  private async fetch(url: string, slot: Slot, now: Date, signal: AbortSignal | undefined): Promise<void> {
     const r = await httpFetch({
+      signal,
       url,
       method: 'GET',
       accept: 'application/pkix-crl, application/x-pkcs7-crl, */*',

@@ -19,9 +19,11 @@ export async function crlProblem(crl: x509.X509Crl, issuer: ParsedCertificate): 
   return null;
 }
 
-export function parseCrl(der: Buffer): x509.X509Crl | string {
+/** DER as RFC 5280 publishes it, or PEM as some CAs serve it anyway. */
+export function parseCrl(body: Buffer): x509.X509Crl | string {
   try {
-    const crl = new x509.X509Crl(der);
+    const pem = body.subarray(0, 64).toString('latin1').trimStart().startsWith('-----BEGIN');
+    const crl = new x509.X509Crl(pem ? body.toString('latin1') : body);
     void crl.thisUpdate; // parse the fields every later step reads, so a broken CRL fails here
     return crl;
   } catch (err) {

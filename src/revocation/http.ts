@@ -13,6 +13,8 @@ export interface HttpRequest {
   lastModified?: string | null;
   timeoutMs: number;
   maxBytes: number;
+  /** Aborts the request (shutdown or reload). */
+  signal?: AbortSignal;
 }
 
 export type HttpResult =
@@ -37,6 +39,8 @@ export async function httpFetch(r: HttpRequest): Promise<HttpResult> {
   const elapsed = () => Math.round((performance.now() - t0) * 10) / 10;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), r.timeoutMs);
+  const cancel = () => controller.abort();
+  r.signal?.addEventListener('abort', cancel, { once: true });
   try {
     let url = r.url;
     for (let hop = 0; ; hop++) {
@@ -81,10 +85,12 @@ export async function httpFetch(r: HttpRequest): Promise<HttpResult> {
       return { kind: 'ok', body: Buffer.concat(chunks), etag: header(res.headers.etag), lastModified: header(res.headers['last-modified']), durationMs: elapsed() };
     }
   } catch (err) {
+    if (r.signal?.aborted) return failed('cancelled (shutdown or reload)', null);
     if (controller.signal.aborted) return failed(`no complete answer within ${r.timeoutMs / 1000}s (timeout)`, null);
     return failed(describeNetworkError(err), null);
   } finally {
     clearTimeout(timer);
+    r.signal?.removeEventListener('abort', cancel);
   }
 
   function failed(error: string, status: number | null): HttpResult {

@@ -28,13 +28,13 @@ export class OcspStore {
 
   constructor(private readonly options: Pick<RevocationOptions, 'refreshMs' | 'timeoutMs'>) {}
 
-  get(url: string, cert: ParsedCertificate, issuer: ParsedCertificate, now: Date, scanStart: Date): Promise<OcspCopy> {
+  get(url: string, cert: ParsedCertificate, issuer: ParsedCertificate, now: Date, scanStart: Date, signal?: AbortSignal): Promise<OcspCopy> {
     const key = `${cert.info.sha256}|${issuer.info.sha256}|${url}`;
     const inFlight = this.pending.get(key);
     if (inFlight) return inFlight;
     const copy = this.held.get(key);
     if (copy && !this.due(copy, now, scanStart)) return Promise.resolve(copy);
-    const fresh = this.ask(url, cert, issuer, now, scanStart).then((c) => {
+    const fresh = this.ask(url, cert, issuer, now, scanStart, signal).then((c) => {
       if (this.held.size >= MAX_ENTRIES) this.held.delete(this.held.keys().next().value!);
       this.held.set(key, c);
       return c;
@@ -50,7 +50,7 @@ export class OcspStore {
     return copy.answer.kind === 'error' || t >= copy.fetchedAt.getTime() + this.options.refreshMs || (next !== undefined && t >= next);
   }
 
-  private async ask(url: string, cert: ParsedCertificate, issuer: ParsedCertificate, now: Date, scanStart: Date): Promise<OcspCopy> {
+  private async ask(url: string, cert: ParsedCertificate, issuer: ParsedCertificate, now: Date, scanStart: Date, signal: AbortSignal | undefined): Promise<OcspCopy> {
     await this.slot();
     try {
       const down = this.down.get(url);
@@ -66,6 +66,7 @@ export class OcspStore {
         accept: 'application/ocsp-response',
         timeoutMs: this.options.timeoutMs,
         maxBytes: MAX_OCSP_BYTES,
+        signal,
       });
       if (r.kind !== 'ok') {
         const error = r.kind === 'failed' ? r.error : 'HTTP 304 to an OCSP request';

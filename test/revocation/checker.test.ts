@@ -91,4 +91,24 @@ describe('the revocation cache and clock', () => {
     assert.deepEqual([r.status, r.source, r.reason], ['revoked', 'crl', 'superseded']);
     assert.ok(found.urls.some((u) => u.url.endsWith('/delta.crl') && u.kind === 'delta_crl' && u.reachable));
   });
+
+  it('reads a CRL served as PEM', async () => {
+    const leaf = await issueLeaf(issuing, { commonName: 'pem.test', dnsNames: ['pem.test'], crlUrls: [`${crls.base}/pem.crl`] });
+    const der = await issueCrl(issuing, { revoked: [{ serialNumber: leaf.serialNumber }] });
+    const pem = `-----BEGIN X509 CRL-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END X509 CRL-----\n`;
+    crls.routes.set('/pem.crl', { body: Buffer.from(pem) });
+    const found = await new RevocationChecker(OPTIONS).check([await endpoint(leaf)]);
+    assert.equal(found.endpoints[0]!.revocation![0]!.status, 'revoked');
+  });
+
+  it('a shutdown cancels the requests in flight instead of waiting for their timeout', async () => {
+    const leaf = await issueLeaf(issuing, { commonName: 'cancel.test', dnsNames: ['cancel.test'], crlUrls: [`${crls.base}/cancel.crl`] });
+    crls.routes.set('/cancel.crl', 'hang');
+    const controller = new AbortController();
+    const checking = new RevocationChecker({ ...OPTIONS, timeoutMs: 3_600_000 }).check([await endpoint(leaf)], controller.signal);
+    await new Promise((r) => setTimeout(r, 200));
+    controller.abort();
+    const found = await checking;
+    assert.match(found.endpoints[0]!.revocation![0]!.error!, /cancel\.crl: cancelled \(shutdown or reload\)/);
+  });
 });
