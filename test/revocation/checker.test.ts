@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ChainAnalyzer, isUnreadable } from '../../src/chain/analyzer.js';
 import type { EndpointResult } from '../../src/chain/types.js';
-import { createIntermediateCa, createRootCa, issueCrl, issueLeaf, type CertificateAuthority, type IssuedCert } from '../../src/demo/pki.js';
+import { createIntermediateCa, createRootCa, issueClientCert, issueCrl, issueLeaf, issueOcspResponder, type CertificateAuthority, type IssuedCert } from '../../src/demo/pki.js';
 import { RevocationChecker } from '../../src/revocation/checker.js';
 import type { RevocationOptions } from '../../src/revocation/types.js';
-import { startCrlServer, type CrlServer } from './servers.js';
+import { opensslOcspResponse, startCrlServer, type CrlServer } from './servers.js';
 
 const HOUR = 3_600_000;
 const OPTIONS: RevocationOptions = { refreshMs: HOUR, timeoutMs: 5000, maxCrlBytes: 1024 * 1024, staleWarningMs: 24 * HOUR, ocsp: true };
@@ -110,5 +110,25 @@ describe('the revocation cache and clock', () => {
     controller.abort();
     const found = await checking;
     assert.match(found.endpoints[0]!.revocation![0]!.error!, /cancel\.crl: cancelled \(shutdown or reload\)/);
+  });
+
+  it('an OCSP response signed by another key, or by a responder without the OCSP-signing usage, is never good', async () => {
+    const leaf = await issueLeaf(issuing, { commonName: 'forged-ocsp.test', dnsNames: ['forged-ocsp.test'] });
+    const impostor = await createRootCa({ commonName: 'Clock Test Issuing CA' });
+    const notAResponder = await issueClientCert(issuing, { commonName: 'Not An OCSP Responder' });
+    const genuine = await issueOcspResponder(issuing, { commonName: 'Clock Test OCSP' });
+    const ep = await endpoint(leaf);
+    const staple = async (signer: { pem: string; keyPem: string }) => {
+      const r = await new RevocationChecker(OPTIONS).check([{ ...ep, probe: { ...ep.probe, stapledOcsp: await opensslOcspResponse(issuing, leaf, [{ cert: leaf }], signer) } }]);
+      return r.endpoints[0]!.revocation![0]!;
+    };
+    const forged = await staple(impostor);
+    assert.equal(forged.status, 'unknown');
+    assert.match(forged.error!, /stapled OCSP response: .*signature does not verify/);
+    const unauthorised = await staple(notAResponder);
+    assert.equal(unauthorised.status, 'unknown');
+    assert.match(unauthorised.error!, /not authorised for OCSP signing/);
+    const delegated = await staple(genuine);
+    assert.deepEqual([delegated.status, delegated.source], ['good', 'stapled']);
   });
 });

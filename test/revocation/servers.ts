@@ -115,10 +115,10 @@ export async function startOpensslOcsp(port: number, ca: CertificateAuthority, e
 
 
 /** An OCSP response for `cert` as `openssl ocsp` makes it from an index (DER), for stapling. */
-export async function opensslOcspResponse(ca: CertificateAuthority, cert: IssuedCert, entries: IndexEntry[]): Promise<Buffer> {
+export async function opensslOcspResponse(ca: CertificateAuthority, cert: IssuedCert, entries: IndexEntry[], signer: { pem: string; keyPem: string } = ca): Promise<Buffer> {
   const dir = await mkdtemp(join(tmpdir(), 'chainwatch-staple-'));
   try {
-    await pkiFiles(dir, ca, ca, entries);
+    await pkiFiles(dir, ca, signer, entries);
     await writeFile(join(dir, 'cert.pem'), cert.pem);
     const run = promisify(execFile);
     await run('openssl', ['ocsp', '-issuer', join(dir, 'ca.pem'), '-cert', join(dir, 'cert.pem'), '-no_nonce', '-reqout', join(dir, 'req.der')]);
