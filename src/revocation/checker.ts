@@ -9,7 +9,7 @@ import { CrlStore, type CrlCopy } from './crl-store.js';
 import { isFetchable } from './http.js';
 import { readOcspResponse, type OcspAnswer } from './ocsp.js';
 import { OcspStore } from './ocsp-store.js';
-import { deltaPointsOfCrl, revocationPoints } from './points.js';
+import { deltaPointsOfCrl, revocationPoints, type RevocationPoints } from './points.js';
 import { UrlHealthBook } from './url-health.js';
 import type { CertificateRevocation, EndpointResult, RevocationFindings, RevocationOptions, RevocationSource, RevocationStatus } from './types.js';
 
@@ -64,6 +64,7 @@ export class RevocationChecker {
 class ScanPass {
   readonly health: UrlHealthBook;
   private readonly fetched = new Map<string, Promise<Fetched>>();
+  private readonly points = new Map<string, RevocationPoints>();
 
   constructor(
     private readonly options: RevocationOptions,
@@ -81,7 +82,15 @@ class ScanPass {
     const e = result.probe.endpoint;
     const who = e.address ? `${e.target} (${e.address})` : e.target;
     const path = analysis.path;
-    const checks = await Promise.all(analysis.chain.map((info) => this.certificate(info.sha256, path, result, who)));
+    const checks = await Promise.all(
+      analysis.chain.map((info) =>
+        // Whatever one certificate carries (a garbled extension, say) must not take the scan down.
+        this.certificate(info.sha256, path, result, who).catch((err: unknown): CertificateCheck => ({
+          revocation: unknown(null, null, `its revocation sources cannot be read (${(err as Error).message})`),
+          hadSource: true,
+        })),
+      ),
+    );
     const revocation = checks.map((c) => c?.revocation ?? null);
     const problems = new Set<ProblemCode>(analysis.problems);
     if (revocation.some((r) => r?.status === 'revoked')) problems.add('revoked');
@@ -98,7 +107,7 @@ class ScanPass {
     if (!issuer) {
       if (at > 0 || cert.selfIssued) return null; // the anchor, or a self-signed server certificate
       const error = `the issuer's certificate (${cert.info.issuer}) was neither presented nor found in the trust store, so no CRL or OCSP answer can be verified`;
-      const points = revocationPoints(cert.cert);
+      const points = this.pointsOf(cert);
       const named = [...points.crl, ...points.ocsp].some(isFetchable) || result.probe.stapledOcsp !== null;
       return { revocation: unknown(points.crl[0] ?? null, points.ocsp[0] ?? null, error), hadSource: named };
     }
@@ -108,8 +117,18 @@ class ScanPass {
     return { revocation: combine(fetched, answers), hadSource: answers.length > 0 };
   }
 
+  /** A certificate's sources, read once per scan however many endpoints present it. */
+  private pointsOf(cert: ParsedCertificate): RevocationPoints {
+    let p = this.points.get(cert.info.sha256);
+    if (!p) {
+      p = revocationPoints(cert.cert);
+      this.points.set(cert.info.sha256, p);
+    }
+    return p;
+  }
+
   private fetch(cert: ParsedCertificate, issuer: ParsedCertificate, who: string): Promise<Fetched> {
-    const points = revocationPoints(cert.cert);
+    const points = this.pointsOf(cert);
     for (const url of points.crl) this.health.depends(url, 'crl', who);
     for (const url of points.deltaCrl) this.health.depends(url, 'delta_crl', who);
     if (this.options.ocsp) for (const url of points.ocsp) this.health.depends(url, 'ocsp', who);
@@ -122,7 +141,7 @@ class ScanPass {
     return f;
   }
 
-  private async lookUp(cert: ParsedCertificate, issuer: ParsedCertificate, points: ReturnType<typeof revocationPoints>): Promise<Fetched> {
+  private async lookUp(cert: ParsedCertificate, issuer: ParsedCertificate, points: RevocationPoints): Promise<Fetched> {
     const crlUrls = points.crl.filter(isFetchable);
     const ocspUrls = this.options.ocsp ? points.ocsp.filter(isFetchable) : [];
     const [crl, ocsp] = await Promise.all([

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ChainAnalyzer, isUnreadable } from '../../src/chain/analyzer.js';
 import type { EndpointResult } from '../../src/chain/types.js';
-import { createIntermediateCa, createRootCa, issueClientCert, issueCrl, issueLeaf, issueOcspResponder, type CertificateAuthority, type IssuedCert } from '../../src/demo/pki.js';
+import { createIntermediateCa, createRootCa, issueClientCert, issueCrl, issueLeaf, issueOcspResponder, signingKey, type CertificateAuthority, type IssuedCert } from '../../src/demo/pki.js';
+import { x509 } from '../../src/chain/x509.js';
 import { RevocationChecker } from '../../src/revocation/checker.js';
 import type { RevocationOptions } from '../../src/revocation/types.js';
 import { opensslOcspResponse, startCrlServer, type CrlServer } from './servers.js';
@@ -27,8 +28,8 @@ before(async () => {
 
 after(() => crls.close());
 
-async function endpoint(leaf: IssuedCert): Promise<EndpointResult> {
-  const analysis = await analyzer.analyze([leaf.der, issuing.der], leaf.subject.replace('CN=', ''), new Date());
+async function endpoint(leaf: Pick<IssuedCert, 'der'>): Promise<EndpointResult> {
+  const analysis = await analyzer.analyze([leaf.der, issuing.der], 'e.test', new Date());
   assert.ok(!isUnreadable(analysis));
   const e = { key: 'e', target: 'e', group: 'g', role: null, host: 'e.test', port: 443, address: '127.0.0.1', sni: 'e.test', url: null, clientCert: null, resolveError: null };
   return { probe: { endpoint: e, startedAt: new Date(), durationMs: 1, presented: [leaf.der, issuing.der], tls: null, error: null, stapledOcsp: null }, analysis };
@@ -130,5 +131,28 @@ describe('the revocation cache and clock', () => {
     assert.match(unauthorised.error!, /not authorised for OCSP signing/);
     const delegated = await staple(genuine);
     assert.deepEqual([delegated.status, delegated.source], ['good', 'stapled']);
+  });
+
+  it('a certificate whose Freshest CRL extension is garbage is unknown for that certificate only', async () => {
+    const key = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: '0badcd90',
+      subject: 'CN=garbled.test',
+      issuer: issuing.subject,
+      notBefore: new Date(Date.now() - HOUR),
+      notAfter: new Date(Date.now() + 24 * HOUR),
+      publicKey: key.publicKey,
+      signingKey: await signingKey(issuing, 'SHA-256'),
+      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      extensions: [new x509.Extension('2.5.29.46', false, new Uint8Array([0x30, 0x03, 0xff, 0xff, 0xff]))],
+    });
+    const der = Buffer.from(cert.rawData);
+    const garbled = await endpoint({ der });
+    const good = await endpoint(await issueLeaf(issuing, { commonName: 'fine.test', dnsNames: ['fine.test'], crlUrls: [`${crls.base}/fine.crl`] }));
+    crls.routes.set('/fine.crl', { body: await issueCrl(issuing) });
+    const found = await new RevocationChecker(OPTIONS).check([garbled, good]);
+    assert.equal(found.endpoints[0]!.revocation![0]!.status, 'unknown');
+    assert.match(found.endpoints[0]!.revocation![0]!.error!, /its revocation sources cannot be read/);
+    assert.equal(found.endpoints[1]!.revocation![0]!.status, 'good');
   });
 });
