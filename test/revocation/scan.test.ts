@@ -2,10 +2,11 @@
 // are served by a loopback HTTP server and whose OCSP responder is Debian's `openssl ocsp`, plus
 // `openssl s_server` stapling a response. Every certificate answer is verified with real keys.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parseConfig } from '../../src/config/load.js';
 import {
   createIntermediateCa,
@@ -216,6 +217,16 @@ describe('revocation in a scan', () => {
     assert.match(section, /not checked crl ldap:/);
     for (const line of text.split('\n')) assert.ok(line.length <= 120, `line longer than 120 columns: ${line}`);
     assert.equal(hasFindings(report), true);
+  });
+
+  it('the report, every revocation outcome included, is valid against docs/report.schema.json', async () => {
+    const schema = JSON.parse(await readFile(new URL('../../docs/report.schema.json', import.meta.url), 'utf8'));
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+    const validate = ajv.compile(schema);
+    const doc = JSON.parse(JSON.stringify(report)) as { revocation: { urls: { kind: string }[] } };
+    assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
+    assert.deepEqual(new Set(doc.revocation.urls.map((u) => u.kind)), new Set(['crl', 'ocsp']));
   });
 
   it('with OCSP off, the CRL alone gives good and revoked', async () => {
