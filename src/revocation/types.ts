@@ -1,5 +1,6 @@
 // What the revocation stage reports: per presented certificate, and per CRL / OCSP URL.
 import type { EndpointResult as AnalyzedEndpoint } from '../chain/types.js';
+import type { RevocationConfig } from '../config/types.js';
 
 export type RevocationStatus = 'good' | 'revoked' | 'unknown';
 export type RevocationSource = 'crl' | 'ocsp' | 'stapled';
@@ -50,16 +51,8 @@ export interface RevocationUrlHealth {
   endpoints: string[];
 }
 
-/** Settings of the stage, from the revocation section of the config. */
-export interface RevocationOptions {
-  /** Answers are reused this long, never past their nextUpdate. */
-  refreshMs: number;
-  /** Per request, covering connect, redirects and the body. */
-  timeoutMs: number;
-  maxCrlBytes: number;
-  staleWarningMs: number;
-  ocsp: boolean;
-}
+/** Settings of the stage: the revocation section of the config. */
+export type RevocationOptions = Omit<RevocationConfig, 'enabled'>;
 
 
 /** An endpoint after chain analysis and the revocation stage. */
