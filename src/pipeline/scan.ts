@@ -6,6 +6,7 @@ import { probeAll } from '../probe/probe.js';
 import type { ProbeResult } from '../probe/types.js';
 import { RevocationChecker } from '../revocation/checker.js';
 import { expandTargets } from '../targets/expand.js';
+import type { Endpoint } from '../targets/types.js';
 import { createResolver, type Resolver } from '../targets/resolver.js';
 import type { EndpointResult, ScanResult } from './types.js';
 
@@ -16,6 +17,8 @@ export interface ScanOptions {
   /** Scan only these targets (all when absent or empty). */
   targetNames?: string[];
   onProgress?: (done: number, total: number) => void;
+  /** Told about a bug of ours (that endpoint's error says `internal`): log it with `err.stack`. */
+  onInternalError?: (endpoint: Endpoint, err: unknown) => void;
   now?: () => Date;
 }
 
@@ -52,12 +55,13 @@ export class Scanner {
       timeoutMs: this.config.scan.timeoutMs,
       concurrency: this.config.scan.concurrency,
       signal: opts.signal,
+      onInternalError: opts.onInternalError,
       onResult: (r, done, total) => {
-        analyses.set(r, this.analyze(r, startedAt));
+        analyses.set(r, this.analyze(r, startedAt, opts.onInternalError));
         opts.onProgress?.(done, total);
       },
     });
-    const analysed = await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt)));
+    const analysed = await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt, opts.onInternalError)));
     const revocation = this.revocation && !opts.signal?.aborted ? await this.revocation.check(analysed, opts.signal) : null;
     const endpointResults = revocation?.endpoints ?? analysed;
     const policies = judgePolicies(this.config.policies, endpointResults);
@@ -69,7 +73,7 @@ export class Scanner {
     };
   }
 
-  private async analyze(probe: ProbeResult, now: Date): Promise<EndpointResult> {
+  private async analyze(probe: ProbeResult, now: Date, onInternalError: ScanOptions['onInternalError']): Promise<EndpointResult> {
     if (probe.error || probe.presented.length === 0) return { probe, analysis: null };
     const e = probe.endpoint;
     let analysis: Awaited<ReturnType<ChainAnalyzer['analyze']>>;
@@ -77,11 +81,13 @@ export class Scanner {
       analysis = await this.analyzer.analyze(probe.presented, e.sni ?? e.host, now);
     } catch (err) {
       // Whatever one server sent must not take the scan of the others down with it.
-      const message = `the presented chain could not be analysed (${(err as Error).message}); please report this with the chain (openssl s_client -showcerts)`;
-      return { probe: { ...probe, error: { kind: 'handshake', message } }, analysis: null };
+      onInternalError?.(e, err);
+      const message = `the presented chain could not be analysed (${(err as Error).message}); this is a chainwatch bug — please report it with the chain (openssl s_client -showcerts)`;
+      return { probe: { ...probe, error: { kind: 'internal', message } }, analysis: null };
     }
     if (isUnreadable(analysis)) {
-      return { probe: { ...probe, error: { kind: 'handshake', message: `${analysis.unreadable}; TLS clients will reject this server` } }, analysis: null };
+      const message = `${analysis.unreadable}; TLS clients will reject this server — replace its certificate`;
+      return { probe: { ...probe, error: { kind: 'malformed_certificate', message } }, analysis: null };
     }
     return { probe, analysis };
   }
