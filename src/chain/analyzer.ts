@@ -28,7 +28,7 @@ interface ReadableChain {
 type ChainFacts = ReadableChain | UnreadableLeaf;
 
 /**
- * Turns a presented chain into SPEC's per-endpoint findings. Holds the parse cache, the trust
+ * Turns a presented chain into the per-endpoint findings of the report. Holds the parse cache, the trust
  * store and the result of path building per distinct presented chain, so a fleet whose members
  * share intermediates pays for each certificate and each chain once. Use one per config.
  */

@@ -12,7 +12,7 @@ export type ProblemCode =
   | 'weak_signature'
   | 'weak_key'
   | 'self_signed'
-  /** Not in SPEC's list: a presented certificate that is not valid X.509 (see README). */
+  /** A presented certificate that is not valid X.509; it stays in the chain as a placeholder. */
   | 'malformed_certificate'
   | 'revoked'
   | 'revocation_unknown';
@@ -40,7 +40,7 @@ export interface PublicKeyInfo {
   curve?: string;
 }
 
-/** One certificate as SPEC's report shows it. Hex is lowercase without colons. */
+/** One certificate as the report shows it. Hex is lowercase without colons. */
 export interface CertificateInfo {
   subject: string;
   issuer: string;

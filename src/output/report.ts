@@ -8,7 +8,7 @@ import { summarizeScan, type ScanSummary } from './summary.js';
 /** A presented certificate with its revocation status (null: not checked, e.g. the root). */
 export type ReportedCertificate = CertificateInfo & { revocation: CertificateRevocation | null };
 
-/** One (target, address) in SPEC's JSON report. */
+/** One (target, address) in the JSON report (docs/report.md). */
 export interface EndpointReport {
   target: string;
   group: string;
@@ -31,7 +31,7 @@ export interface EndpointReport {
   problems: ProblemCode[];
 }
 
-/** SPEC's report (`scan --format json`, `/api/v1/status`), plus a summary and the scan's changes. */
+/** The report of a scan (`scan --format json`, `/api/v1/status`): endpoints, verdicts, a summary and the changes. */
 export interface Report {
   startedAt: string;
   finishedAt: string;

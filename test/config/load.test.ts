@@ -14,7 +14,7 @@ describe('loadConfig', () => {
   const s = scratch();
   after(() => s.cleanup());
 
-  test('defaults are exactly those SPEC shows', async () => {
+  test('defaults are exactly those documented', async () => {
     const file = s.write('minimal/chainwatch.yaml', ONE_TARGET);
     const c = await loadConfig(file);
     assert.equal(c.source, file);

@@ -1,5 +1,5 @@
 // The files an operator copies to run chainwatch (systemd unit, container image, Kubernetes
-// manifests) agree with the product contract and with each other: the CLI and its config
+// manifests) agree with what the product documents and with each other: the CLI and its config
 // path, port 9862 with /metrics, /healthz and /readyz, a persistent state directory, a non-root
 // user, reload by SIGHUP. The embedded Kubernetes config goes through the real config loader,
 // and the image's health check command is run against a loopback server.

@@ -1,6 +1,6 @@
 // The Prometheus side of deploy/: the alert rules pass promtool's checks and their own unit
 // tests, the unit tests cover every rule both firing and silent, every name the rules and the
-// dashboard use exists in the metric contract, and the real Prometheus loads the example
+// dashboard use exists in the metric table, and the real Prometheus loads the example
 // config with the rules, evaluates them healthily against a scraped sharded fleet, and
 // accepts every dashboard query.
 
@@ -136,7 +136,7 @@ describe('alert rules', () => {
     }
   });
 
-  test('the alerts the product contract names are all there (divergence is generated per policy)', () => {
+  test('the documented alerts are all there (divergence is generated per policy)', () => {
     const names = new Set(alertRules.map((r) => r.alert));
     for (const n of [
       'ChainwatchCertificateChanged', 'ChainwatchCertificateExpiringSoon', 'ChainwatchProbeFailing',
@@ -197,7 +197,7 @@ describe('names used by rules and dashboard', () => {
     assert.deepEqual(sorted(registered), sorted(METRICS));
   });
 
-  test('every metric and label in the rules exists in the metric contract', () => {
+  test('every metric and label in the rules exists in the metric table', () => {
     const problems = allRules.flatMap((r) => [
       ...checkNames(r.expr, `${r.alert} expr`),
       ...Object.entries(r.annotations ?? {}).flatMap(([k, v]) => checkNames(v, `${r.alert} ${k}`)),
@@ -205,7 +205,7 @@ describe('names used by rules and dashboard', () => {
     assert.deepEqual(problems, []);
   });
 
-  test('every metric and label in the dashboard exists in the metric contract', () => {
+  test('every metric and label in the dashboard exists in the metric table', () => {
     const queries = dashboardQueries();
     assert.ok(queries.length >= 20, `only ${queries.length} dashboard queries found`);
     const vars = dashboard.templating.list.map((v) => ({ where: `variable ${v.name}`, expr: v.definition ?? '' }));
@@ -213,7 +213,7 @@ describe('names used by rules and dashboard', () => {
     assert.deepEqual(problems, []);
   });
 
-  test('every metric of the contract is charted or alerted on somewhere', () => {
+  test('every exported metric is charted or alerted on somewhere', () => {
     const text = [...allRules.map((r) => r.expr), ...dashboardQueries().map((q) => q.expr)].join('\n');
     const unused = [
       'chainwatch_probe_success', 'chainwatch_probe_error_info', 'chainwatch_probe_duration_seconds',
@@ -273,7 +273,7 @@ const labels = (l: Record<string, string>) => `{${Object.entries(l).map(([k, v])
 
 /**
  * The exposition a chainwatch shard serves, shaped like the daemon's (every metric family of the
- * contract), so the rules and the dashboard run against realistic data.
+ * metric table), so the rules and the dashboard run against realistic data.
  */
 function exposition(endpoints: FixtureEndpoint[], policies: { name: string; member: string; divergent: string[] }[]): string {
   const now = Date.now() / 1000;

@@ -1,4 +1,4 @@
-// Shared by the deploy/ tests: where the files are, the metric contract they must respect,
+// Shared by the deploy/ tests: where the files are, the metrics and labels they must respect,
 // and the plumbing to run Debian's real Prometheus tools and servers on loopback.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -17,7 +17,7 @@ const ENDPOINT = ['target', 'group', 'address'];
 const CERT = [...ENDPOINT, 'position', 'subject', 'issuer', 'serial', 'sha256'];
 
 /**
- * Every metric the daemon exports with its labels: the table in the product contract plus the
+ * Every metric the daemon exports with its labels: the documented table (docs/metrics.md) plus the
  * daemon's additions (skipped scans, alert deliveries, reload time). A rule or panel that names
  * anything else is a typo that would silently match nothing.
  */
@@ -84,7 +84,7 @@ export interface NameProblem {
 
 /**
  * Checks a PromQL expression or alert template for metric names and label names outside the
- * contract: every `chainwatch_*` name, every label matcher on such a metric, every label in
+ * metric table: every `chainwatch_*` name, every label matcher on such a metric, every label in
  * by/without/on/ignoring/group_left/group_right lists, and every `$labels.x` / `label "x"`.
  */
 export function checkNames(text: string, where: string): NameProblem[] {

@@ -60,7 +60,7 @@ function lines(text: string, prefix: string): string[] {
   return text.split('\n').filter((l) => l.startsWith(prefix + '{') || l.startsWith(prefix + ' '));
 }
 
-test('a scan becomes exactly the series SPEC names', async () => {
+test('a scan becomes exactly the documented series', async () => {
   const m = createMetrics({ version: '9.9.9', processMetrics: false });
   m.configLoaded(true, { targets: [fe1, fe2, web].map(() => ({}) as never), scan: { expiryWarningMs: 90 * 86_400_000, expiryCriticalMs: 14 * 86_400_000 } as never });
   m.updateFromScan(
