@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { isScalar, LineCounter, parseDocument } from 'yaml';
+import { FileRefused, readRegularFile } from '../util/fs.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { readPendingFiles } from './files.js';
 import { readMapping } from './mapping.js';
@@ -13,7 +14,6 @@ import { readPolicies } from './sections/policies.js';
 import { readTargets } from './sections/targets.js';
 import { describeSyntaxErrors, MAX_NESTING, tooDeep } from './syntax.js';
 import type { Config } from './types.js';
-import { FileRefused, readRegularFile } from '../util/fs.js';
 
 /** Far above any real fleet (10,000 targets are about 1 MB). */
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;

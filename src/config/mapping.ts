@@ -114,6 +114,7 @@ export function sectionValues<M extends Mapping>(ctx: Ctx, field: Field | undefi
 
 /** A name as shown inside a key path: one line, and short enough to read. */
 export function displayName(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is being removed
   const oneLine = name.trim().replace(/[\u0000-\u001f\u007f]+/g, ' ');
   return oneLine.length > 40 ? `${oneLine.slice(0, 40)}…` : oneLine;
 }

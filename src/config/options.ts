@@ -13,6 +13,7 @@ import {
   hostOrIp,
   integer,
   ipAddress,
+  type JsonSchema,
   keyId,
   listenAddress,
   listOf,
@@ -24,7 +25,6 @@ import {
   size,
   targetUrl,
   text,
-  type JsonSchema,
   type ValueType,
 } from './values.js';
 
@@ -97,11 +97,19 @@ export function mandatory<T, const F extends string | undefined = undefined>(arg
   return { kind: 'option', presence: 'required', field: args.field as F, default: null, ...args };
 }
 
-export function mapping<const C extends Children>(description: string, children: C, extra: Partial<Pick<Mapping, 'text' | 'defaultNote' | 'required' | 'schemaExtra'>> = {}): Mapping<C> {
+export function mapping<const C extends Children>(
+  description: string,
+  children: C,
+  extra: Partial<Pick<Mapping, 'text' | 'defaultNote' | 'required' | 'schemaExtra'>> = {},
+): Mapping<C> {
   return { kind: 'mapping', description, children, list: false, required: false, ...extra };
 }
 
-export function listOfMappings<const C extends Children>(description: string, children: C, extra: Partial<Pick<Mapping, 'text' | 'required' | 'schemaExtra'>> = {}): Mapping<C> {
+export function listOfMappings<const C extends Children>(
+  description: string,
+  children: C,
+  extra: Partial<Pick<Mapping, 'text' | 'required' | 'schemaExtra'>> = {},
+): Mapping<C> {
   return { kind: 'mapping', description, children, list: true, required: false, ...extra };
 }
 
@@ -117,7 +125,12 @@ export const SCAN = mapping('When and how scans run.', {
     description: 'One deadline per connection attempt, covering TCP connect and TLS handshake (at most 1h).',
   }),
   concurrency: option({ type: integer(1, 1_000_000, 'integer >= 1'), default: 64, description: 'Connections in flight at once.' }),
-  expiry_warning: option({ type: duration(), field: 'expiryWarningMs', default: '30d', description: "A certificate closer than this to its notAfter is reported as 'expires_soon'." }),
+  expiry_warning: option({
+    type: duration(),
+    field: 'expiryWarningMs',
+    default: '30d',
+    description: "A certificate closer than this to its notAfter is reported as 'expires_soon'.",
+  }),
   expiry_critical: option({
     type: duration(),
     field: 'expiryCriticalMs',
@@ -146,7 +159,11 @@ export const TRUST = mapping('Trust anchors for chain validation.', {
 });
 
 export const STATE = mapping('The persisted baseline of chains seen.', {
-  path: option({ type: path('a directory path'), default: './state', description: 'Directory for the baseline; relative paths are relative to the config file.' }),
+  path: option({
+    type: path('a directory path'),
+    default: './state',
+    description: 'Directory for the baseline; relative paths are relative to the config file.',
+  }),
   retention: option({
     type: duration({ positive: true }),
     field: 'retentionMs',
@@ -205,7 +222,11 @@ export const TARGET = listOfMappings(
   {
     name: mandatory({ type: text(), description: "Unique name; the 'target' label." }),
     group: mandatory({ type: text(), description: 'Group the target belongs to; policies name groups.' }),
-    host: optional({ type: hostOrIp, defaultNote: 'required unless url is given', description: 'Name used for SNI and the hostname check, and resolved to find the address.' }),
+    host: optional({
+      type: hostOrIp,
+      defaultNote: 'required unless url is given',
+      description: 'Name used for SNI and the hostname check, and resolved to find the address.',
+    }),
     port: option({ type: integer(1, 65535, 'integer 1-65535', 'a port number'), default: 443, description: 'TCP port to connect to.' }),
     url: optional({
       type: targetUrl,
@@ -247,7 +268,11 @@ export const POLICY = listOfMappings('CA-consistency rules across groups.', {
 });
 
 export const REVOCATION = mapping('Revocation checks of every presented certificate: CRL distribution points, OCSP responders and stapled OCSP responses.', {
-  enabled: option({ type: boolean, default: true, description: 'Check revocation; off: no CRL or OCSP request is made and reports carry no revocation status.' }),
+  enabled: option({
+    type: boolean,
+    default: true,
+    description: 'Check revocation; off: no CRL or OCSP request is made and reports carry no revocation status.',
+  }),
   refresh: option({
     type: duration({ positive: true }),
     field: 'refreshMs',

@@ -1,6 +1,6 @@
 // Walking the YAML tree with positions. Every reader reports what is wrong at the node at fault
 // and returns undefined, so validation carries on and the operator sees every mistake at once.
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 import { parseDuration } from './duration.js';
 import type { ConfigIssue } from './errors.js';
 

@@ -1,8 +1,9 @@
 // What `chainwatch check-config` prints. Never prints secrets: webhook and Alertmanager URLs
 // often carry tokens or credentials, so only their scheme and host are shown.
-import { formatDuration } from './duration.js';
+
 import { formatHostPort } from '../util/address.js';
 import { pemCertificates } from '../util/pem.js';
+import { formatDuration } from './duration.js';
 import { formatSize } from './size.js';
 import type { Config, TargetConfig } from './types.js';
 
@@ -44,12 +45,16 @@ export function summarizeConfig(c: Config): string {
 
   out.push(`policies: ${c.policies.length === 0 ? 'none' : c.policies.length}`);
   for (const p of c.policies) {
-    const against = p.reference ? `must use the ${p.match === 'root' ? 'root CAs' : 'issuing CAs'} of ${p.reference}` : `must share one ${p.match === 'root' ? 'root CA' : 'issuing CA'}`;
+    const against = p.reference
+      ? `must use the ${p.match === 'root' ? 'root CAs' : 'issuing CAs'} of ${p.reference}`
+      : `must share one ${p.match === 'root' ? 'root CA' : 'issuing CA'}`;
     const pins = p.allowedIssuers.length > 0 ? `; pinned to ${plural(p.allowedIssuers.length, 'issuer')}` : '';
     out.push(`  ${p.name}: ${p.members.join(', ')} ${against}${pins}`);
   }
 
-  out.push(`schedule: ${c.scan.schedule} (timeout ${formatDuration(c.scan.timeoutMs)}, concurrency ${c.scan.concurrency}, expiry warning ${formatDuration(c.scan.expiryWarningMs)}, critical ${formatDuration(c.scan.expiryCriticalMs)})`);
+  out.push(
+    `schedule: ${c.scan.schedule} (timeout ${formatDuration(c.scan.timeoutMs)}, concurrency ${c.scan.concurrency}, expiry warning ${formatDuration(c.scan.expiryWarningMs)}, critical ${formatDuration(c.scan.expiryCriticalMs)})`,
+  );
   out.push(`dns: ${c.dns.servers.length === 0 ? 'system resolver' : `servers ${c.dns.servers.join(', ')}`}`);
   const anchors = c.trust.caFiles.map((f, i) => `${f} (${plural(pemCertificates(c.trust.caPems[i] ?? '').length, 'certificate')})`);
   const trust = [...anchors, ...(c.trust.systemRoots ? ['system roots'] : [])];
@@ -59,12 +64,16 @@ export function summarizeConfig(c: Config): string {
   out.push(`listen: ${listen}${c.server.externalUrl ? ` (status page ${redactUrl(c.server.externalUrl)})` : ''}`);
 
   const r = c.revocation;
-  out.push(`revocation: ${r.enabled ? `CRL${r.ocsp ? ' + OCSP' : ''} + stapled OCSP (refresh ${formatDuration(r.refreshMs)}, timeout ${formatDuration(r.timeoutMs)}, CRLs up to ${formatSize(r.maxCrlBytes)}, stale warning ${formatDuration(r.staleWarningMs)})` : 'off'}`);
+  out.push(
+    `revocation: ${r.enabled ? `CRL${r.ocsp ? ' + OCSP' : ''} + stapled OCSP (refresh ${formatDuration(r.refreshMs)}, timeout ${formatDuration(r.timeoutMs)}, CRLs up to ${formatSize(r.maxCrlBytes)}, stale warning ${formatDuration(r.staleWarningMs)})` : 'off'}`,
+  );
 
   const receivers = [
     ...c.alerting.alertmanagerUrls.map((u) => `alertmanager ${redactUrl(u)}`),
     ...c.alerting.webhooks.map((w) => `${w.format} webhook ${redactUrl(w.url)}`),
   ];
-  out.push(`alerting: ${receivers.length === 0 ? 'none (metrics and status page only)' : `${receivers.join(', ')}; re-send every ${formatDuration(c.alerting.resendIntervalMs)}`}`);
+  out.push(
+    `alerting: ${receivers.length === 0 ? 'none (metrics and status page only)' : `${receivers.join(', ')}; re-send every ${formatDuration(c.alerting.resendIntervalMs)}`}`,
+  );
   return out.join('\n');
 }

@@ -173,7 +173,12 @@ export interface SyntaxIssue {
   message: string;
 }
 
-const OPENER_NAMES: Record<string, string> = { '[': "the list '[' opened here", '{': "the mapping '{' opened here", '"': 'the quote opened here', "'": 'the quote opened here' };
+const OPENER_NAMES: Record<string, string> = {
+  '[': "the list '[' opened here",
+  '{': "the mapping '{' opened here",
+  '"': 'the quote opened here',
+  "'": 'the quote opened here',
+};
 
 /** The key path and name of the mapping key that starts at `offset`, and where its first copy is. */
 function findKey(doc: Document, offset: number): { path: string; name: string; first: number | null } | null {

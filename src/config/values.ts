@@ -6,18 +6,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { isScalar, isSeq } from 'yaml';
 import { formatHostPort } from '../util/address.js';
 import { ipLiteral, isHostname, splitHostPort } from './net.js';
+import { type Ctx, type DurationBounds, describe, type Field, readBoolean, readDuration, readInteger, readString, readStringList } from './reader.js';
 import { parseSize } from './size.js';
-import {
-  describe,
-  readBoolean,
-  readDuration,
-  readInteger,
-  readString,
-  readStringList,
-  type Ctx,
-  type DurationBounds,
-  type Field,
-} from './reader.js';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -112,18 +102,23 @@ export function oneOf<const V extends string>(values: readonly V[], noun: string
  * node-cron, loaded when a schedule is checked, not when the config module is: loading it costs
  * more than reading a small config, and a config without a schedule never needs it.
  */
-function cron(): (typeof import('node-cron'))['default'] {
-  return createRequire(import.meta.url)('node-cron') as (typeof import('node-cron'))['default'];
+function cron(): typeof import('node-cron')['default'] {
+  return createRequire(import.meta.url)('node-cron') as typeof import('node-cron')['default'];
 }
 
-export const cronExpression: ValueType<string> = refine<string, string>(text('a cron expression in quotes'), 'cron expression (5 or 6 fields)', { type: 'string', minLength: 9 }, (v) => {
-  const check = cron().validateDetailed(v);
-  if (check.valid) return { value: v };
-  const reasons = check.errors.map((e) => (e.field === 'expression' ? e.message : `${e.field} '${e.value ?? ''}' is not valid`));
-  return {
-    problem: `'${v}' is not a valid cron expression (${reasons.join('; ')}); use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. '*/5 * * * *'`,
-  };
-});
+export const cronExpression: ValueType<string> = refine<string, string>(
+  text('a cron expression in quotes'),
+  'cron expression (5 or 6 fields)',
+  { type: 'string', minLength: 9 },
+  (v) => {
+    const check = cron().validateDetailed(v);
+    if (check.valid) return { value: v };
+    const reasons = check.errors.map((e) => (e.field === 'expression' ? e.message : `${e.field} '${e.value ?? ''}' is not valid`));
+    return {
+      problem: `'${v}' is not a valid cron expression (${reasons.join('; ')}); use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. '*/5 * * * *'`,
+    };
+  },
+);
 
 /** A path as written, made absolute against the config file's folder. */
 export function configPath(ctx: Ctx, path: string): string {
@@ -190,19 +185,30 @@ export function parseListen(value: string): { host: string; port: number } | nul
   return host === null ? null : { host, port: hp.port };
 }
 
-export const listenAddress: ValueType<{ host: string; port: number }> = refine<string, { host: string; port: number }>(text('host:port'), 'host:port ([v6]:port)', { type: 'string', minLength: 1 }, (v) => {
-  const parsed = parseListen(v);
-  return parsed ? { value: parsed } : { problem: `'${v}' is not host:port — e.g. 0.0.0.0:9862, 127.0.0.1:9862 or [::]:9862` };
-});
+export const listenAddress: ValueType<{ host: string; port: number }> = refine<string, { host: string; port: number }>(
+  text('host:port'),
+  'host:port ([v6]:port)',
+  { type: 'string', minLength: 1 },
+  (v) => {
+    const parsed = parseListen(v);
+    return parsed ? { value: parsed } : { problem: `'${v}' is not host:port — e.g. 0.0.0.0:9862, 127.0.0.1:9862 or [::]:9862` };
+  },
+);
 
 /** A DNS server: IP, IP:port or [IPv6]:port, normalised. */
-export const dnsServer: ValueType<string> = refine<string, string>(text('a DNS server address'), 'IP or IP:port ([v6]:port)', { type: 'string', minLength: 1 }, (v) => {
-  const hp = splitHostPort(v);
-  const ip = hp ? ipLiteral(hp.host) : null;
-  if (!hp || !ip) return { problem: `'${v}' is not a DNS server address: use an IP address, IP:port or [IPv6]:port (a resolver needs an address, not a name)` };
-  if (hp.port !== null && !(Number.isInteger(hp.port) && hp.port >= 1 && hp.port <= 65535)) return { problem: `port in '${v}' is outside 1–65535` };
-  return { value: hp.port === null ? ip : formatHostPort(ip, hp.port) };
-});
+export const dnsServer: ValueType<string> = refine<string, string>(
+  text('a DNS server address'),
+  'IP or IP:port ([v6]:port)',
+  { type: 'string', minLength: 1 },
+  (v) => {
+    const hp = splitHostPort(v);
+    const ip = hp ? ipLiteral(hp.host) : null;
+    if (!hp || !ip)
+      return { problem: `'${v}' is not a DNS server address: use an IP address, IP:port or [IPv6]:port (a resolver needs an address, not a name)` };
+    if (hp.port !== null && !(Number.isInteger(hp.port) && hp.port >= 1 && hp.port <= 65535)) return { problem: `port in '${v}' is outside 1–65535` };
+    return { value: hp.port === null ? ip : formatHostPort(ip, hp.port) };
+  },
+);
 
 /** A hostname or IP literal (brackets around IPv6 dropped). */
 export const hostOrIp: ValueType<string> = refine<string, string>(text('a hostname or IP address'), 'hostname or IP', { type: 'string', minLength: 1 }, (v) => {
@@ -246,10 +252,15 @@ export interface TargetUrl {
   port: number;
 }
 
-export const targetUrl: ValueType<TargetUrl> = refine<string, TargetUrl>(text('an https:// URL'), 'https:// or tls:// URL', { type: 'string', pattern: '^([Hh][Tt][Tt][Pp][Ss]|[Tt][Ll][Ss])://' }, (v) => {
-  const parsed = parseTargetUrl(v);
-  return 'problem' in parsed ? parsed : { value: { url: v, ...parsed } };
-});
+export const targetUrl: ValueType<TargetUrl> = refine<string, TargetUrl>(
+  text('an https:// URL'),
+  'https:// or tls:// URL',
+  { type: 'string', pattern: '^([Hh][Tt][Tt][Pp][Ss]|[Tt][Ll][Ss])://' },
+  (v) => {
+    const parsed = parseTargetUrl(v);
+    return 'problem' in parsed ? parsed : { value: { url: v, ...parsed } };
+  },
+);
 
 /**
  * A pinned issuer as lowercase hex without separators, or null. Liberal on purpose: key ids are

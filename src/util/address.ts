@@ -39,7 +39,7 @@ export function ipBytes(address: string): Buffer | null {
   const groups = ipv6Groups(address.replace(/%.*$/, ''));
   if (!groups) return null;
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  for (const [i, g] of groups.entries()) out.writeUInt16BE(g, i * 2);
   return out;
 }
 

@@ -81,5 +81,8 @@ test('an unclosed [ is reported where it opened; the daemon logs the key of each
     .map((l) => JSON.parse(l) as { msg: string; issues?: { key: string; line: number; column: number }[] })
     .find((rec) => rec.issues);
   assert.ok(record, daemon.stdout);
-  assert.deepEqual(record.issues!.map((i) => [i.key, i.line, i.column]), [['targets[0] (a).prot', 5, 5]]);
+  assert.deepEqual(
+    record.issues!.map((i) => [i.key, i.line, i.column]),
+    [['targets[0] (a).prot', 5, 5]],
+  );
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig, MAX_CONFIG_BYTES, parseConfig } from '../../src/config/load.js';
 import { ONE_TARGET, scratch } from './support.js';
@@ -18,7 +18,13 @@ describe('loadConfig', () => {
     const file = s.write('minimal/chainwatch.yaml', ONE_TARGET);
     const c = await loadConfig(file);
     assert.equal(c.source, file);
-    assert.deepEqual(c.scan, { schedule: '*/5 * * * *', timeoutMs: 10_000, concurrency: 64, expiryWarningMs: 30 * 86_400_000, expiryCriticalMs: 7 * 86_400_000 });
+    assert.deepEqual(c.scan, {
+      schedule: '*/5 * * * *',
+      timeoutMs: 10_000,
+      concurrency: 64,
+      expiryWarningMs: 30 * 86_400_000,
+      expiryCriticalMs: 7 * 86_400_000,
+    });
     assert.deepEqual(c.dns, { servers: [] });
     assert.deepEqual(c.trust, { caFiles: [], caPems: [], systemRoots: true });
     assert.deepEqual(c.state, { path: join(s.dir, 'minimal', 'state'), retentionMs: 7 * 86_400_000 });
@@ -26,7 +32,19 @@ describe('loadConfig', () => {
     assert.deepEqual(c.alerting, { alertmanagerUrls: [], webhooks: [], resendIntervalMs: 60_000 });
     assert.deepEqual(c.policies, []);
     assert.deepEqual(c.targets, [
-      { name: 't1', group: 'g', host: 'h.example.test', port: 443, address: null, resolve: 'first', sni: 'h.example.test', role: null, url: null, clientCert: null, starttls: null },
+      {
+        name: 't1',
+        group: 'g',
+        host: 'h.example.test',
+        port: 443,
+        address: null,
+        resolve: 'first',
+        sni: 'h.example.test',
+        role: null,
+        url: null,
+        clientCert: null,
+        starttls: null,
+      },
     ]);
   });
 
@@ -78,7 +96,13 @@ describe('loadConfig', () => {
     ].join('\n');
     const file = join(s.dir, 'etc', 'chainwatch.yaml');
     const c = await parseConfig(text, file);
-    assert.deepEqual(c.scan, { schedule: '0 */2 * * * *', timeoutMs: 1500, concurrency: 8, expiryWarningMs: 14 * 86_400_000, expiryCriticalMs: 3 * 86_400_000 });
+    assert.deepEqual(c.scan, {
+      schedule: '0 */2 * * * *',
+      timeoutMs: 1500,
+      concurrency: 8,
+      expiryWarningMs: 14 * 86_400_000,
+      expiryCriticalMs: 3 * 86_400_000,
+    });
     assert.deepEqual(c.dns.servers, ['127.0.0.53', '127.0.0.1:5353', '[::1]:53', '::1']);
     assert.deepEqual(c.trust.caFiles, [join(s.dir, 'etc', 'ca', 'root.pem')]);
     assert.equal(c.trust.caPems.length, 1);
@@ -88,7 +112,10 @@ describe('loadConfig', () => {
     assert.deepEqual(c.server, { listen: { host: '::1', port: 0 }, externalUrl: 'https://chainwatch.contoso.test' });
     assert.deepEqual(c.alerting, {
       alertmanagerUrls: ['http://am.test:9093'],
-      webhooks: [{ url: 'https://hooks.test/a?token=1', format: 'generic' }, { url: 'https://hooks.test/b', format: 'slack' }],
+      webhooks: [
+        { url: 'https://hooks.test/a?token=1', format: 'generic' },
+        { url: 'https://hooks.test/b', format: 'slack' },
+      ],
       resendIntervalMs: 30_000,
     });
     const cc = c.targets[0]!.clientCert!;
@@ -97,7 +124,13 @@ describe('loadConfig', () => {
     assert.match(cc.cert, /BEGIN CERTIFICATE/);
     assert.match(cc.key, /BEGIN PRIVATE KEY/);
     assert.deepEqual(c.policies, [
-      { name: 'one-ca', reference: null, members: ['lync-internal'], match: 'root', allowedIssuers: ['3a1f9c0b572ed48861af037ce21945b06dc89124', 'abcdef0123456789'] },
+      {
+        name: 'one-ca',
+        reference: null,
+        members: ['lync-internal'],
+        match: 'root',
+        allowedIssuers: ['3a1f9c0b572ed48861af037ce21945b06dc89124', 'abcdef0123456789'],
+      },
     ]);
   });
 
@@ -115,12 +148,22 @@ describe('loadConfig', () => {
       '  - {name: fed, group: g, host: edge01.contoso.test, port: 5269, starttls: xmpp}',
     ].join('\n');
     const c = await parseConfig(text, join(s.dir, 'targets.yaml'));
-    assert.deepEqual(c.targets.map((t) => t.starttls), [...c.targets.slice(0, -1).map(() => null), 'xmpp']);
+    assert.deepEqual(
+      c.targets.map((t) => t.starttls),
+      [...c.targets.slice(0, -1).map(() => null), 'xmpp'],
+    );
     const pick = (i: number) => {
       const t = c.targets[i]!;
       return [t.host, t.port, t.address, t.sni, t.url, t.resolve];
     };
-    assert.deepEqual(pick(0), ['pool01.contoso.test', 443, null, 'pool01.contoso.test', 'https://Pool01.Contoso.test/PersistentChat/MGCWebService.asmx', 'first']);
+    assert.deepEqual(pick(0), [
+      'pool01.contoso.test',
+      443,
+      null,
+      'pool01.contoso.test',
+      'https://Pool01.Contoso.test/PersistentChat/MGCWebService.asmx',
+      'first',
+    ]);
     assert.deepEqual(pick(1), ['pool01.contoso.test', 4443, null, 'pool01.contoso.test', 'https://pool01.contoso.test:4443/x', 'first']);
     assert.deepEqual(pick(2), ['pchat01.contoso.test', 5041, null, 'pchat01.contoso.test', 'tls://pchat01.contoso.test:5041', 'first']);
     assert.deepEqual(pick(3), ['2001:db8::5', 8443, null, null, 'https://[2001:db8::5]:8443/', 'first']);
@@ -135,7 +178,10 @@ describe('loadConfig', () => {
     const text = `alerting:\n  alertmanager_url: ["http://am-a.test:9093", "https://am-b.test:9093/"]\n${ONE_TARGET}  - &t\n    name: t2\n    group: g\n    host: h2.test\n    port: 5061\npolicies:\n  - name: p\n    members: &m [g]\n  - name: q\n    members: *m\n`;
     const c = await parseConfig(text, join(s.dir, 'am.yaml'));
     assert.deepEqual(c.alerting.alertmanagerUrls, ['http://am-a.test:9093', 'https://am-b.test:9093']);
-    assert.deepEqual(c.policies.map((p) => p.members), [['g'], ['g']]);
+    assert.deepEqual(
+      c.policies.map((p) => p.members),
+      [['g'], ['g']],
+    );
     assert.equal(c.targets[1]!.port, 5061);
   });
 
@@ -185,7 +231,10 @@ describe('loadConfig', () => {
       assert.ok(err instanceof ConfigError);
       assert.deepEqual(
         err.issues.map((i) => `${i.key}: ${i.message}`),
-        ['trust.ca_files[0]: cannot read /dev/zero: it is a character device, not a file', `trust.ca_files[1]: cannot read ${fifo}: it is a named pipe (FIFO), not a file`],
+        [
+          'trust.ca_files[0]: cannot read /dev/zero: it is a character device, not a file',
+          `trust.ca_files[1]: cannot read ${fifo}: it is a named pipe (FIFO), not a file`,
+        ],
       );
       return true;
     });
@@ -214,10 +263,13 @@ describe('loadConfig', () => {
     assert.deepEqual([...new Set(c.targets.map((t) => t.group))], ['lync-internal', 'pchat-web']);
     const pchat = c.targets.find((t) => t.name === 'pchat-files')!;
     assert.deepEqual([pchat.host, pchat.port], ['pool01.contoso.local', 443]);
-    assert.deepEqual(c.policies.map((p) => [p.name, p.reference, p.members]), [
-      ['pchat-web-same-ca', 'lync-internal', ['pchat-web']],
-      ['lync-internal-one-ca', null, ['lync-internal']],
-    ]);
+    assert.deepEqual(
+      c.policies.map((p) => [p.name, p.reference, p.members]),
+      [
+        ['pchat-web-same-ca', 'lync-internal', ['pchat-web']],
+        ['lync-internal-one-ca', null, ['lync-internal']],
+      ],
+    );
     assert.deepEqual(c.policies[1]!.allowedIssuers, ['3a1f9c0b572ed48861af037ce21945b06dc89124']);
     assert.equal(c.state.path, resolve(s.dir, 'example', 'state'));
     assert.equal(c.alerting.alertmanagerUrls.length, 2);

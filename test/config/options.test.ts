@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { defaultOf, OPTIONS, optionsMarkdown } from '../../src/config/options.js';
 import { parseConfig } from '../../src/config/load.js';
+import { defaultOf, OPTIONS, optionsMarkdown } from '../../src/config/options.js';
 import { configError, ONE_TARGET } from './support.js';
 
 const EXAMPLE = readFileSync(new URL('../../config/example.yaml', import.meta.url), 'utf8');
@@ -15,7 +15,7 @@ test('writing every documented default explicitly changes nothing', async () => 
     const [section, key, ...rest] = o.key.split('.');
     if (!key || rest.length > 0 || section!.endsWith('[]') || key.endsWith('[]')) continue;
     if (o.default === null) continue;
-    (sections[section!] ??= {})[key] = o.default;
+    sections[section!] = { ...sections[section!], [key]: o.default };
   }
   assert.deepEqual(Object.keys(sections).sort(), ['alerting', 'dns', 'revocation', 'scan', 'server', 'state', 'trust']);
   const dir = '/srv/chainwatch';
@@ -24,7 +24,10 @@ test('writing every documented default explicitly changes nothing', async () => 
   assert.deepEqual({ ...explicit, source: '' }, { ...implicit, source: '' });
   // And target-level defaults: port, resolve.
   const t = await parseConfig('targets:\n  - {name: a, group: g, host: h.test, port: 443, resolve: first}\n', join(dir, 'c.yaml'));
-  assert.deepEqual(t.targets, implicit.targets.map((x) => ({ ...x, name: 'a', host: 'h.test', sni: 'h.test' })));
+  assert.deepEqual(
+    t.targets,
+    implicit.targets.map((x) => ({ ...x, name: 'a', host: 'h.test', sni: 'h.test' })),
+  );
 });
 
 test('every option in the table is documented in config/example.yaml', () => {
@@ -48,7 +51,19 @@ test('the validator knows exactly the keys of the table, at every level', async 
   assert.deepEqual(await knownAt(`qqqqqqqq: 1\n${ONE_TARGET}`), ['scan', 'dns', 'trust', 'state', 'server', 'revocation', 'alerting', 'targets', 'policies']);
   assert.deepEqual(await knownAt(`scan:\n  qqqqqqqq: 1\n${ONE_TARGET}`), keys('scan.'));
   const target = '  - {name: t, group: g, host: h.test';
-  assert.deepEqual(await knownAt(`targets:\n${target}, qqqqqqqq: 1}\n`), ['name', 'group', 'host', 'port', 'url', 'address', 'resolve', 'sni', 'role', 'starttls', 'client_cert']);
+  assert.deepEqual(await knownAt(`targets:\n${target}, qqqqqqqq: 1}\n`), [
+    'name',
+    'group',
+    'host',
+    'port',
+    'url',
+    'address',
+    'resolve',
+    'sni',
+    'role',
+    'starttls',
+    'client_cert',
+  ]);
   assert.deepEqual(await knownAt(`targets:\n${target}, client_cert: {qqqqqqqq: 1}}\n`), keys('targets[].client_cert.'));
   assert.deepEqual(await knownAt(`policies:\n  - {name: p, members: [g], qqqqqqqq: 1}\n${ONE_TARGET}`), keys('policies[].'));
   assert.deepEqual(await knownAt(`alerting:\n  webhooks:\n    - {url: "https://x.test", qqqqqqqq: 1}\n${ONE_TARGET}`), keys('alerting.webhooks[].'));
@@ -65,7 +80,9 @@ test('optionsMarkdown renders one row per option with its default', () => {
   const md = optionsMarkdown().split('\n');
   assert.equal(md[0], '| key | value | default | what it does |');
   assert.ok(md.includes('| `scan.timeout` | duration | `10s` | One deadline per connection attempt, covering TCP connect and TLS handshake (at most 1h). |'));
-  assert.ok(md.includes('| `scan.schedule` | cron expression (5 or 6 fields) | `"*/5 * * * *"` | When the daemon scans (node-cron syntax; 6 fields adds seconds). |'));
+  assert.ok(
+    md.includes('| `scan.schedule` | cron expression (5 or 6 fields) | `"*/5 * * * *"` | When the daemon scans (node-cron syntax; 6 fields adds seconds). |'),
+  );
   assert.ok(md.some((l) => l.startsWith('| `targets[].name` | string | required |')));
   assert.ok(md.some((l) => l.startsWith('| `targets[].sni` | hostname | host; none when host is an IP address |')));
   assert.ok(md.some((l) => l.startsWith('| `targets[].resolve` | first \\| all | `first` |')));

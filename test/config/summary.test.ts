@@ -26,7 +26,10 @@ test('summary lists targets per group, policies, schedule, trust, state, listen 
   const lines = summary.split('\n');
   assert.equal(lines[0], 'config /etc/chainwatch/chainwatch.yaml');
   assert.ok(lines.includes('targets: 3 targets in 2 groups'));
-  assert.ok(lines.includes('  lync-internal    2  pool01-sip pool01.contoso.test:5061 (every address), edge-int edge.contoso.test:5061 via 10.1.20.5'), summary);
+  assert.ok(
+    lines.includes('  lync-internal    2  pool01-sip pool01.contoso.test:5061 (every address), edge-int edge.contoso.test:5061 via 10.1.20.5'),
+    summary,
+  );
   assert.ok(lines.includes('  pchat-web        1  pchat-files pool01.contoso.test:443'), summary);
   assert.ok(lines.includes('policies: 1'));
   assert.ok(lines.includes('  pchat-web-same-ca: pchat-web must use the issuing CAs of lync-internal'));
@@ -35,7 +38,12 @@ test('summary lists targets per group, policies, schedule, trust, state, listen 
   assert.ok(lines.includes('trust: system roots'));
   assert.ok(lines.includes('state: /var/lib/chainwatch (retention 7d)'));
   assert.ok(lines.includes('listen: 127.0.0.1:9862'));
-  assert.ok(lines.includes('alerting: alertmanager http://am-a.test:9093, alertmanager http://am-b.test:9093, teams webhook https://contoso.webhook.office.com; re-send every 1m'), summary);
+  assert.ok(
+    lines.includes(
+      'alerting: alertmanager http://am-a.test:9093, alertmanager http://am-b.test:9093, teams webhook https://contoso.webhook.office.com; re-send every 1m',
+    ),
+    summary,
+  );
   for (const secret of ['hunter2', 'admin', 'SECRET-TOKEN', 'sig=abc', 'webhookb2']) assert.ok(!summary.includes(secret), `summary leaks '${secret}'`);
 });
 

@@ -27,10 +27,27 @@ export function scratch(): Scratch {
     write,
     certAndKey(certRel, keyRel, cn = 'chainwatch-test') {
       for (const rel of [certRel, keyRel]) mkdirSync(dirname(join(dir, rel)), { recursive: true });
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-subj', `/CN=${cn}`, '-days', '2', '-keyout', join(dir, keyRel), '-out', join(dir, certRel),
-      ], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-subj',
+          `/CN=${cn}`,
+          '-days',
+          '2',
+          '-keyout',
+          join(dir, keyRel),
+          '-out',
+          join(dir, certRel),
+        ],
+        { stdio: 'ignore' },
+      );
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { chainwatch } from '../helpers/cli.js';
 import { killAll, spawnChainwatch } from '../helpers/daemon-process.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
@@ -86,7 +86,10 @@ test('scan --format json is valid against docs/report.schema.json, and the schem
   for (const out of [first.stdout, second.stdout]) assert.deepEqual(check(JSON.parse(out)), []);
 
   const report = JSON.parse(second.stdout);
-  assert.deepEqual(report.changes.map((c: { kind: string }) => c.kind), ['issuer_change']);
+  assert.deepEqual(
+    report.changes.map((c: { kind: string }) => c.kind),
+    ['issuer_change'],
+  );
   assert.equal(report.policies[0].divergent.length, 1);
   assert.equal(report.targets.find((t: { target: string }) => t.target === 'gone').error.kind, 'refused');
 

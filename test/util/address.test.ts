@@ -4,7 +4,8 @@ import { formatHostPort, ipBytes, sameIp } from '../../src/util/address.js';
 
 test('ipBytes reads every IPv6 spelling to the same 16 bytes', () => {
   const want = '20010db8000000000000000000000001';
-  for (const spelling of ['2001:db8::1', '2001:0db8:0:0:0:0:0:1', '2001:DB8::0:1', '2001:db8:0::0:1']) assert.equal(ipBytes(spelling)?.toString('hex'), want, spelling);
+  for (const spelling of ['2001:db8::1', '2001:0db8:0:0:0:0:0:1', '2001:DB8::0:1', '2001:db8:0::0:1'])
+    assert.equal(ipBytes(spelling)?.toString('hex'), want, spelling);
   assert.equal(ipBytes('::ffff:10.1.2.3')?.toString('hex'), '00000000000000000000ffff0a010203');
   assert.equal(ipBytes('::')?.toString('hex'), '0'.repeat(32));
   assert.equal(ipBytes('fe80::1%eth0')?.toString('hex'), 'fe800000000000000000000000000001');

@@ -40,7 +40,10 @@ test('writeFileAtomic replaces the file whole, with the mode asked, and leaves n
   await writeFileAtomic(path, '{"v":2}', 0o600);
   assert.equal(readFileSync(path, 'utf8'), '{"v":2}');
   assert.equal(statSync(path).mode & 0o777, 0o600);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('state.json')), ['state.json']);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('state.json')),
+    ['state.json'],
+  );
 });
 
 test('a failed writeFileAtomic leaves what was there and no temporary file', async () => {
@@ -48,5 +51,8 @@ test('a failed writeFileAtomic leaves what was there and no temporary file', asy
   mkdirSync(join(blocked, 'inner'), { recursive: true }); // rename onto a non-empty folder fails
   await assert.rejects(writeFileAtomic(blocked, 'x'));
   assert.ok(statSync(join(blocked, 'inner')).isDirectory());
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('blocked.tmp')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('blocked.tmp')),
+    [],
+  );
 });

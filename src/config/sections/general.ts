@@ -12,7 +12,11 @@ export function readScan(ctx: Ctx, field: Field | undefined): ScanConfig {
   if (scan.expiryCriticalMs > scan.expiryWarningMs) {
     const at = map.fields.get('expiry_critical') ?? map.fields.get('expiry_warning');
     if (at) {
-      ctx.report(at.at, at.key, `expiry_critical (${formatDuration(scan.expiryCriticalMs)}) is longer than expiry_warning (${formatDuration(scan.expiryWarningMs)}): the critical band must lie inside the warning band; lower expiry_critical or raise expiry_warning`);
+      ctx.report(
+        at.at,
+        at.key,
+        `expiry_critical (${formatDuration(scan.expiryCriticalMs)}) is longer than expiry_warning (${formatDuration(scan.expiryWarningMs)}): the critical band must lie inside the warning band; lower expiry_critical or raise expiry_warning`,
+      );
     }
     scan.expiryCriticalMs = scan.expiryWarningMs;
   }

@@ -44,7 +44,8 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
   let port = f.get('port')?.node ? e.values.port : undefined;
   if (url !== null) {
     // host/port next to url are redundant at best; different values are a contradiction.
-    if (host !== undefined && host.toLowerCase() !== url.host) e.bad(f.get('host')!, `host '${host}' conflicts with url (host '${url.host}'): give either url or host/port`);
+    if (host !== undefined && host.toLowerCase() !== url.host)
+      e.bad(f.get('host')!, `host '${host}' conflicts with url (host '${url.host}'): give either url or host/port`);
     if (port !== undefined && port !== url.port) e.bad(f.get('port')!, `port ${port} conflicts with url (port ${url.port}): give either url or host/port`);
     host = url.host;
     port = url.port;
