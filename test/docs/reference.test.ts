@@ -1,0 +1,29 @@
+// The reference pages in docs/ list exactly what the code produces, so they cannot fall behind.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { PROBLEM_ORDER } from '../../src/chain/types.js';
+import { METRICS } from '../deploy/support.js';
+
+const doc = (name: string): string => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
+
+/** The backquoted names at the start of the table rows of a Markdown page. */
+function rowNames(text: string): string[] {
+  return [...text.matchAll(/^\| `([a-z_]+)`/gm)].map((m) => m[1]!);
+}
+
+test('docs/problems.md lists every problem code, in report order', () => {
+  assert.deepEqual(rowNames(doc('problems.md')), [...PROBLEM_ORDER]);
+});
+
+test('docs/metrics.md lists every metric the daemon exports', () => {
+  const page = doc('metrics.md');
+  const exported = new Set(Object.keys(METRICS).map((m) => m.replace(/_(bucket|sum|count)$/, '')));
+  for (const metric of exported) assert.ok(page.includes(`\`${metric}\``), `${metric} is not in docs/metrics.md`);
+  const documented = new Set([...page.matchAll(/`(chainwatch_[a-z_]+)`/g)].map((m) => m[1]!));
+  assert.deepEqual(
+    [...documented].filter((m) => !exported.has(m)),
+    [],
+    'documented but not exported',
+  );
+});
