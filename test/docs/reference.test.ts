@@ -1,6 +1,6 @@
 // The reference pages in docs/ list exactly what the code produces, so they cannot fall behind.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { PROBLEM_ORDER } from '../../src/chain/types.js';
 import { METRICS } from '../deploy/support.js';
@@ -26,4 +26,17 @@ test('docs/metrics.md lists every metric the daemon exports', () => {
     [],
     'documented but not exported',
   );
+});
+
+test('the repository documents itself: no file points at an outside specification', () => {
+  const root = new URL('../../', import.meta.url);
+  // Spelled in pieces so that this file does not match itself.
+  const words = new RegExp(`\\b${['SP', 'EC'].join('')}\\b|\\b[Cc]on${'tract'}\\b`);
+  const walk = (dir: string): string[] =>
+    readdirSync(new URL(dir, root), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(`${dir}${e.name}/`) : /\.(ts|mjs|md|ya?ml|json|html|css)$/.test(e.name) ? [`${dir}${e.name}`] : [],
+    );
+  const files = ['README.md', 'ARCHITECTURE.md', ...['src/', 'test/', 'docs/', 'deploy/', 'config/'].flatMap(walk)];
+  const hits = files.filter((f) => words.test(readFileSync(new URL(f, root), 'utf8')));
+  assert.deepEqual(hits, []);
 });
