@@ -153,12 +153,15 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
       }
       end('secure');
     });
-    tlsSocket.on('error', (err: NodeJS.ErrnoException) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
       errorCode ??= err.code ?? null;
       errorMessage ??= err.message;
       alert ??= alertFromTlsError(err);
       end('error');
-    });
+    };
+    // The TCP socket's own error (a reset) names the cause better than TLS's account of it.
+    raw.on('error', onError);
+    tlsSocket.on('error', onError);
     const onClose = (): void => end(errorCode === null ? 'closed' : 'error');
     tlsSocket.once('close', onClose);
     // Through the byte-stream tap a server's close reaches TLS only when it reads; see it here.
