@@ -27,7 +27,7 @@ const MIN_VERDICT_WAIT_MS = 1000;
  * session ticket, or an alert such as certificate_required) arrives about one round trip later.
  * Wait a few round trips, at least a second, never past the probe's deadline.
  */
-export function verdictWaitMs(rttMs: number, remainingMs: number): number {
+function verdictWaitMs(rttMs: number, remainingMs: number): number {
   return Math.max(0, Math.min(remainingMs, Math.max(MIN_VERDICT_WAIT_MS, 4 * rttMs)));
 }
 
@@ -50,6 +50,7 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
     let ending: Ending | null = null;
     let settled = false;
     let verdictTimer: NodeJS.Timeout | null = null;
+    let socket: tls.TLSSocket | null = null;
 
     const settle = (how: Ending): void => {
       if (settled) return;
@@ -97,7 +98,6 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
     stopInterrupt = deadline.onInterrupt((why) => settle(why));
     if (settled) return;
 
-    let socket: tls.TLSSocket | null = null;
     // tls.connect passes requestOCSP through to the socket; @types/node lists it only for TLSSocket.
     const options: tls.ConnectionOptions & Pick<tls.TLSSocketOptions, 'requestOCSP'> = {
       socket: capture.carrier(raw),
