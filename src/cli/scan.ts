@@ -18,7 +18,7 @@ export async function scanCommand(config: Config, opts: ScanCommandOptions): Pro
   const known = new Set(config.targets.map((t) => t.name));
   const unknown = opts.targets.filter((t) => !known.has(t));
   if (unknown.length > 0) {
-    throw new UsageError(`no target named ${unknown.join(', ')} in ${config.source} (known: ${[...known].join(', ')})`);
+    throw new UsageError(`no target named ${unknown.join(', ')} in ${config.source} (known: ${[...known].join(', ')})`, 'scan');
   }
   // Logs go to stderr so that stdout carries only the report.
   const log = createLogger({ sink: process.stderr, format: process.stderr.isTTY ? 'pretty' : 'json', level: 'warn' });

@@ -36,6 +36,7 @@ describe('config errors name file:line:column and the key', () => {
     await expectOne(`scan:\n  expiryWarning: 5d\n${ONE_TARGET}`, 2, 3, 'scan.expiryWarning', "did you mean 'expiry_warning'?");
     await expectOne('targets:\n  - name: a\n    group: g\n    host: h.test\n    timeout: 5s\n', 5, 5, 'targets[0] (a).timeout', "'timeout' belongs under scan (scan.timeout)");
     await expectOne(`scan:\n  zzzzzz: 1\n${ONE_TARGET}`, 2, 3, 'scan.zzzzzz', 'known keys here: schedule, timeout, concurrency, expiry_warning');
+    await expectOne(`scan:\n  expiry_warning: 5d\n  expiry_critical: 10d\n${ONE_TARGET}`, 3, 20, 'scan.expiry_critical', 'must lie inside the warning band');
   });
 
   test('wrong types', async () => {

@@ -17,7 +17,7 @@ describe('loadConfig', () => {
     const file = s.write('minimal/chainwatch.yaml', ONE_TARGET);
     const c = await loadConfig(file);
     assert.equal(c.source, file);
-    assert.deepEqual(c.scan, { schedule: '*/5 * * * *', timeoutMs: 10_000, concurrency: 64, expiryWarningMs: 30 * 86_400_000 });
+    assert.deepEqual(c.scan, { schedule: '*/5 * * * *', timeoutMs: 10_000, concurrency: 64, expiryWarningMs: 30 * 86_400_000, expiryCriticalMs: 7 * 86_400_000 });
     assert.deepEqual(c.dns, { servers: [] });
     assert.deepEqual(c.trust, { caFiles: [], caPems: [], systemRoots: true });
     assert.deepEqual(c.state, { path: join(s.dir, 'minimal', 'state'), retentionMs: 7 * 86_400_000 });
@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       '  timeout: 1.5s',
       '  concurrency: 8',
       '  expiry_warning: 14d',
+      '  expiry_critical: 3d',
       'dns:',
       '  servers: ["127.0.0.53", "127.0.0.1:5353", "[::1]:53", "::1"]',
       'trust:',
@@ -76,7 +77,7 @@ describe('loadConfig', () => {
     ].join('\n');
     const file = join(s.dir, 'etc', 'chainwatch.yaml');
     const c = await parseConfig(text, file);
-    assert.deepEqual(c.scan, { schedule: '0 */2 * * * *', timeoutMs: 1500, concurrency: 8, expiryWarningMs: 14 * 86_400_000 });
+    assert.deepEqual(c.scan, { schedule: '0 */2 * * * *', timeoutMs: 1500, concurrency: 8, expiryWarningMs: 14 * 86_400_000, expiryCriticalMs: 3 * 86_400_000 });
     assert.deepEqual(c.dns.servers, ['127.0.0.53', '127.0.0.1:5353', '[::1]:53', '::1']);
     assert.deepEqual(c.trust.caFiles, [join(s.dir, 'etc', 'ca', 'root.pem')]);
     assert.equal(c.trust.caPems.length, 1);
