@@ -80,7 +80,7 @@ export class ChainAnalyzer {
     const parsed = entries.filter((e): e is ParsedCertificate => !(e instanceof CertificateParseError));
     const path = await buildPath(leaf, parsed.slice(1), this.store);
     const structural = structuralProblems(parsed, path);
-    if (parsed.length < entries.length) structural.push('malformed_certificate');
+    if (parsed.length < entries.length || parsed.some((c) => c.unreadableExtension)) structural.push('malformed_certificate');
     const chain = entries.map((e, i) => (e instanceof CertificateParseError ? unparsableInfo(presented[i]!, e) : e.info));
     return { path, chain, structural };
   }

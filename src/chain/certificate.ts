@@ -13,6 +13,8 @@ export interface ParsedCertificate {
   signatureOid: string;
   /** Subject and issuer names are equal; whether the signature verifies is checked separately. */
   selfIssued: boolean;
+  /** An extension is present but does not decode (read as absent); the chain gets malformed_certificate. */
+  unreadableExtension: boolean;
 }
 
 /** Thrown for bytes that are not an X.509 certificate; the message says what was wrong. */
@@ -47,12 +49,26 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
   }
 }
 
+/**
+ * An extension, decoded by the library on first access; one that does not decode is read as
+ * absent and flagged, so one garbage extension does not hide the rest of the certificate.
+ */
+function extension<T extends x509.Extension>(cert: x509.X509Certificate, type: new (raw: ArrayBuffer) => T, flag: { unreadable: boolean }): T | null {
+  try {
+    return cert.getExtension(type);
+  } catch {
+    flag.unreadable = true;
+    return null;
+  }
+}
+
 function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
   const spki = Buffer.from(cert.publicKey.rawData);
-  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
-  const basic = cert.getExtension(x509.BasicConstraintsExtension);
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const flag = { unreadable: false };
+  const ski = extension(cert, x509.SubjectKeyIdentifierExtension, flag);
+  const aki = extension(cert, x509.AuthorityKeyIdentifierExtension, flag);
+  const basic = extension(cert, x509.BasicConstraintsExtension, flag);
+  const san = extension(cert, x509.SubjectAlternativeNameExtension, flag);
   const dnsNames: string[] = [];
   const ipAddresses: string[] = [];
   for (const name of san?.names.items ?? []) {
@@ -79,7 +95,7 @@ function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
     ipAddresses,
     isCA: basic?.ca ?? false,
   };
-  return { der, cert, info, notBefore, notAfter, signatureOid, selfIssued: cert.subject === cert.issuer };
+  return { der, cert, info, notBefore, notAfter, signatureOid, selfIssued: cert.subject === cert.issuer, unreadableExtension: flag.unreadable };
 }
 
 function describeKey(spki: Buffer): PublicKeyInfo {

@@ -8,6 +8,7 @@ import type { CertificateInfo } from '../chain/types.js';
 import type { Config } from '../config/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../pipeline/types.js';
+import { ERROR_KINDS } from '../probe/types.js';
 import type { RevocationUrlHealth } from '../revocation/types.js';
 import { alertDeliveriesCounter, type DeliveryCounter } from './alerts/metrics.js';
 
@@ -42,7 +43,7 @@ export class ChainwatchMetrics {
 
   private readonly probeSuccess = this.fleetGauge('chainwatch_probe_success', 'Whether the last probe obtained the presented chain (1) or not (0).', ENDPOINT);
   private readonly probeDuration = this.fleetGauge('chainwatch_probe_duration_seconds', 'Duration of the last probe: TCP connect plus TLS handshake.', ENDPOINT);
-  private readonly probeError = this.fleetGauge('chainwatch_probe_error_info', 'Why the last probe obtained no chain; kind is dns, refused, timeout, reset, not_tls, handshake or unreachable.', [...ENDPOINT, 'kind']);
+  private readonly probeError = this.fleetGauge('chainwatch_probe_error_info', `Why the last probe obtained no chain; kind is one of ${ERROR_KINDS.join(', ')} (see docs/errors.md).`, [...ENDPOINT, 'kind']);
   private readonly certNotAfter = this.fleetGauge('chainwatch_cert_not_after_timestamp_seconds', 'notAfter of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
   private readonly certNotBefore = this.fleetGauge('chainwatch_cert_not_before_timestamp_seconds', 'notBefore of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
   private readonly chainInfo = this.fleetGauge('chainwatch_chain_info', 'The presented leaf and the CA that issued it, identified by key.', [...ENDPOINT, 'leaf_sha256', 'issuer_dn', 'issuer_key_id', 'root_dn']);

@@ -4,12 +4,13 @@ export type Interruption = 'timeout' | 'cancelled';
 /**
  * The one owner of a probe's time: a single timer covers DNS-free connect, any STARTTLS
  * prelude, the TLS handshake and a second capture attempt. Stages never set deadlines of their
- * own; they listen to `signal` and stop when it fires.
+ * own; they register with onInterrupt and stop when it fires.
  */
 export class Deadline {
   readonly startedAt = new Date();
   private readonly t0 = performance.now();
-  private readonly controller = new AbortController();
+  // A plain set, not an AbortController: this runs per probe on the hot path.
+  private readonly listeners = new Set<(why: Interruption) => void>();
   private readonly timer: NodeJS.Timeout;
   private reason: Interruption | null = null;
 
@@ -45,15 +46,15 @@ export class Deadline {
       fn(this.reason);
       return () => undefined;
     }
-    const listener = (): void => fn(this.reason!);
-    this.controller.signal.addEventListener('abort', listener, { once: true });
-    return () => this.controller.signal.removeEventListener('abort', listener);
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   private interrupt(why: Interruption): void {
     if (this.reason !== null) return;
     this.reason = why;
     clearTimeout(this.timer);
-    this.controller.abort(why);
+    for (const fn of [...this.listeners]) fn(why);
+    this.listeners.clear();
   }
 }

@@ -29,7 +29,8 @@ export interface RunningProbe {
 
 export function startProbe(endpoint: Endpoint, opts: StartOptions): RunningProbe {
   const deadline = new Deadline(opts.timeoutMs);
-  const result = run(endpoint, deadline, opts).then(
+  // Stages start on the next microtask: a probe cancelled as it is created never connects.
+  const result = Promise.resolve().then(() => run(endpoint, deadline, opts)).then(
     (outcome) => toResult(endpoint, deadline, outcome),
     (err: unknown) => {
       opts.onInternalError?.(endpoint, err);

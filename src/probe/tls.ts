@@ -27,7 +27,7 @@ const MIN_VERDICT_WAIT_MS = 1000;
  * session ticket, or an alert such as certificate_required) arrives about one round trip later.
  * Wait a few round trips, at least a second, never past the probe's deadline.
  */
-export function verdictWaitMs(rttMs: number, remainingMs: number): number {
+function verdictWaitMs(rttMs: number, remainingMs: number): number {
   return Math.max(0, Math.min(remainingMs, Math.max(MIN_VERDICT_WAIT_MS, 4 * rttMs)));
 }
 
@@ -50,6 +50,7 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
     let ending: Ending | null = null;
     let settled = false;
     let verdictTimer: NodeJS.Timeout | null = null;
+    let socket: tls.TLSSocket | null = null;
 
     const settle = (how: Ending): void => {
       if (settled) return;
@@ -97,7 +98,6 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
     stopInterrupt = deadline.onInterrupt((why) => settle(why));
     if (settled) return;
 
-    let socket: tls.TLSSocket | null = null;
     // tls.connect passes requestOCSP through to the socket; @types/node lists it only for TLSSocket.
     const options: tls.ConnectionOptions & Pick<tls.TLSSocketOptions, 'requestOCSP'> = {
       socket: capture.carrier(raw),
@@ -153,12 +153,15 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
       }
       end('secure');
     });
-    tlsSocket.on('error', (err: NodeJS.ErrnoException) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
       errorCode ??= err.code ?? null;
       errorMessage ??= err.message;
       alert ??= alertFromTlsError(err);
       end('error');
-    });
+    };
+    // The TCP socket's own error (a reset) names the cause better than TLS's account of it.
+    raw.on('error', onError);
+    tlsSocket.on('error', onError);
     const onClose = (): void => end(errorCode === null ? 'closed' : 'error');
     tlsSocket.once('close', onClose);
     // Through the byte-stream tap a server's close reaches TLS only when it reads; see it here.

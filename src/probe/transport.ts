@@ -37,6 +37,7 @@ function connect(dest: Destination, deadline: Deadline): Promise<Outcome<Transpo
         errorMessage: err?.message ?? null,
       })));
     };
+    if (deadline.interruption !== null) return fail(null, deadline.interruption);
     let socket: net.Socket;
     try {
       socket = net.connect({ host: dest.address, port: dest.port });

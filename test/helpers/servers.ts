@@ -1,6 +1,10 @@
 // Loopback servers for the broken and hostile kinds of endpoint a probe meets in the field:
-// black holes, clear-text services, garbage, raw TLS 1.2 flights no real TLS stack would send.
+// black holes, clear-text services, garbage, raw TLS 1.2 flights no real TLS stack would send,
+// floods, dribbles, resets, TLS 1.0/1.1-only servers and a DNS server that never answers.
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:net';
+import { TLSSocket, createSecureContext } from 'node:tls';
 import { listen, type Listen, type ServedEndpoint } from '../../src/demo/servers.js';
 
 const DEFAULT_HOST = '127.0.0.1';
@@ -77,7 +81,16 @@ export async function serveRawTls12Flight(o: RawTls12FlightOptions): Promise<Ser
   const list = Buffer.concat(o.certificates.flatMap((c) => [uint24(c.length), c]));
   if (list.length + 3 > 0xffffff) throw new Error('certificate list exceeds the 16 MiB a TLS handshake message can carry');
   const certificate = handshake(0x0b, Buffer.concat([uint24(list.length), list]));
-  return await listen(o, (socket) => {
+  return afterClientHello(o, (socket, offered) => {
+    socket.write(tls12Flight(offered, certificate));
+    const timer = setTimeout(() => socket.end(), closeAfterMs);
+    socket.once('close', () => clearTimeout(timer));
+  });
+}
+
+/** Reads the client's first record (its ClientHello), then hands over with the suites it offered. */
+function afterClientHello(o: Listen, answer: (socket: Socket, offered: number[]) => void): Promise<ServedEndpoint> {
+  return listen(o, (socket) => {
     let received = Buffer.alloc(0);
     let answered = false;
     const onData = (chunk: Buffer): void => {
@@ -90,12 +103,65 @@ export async function serveRawTls12Flight(o: RawTls12FlightOptions): Promise<Ser
       }
       if (received.length < 5 || received.length < 5 + received.readUInt16BE(3)) return;
       answered = true;
-      socket.write(tls12Flight(offeredSuites(received), certificate));
-      const timer = setTimeout(() => socket.end(), closeAfterMs);
-      socket.once('close', () => clearTimeout(timer));
+      answer(socket, offeredSuites(received));
     };
     socket.on('data', onData);
     socket.on('end', () => socket.end());
+  });
+}
+
+/** A valid ServerHello, then random bytes. */
+export function serveHelloThenGarbage(o: Listen = {}): Promise<ServedEndpoint> {
+  return afterClientHello(o, (socket, offered) => {
+    socket.write(Buffer.concat([records(serverHello(offered)), randomBytes(2048)]));
+  });
+}
+
+/** A valid ServerHello, then a TCP reset. */
+export function serveResetAfterHello(o: Listen = {}): Promise<ServedEndpoint> {
+  return afterClientHello(o, (socket, offered) => {
+    socket.write(records(serverHello(offered)));
+    // Inside the write callback Node closes with a FIN; a moment later it is a real RST.
+    const timer = setTimeout(() => socket.resetAndDestroy(), 50);
+    socket.once('close', () => clearTimeout(timer));
+  });
+}
+
+export interface FloodServer extends ServedEndpoint {
+  /** Bytes the kernel accepted from this server so far, over all connections. */
+  written(): number;
+}
+
+/**
+ * Answers the ClientHello with HelloRequest records (which a client must ignore during a
+ * handshake) for as long as the client keeps reading.
+ */
+export async function serveHelloRequestFlood(o: Listen = {}): Promise<FloodServer> {
+  let written = 0;
+  const chunk = records(Buffer.alloc(4 * 4096)); // 4096 empty HelloRequest messages
+  const served = await afterClientHello(o, (socket) => {
+    const pump = (): void => {
+      while (!socket.destroyed && socket.write(chunk)) written += chunk.length;
+      if (!socket.destroyed) written += chunk.length;
+    };
+    socket.on('drain', pump);
+    pump();
+  });
+  return { ...served, written: () => written };
+}
+
+/** The whole TLS 1.2 flight (ServerHello, Certificate, ServerHelloDone), one byte every `everyMs`. */
+export function serveDribble(o: Listen & { certificates: Buffer[]; everyMs?: number }): Promise<ServedEndpoint> {
+  const list = Buffer.concat(o.certificates.flatMap((c) => [uint24(c.length), c]));
+  const certificate = handshake(0x0b, Buffer.concat([uint24(list.length), list]));
+  return afterClientHello(o, (socket, offered) => {
+    const flight = tls12Flight(offered, certificate);
+    let at = 0;
+    const timer = setInterval(() => {
+      if (socket.destroyed || at >= flight.length) return clearInterval(timer);
+      socket.write(flight.subarray(at, ++at));
+    }, o.everyMs ?? 1000);
+    socket.once('close', () => clearInterval(timer));
   });
 }
 
@@ -128,11 +194,11 @@ function uint24(n: number): Buffer {
   return b;
 }
 
-function tls12Flight(offered: number[], certificate: Buffer): Buffer {
+function serverHello(offered: number[]): Buffer {
   const suite = SUITES.find((s) => offered.includes(s)) ?? SUITES[0]!;
   const suiteBytes = Buffer.alloc(2);
   suiteBytes.writeUInt16BE(suite);
-  const serverHello = Buffer.concat([
+  return handshake(0x02, Buffer.concat([
     Buffer.from([0x03, 0x03]),
     randomBytes(32),
     Buffer.from([0x00]), // no session id: nothing to resume
@@ -140,20 +206,23 @@ function tls12Flight(offered: number[], certificate: Buffer): Buffer {
     Buffer.from([0x00]), // null compression
     // renegotiation_info (RFC 5746), empty: OpenSSL 3 clients refuse servers without it.
     Buffer.from([0x00, 0x05, 0xff, 0x01, 0x00, 0x01, 0x00]),
-  ]);
-  const messages = Buffer.concat([
-    handshake(0x02, serverHello),
-    certificate,
-    handshake(0x0e, Buffer.alloc(0)),
-  ]);
-  const records: Buffer[] = [];
+  ]));
+}
+
+/** Handshake messages as TLS 1.2 handshake records of at most 16 KiB each. */
+function records(messages: Buffer): Buffer {
+  const out: Buffer[] = [];
   for (let at = 0; at < messages.length; at += MAX_RECORD) {
     const fragment = messages.subarray(at, at + MAX_RECORD);
     const header = Buffer.from([RECORD_HANDSHAKE, 0x03, 0x03, 0, 0]);
     header.writeUInt16BE(fragment.length, 3);
-    records.push(header, fragment);
+    out.push(header, fragment);
   }
-  return Buffer.concat(records);
+  return Buffer.concat(out);
+}
+
+function tls12Flight(offered: number[], certificate: Buffer): Buffer {
+  return records(Buffer.concat([serverHello(offered), certificate, handshake(0x0e, Buffer.alloc(0))]));
 }
 
 /** A loopback port on which nothing listens: bound, read, released. */
@@ -161,4 +230,29 @@ export async function closedPort(host: string = DEFAULT_HOST): Promise<{ host: s
   const endpoint = await listen({ host, port: 0 }, () => undefined);
   await endpoint.close();
   return { host, port: endpoint.port };
+}
+
+/** A TLS server that speaks only `version` (TLS 1.0 or 1.1), presenting `chain` (PEMs). */
+export function serveOldTls(o: Listen & { key: string; chain: string[]; version: 'TLSv1' | 'TLSv1.1' }): Promise<ServedEndpoint> {
+  const secureContext = createSecureContext({ key: o.key, cert: o.chain.join('\n'), minVersion: o.version, maxVersion: o.version, ciphers: 'DEFAULT:@SECLEVEL=0' });
+  return listen(o, (socket, track) => {
+    const tls = new TLSSocket(socket, { isServer: true, secureContext });
+    track(tls);
+    tls.on('error', () => tls.destroy());
+    tls.resume();
+  });
+}
+
+export interface SilentDns {
+  /** host:port to put in dns.servers. */
+  server: string;
+  close(): Promise<void>;
+}
+
+/** A UDP port that takes DNS queries and never answers. */
+export async function silentDnsServer(host = DEFAULT_HOST): Promise<SilentDns> {
+  const socket = createSocket('udp4');
+  socket.on('message', () => undefined);
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  return { server: `${host}:${socket.address().port}`, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
 }

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ChainAnalyzer } from '../../src/chain/analyzer.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createRootCa, issueLeaf } from '../../src/demo/pki.js';
 import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
@@ -77,5 +78,34 @@ describe('a scan among hostile endpoints', () => {
     assert.equal(by.junkleaf!.error?.kind, 'malformed_certificate');
     assert.match(by.junkleaf!.error!.message, /position 0/);
     for (const r of report.targets.filter((r) => !r.ok)) assert.ok(r.error!.message.length > 20, `${r.target}: say what happened`);
+  });
+});
+
+describe('a bug of ours while analysing one chain', () => {
+  it('is internal for that endpoint only, reported to the caller with its stack', async () => {
+    const t = (name: string, n: number) => `  - {name: ${name}, group: g, host: ${name}.contoso.test, address: 127.0.0.${n}, port: ${ports[name]}}\n`;
+    const config = await parseConfig(
+      `scan: {timeout: ${TIMEOUT_S}s}\ntrust: {ca_files: [root.pem], system_roots: false}\ntargets:\n` + t('good', 51) + t('junk', 56),
+      join(dir, 'crash.yaml'),
+    );
+    const original = ChainAnalyzer.prototype.analyze;
+    // Fault injection: analysing the 'junk' endpoint's chain throws, as a bug would.
+    ChainAnalyzer.prototype.analyze = function (presented, name, now) {
+      if (name === 'junk.contoso.test') throw new TypeError('injected analysis fault');
+      return original.call(this, presented, name, now);
+    };
+    const reported: [string, string][] = [];
+    try {
+      const report = buildReport(await runScan(config, { onInternalError: (e, err) => reported.push([e.target, (err as Error).stack ?? '']) }));
+      const by = Object.fromEntries(report.targets.map((r) => [r.target, r]));
+      assert.deepEqual([by.good!.ok, by.good!.trusted], [true, true]);
+      assert.deepEqual([by.junk!.ok, by.junk!.error?.kind], [false, 'internal']);
+      assert.match(by.junk!.error!.message, /could not be analysed \(injected analysis fault\); this is a chainwatch bug/);
+      assert.equal(reported.length, 1);
+      assert.equal(reported[0]![0], 'junk');
+      assert.match(reported[0]![1], /TypeError: injected analysis fault\n\s+at /);
+    } finally {
+      ChainAnalyzer.prototype.analyze = original;
+    }
   });
 });

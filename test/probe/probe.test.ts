@@ -255,6 +255,24 @@ for (const capture of ['auto', 'stream'] as const) {
       assert.match(r.error!.message, /closed the connection without answering our TLS ClientHello/);
     });
 
+    it('a configured client certificate that cannot be used → client_certificate, without connecting', async () => {
+      const other = await pki.leaf(pki.contosoIssuing01, 'other.contoso.test');
+      const r = await probe(endpointFor({ host: '127.0.0.1', port: 1 }, { clientCert: { cert: leaf.pem, key: other.keyPem } }), { timeoutMs: TIMEOUT });
+      assert.deepEqual([r.error?.kind, r.presented, r.tls], ['client_certificate', [], null]);
+      assert.match(r.error!.message, /the client certificate configured for .* cannot be used: .*key values mismatch.* — check client_cert/);
+    });
+
+    it('a bug of ours inside a stage → internal, the error handed to the caller with its stack', async () => {
+      const broken = endpointFor({ host: '127.0.0.1', port: 1 });
+      // Fault injection: the resolve stage reads this field and gets an exception.
+      Object.defineProperty(broken, 'starttls', { get: () => { throw new Error('injected fault'); } });
+      const seen: unknown[] = [];
+      const r = await probe(broken, { timeoutMs: TIMEOUT, onInternalError: (_e, err) => seen.push(err) });
+      assert.deepEqual([r.error?.kind, r.presented, r.tls], ['internal', [], null]);
+      assert.match(r.error!.message, /failed on our side \(injected fault\); this is a chainwatch bug/);
+      assert.match((seen[0] as Error).stack!, /injected fault\n\s+at /);
+    });
+
     it('an impossible port is an error result, never a rejection', async () => {
       const r = await probe(endpointFor({ host: '127.0.0.1', port: 70000 }), { timeoutMs: TIMEOUT });
       assert.equal(r.error?.kind, 'unreachable');

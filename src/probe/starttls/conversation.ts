@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { describeBytes } from '../failures.js';
 
 /** Bytes a server may send during a STARTTLS exchange; a greeting and a few replies need far less. */
-export const MAX_PRELUDE_BYTES = 64 * 1024;
+const MAX_PRELUDE_BYTES = 64 * 1024;
 
 /** The server refused STARTTLS or answered out of protocol; the message quotes what it said. */
 export class PreludeRefused extends Error {
@@ -19,7 +19,7 @@ export class PreludeConnectionLost extends Error {
 }
 
 /** An answer is complete when this returns its length in bytes; 0 while more bytes are needed. */
-export type Completeness = (received: Buffer) => number;
+type Completeness = (received: Buffer) => number;
 
 /**
  * The clear-text part of a connection: bounded reads of whole answers and writes. Nothing the
@@ -105,7 +105,7 @@ export class Conversation {
   }
 }
 
-export function lineLength(received: Buffer): number {
+function lineLength(received: Buffer): number {
   const end = received.indexOf(0x0a);
   return end < 0 ? 0 : end + 1;
 }

@@ -37,7 +37,7 @@ interface Tlv {
 }
 
 /** One BER element at `offset` (definite lengths only); null while incomplete. Throws on nonsense. */
-export function readTlv(buf: Buffer, offset: number, limit = buf.length): Tlv | null {
+function readTlv(buf: Buffer, offset: number, limit = buf.length): Tlv | null {
   if (limit - offset < 2) return null;
   const tag = buf[offset]!;
   if ((tag & 0x1f) === 0x1f) throw new PreludeRefused('answered with a BER tag form LDAP never uses');

@@ -1,7 +1,6 @@
 import { MAX_CERTIFICATE_LIST_BYTES, MAX_CERTIFICATES, MAX_HANDSHAKE_BYTES, WireError } from './limits.js';
 
 export const HS_SERVER_HELLO = 2;
-export const HS_NEW_SESSION_TICKET = 4;
 export const HS_CERTIFICATE = 11;
 export const HS_CERTIFICATE_REQUEST = 13;
 export const HS_FINISHED = 20;

@@ -18,7 +18,7 @@ import {
 } from './records.js';
 import { isSupportedTls13Suite, RecordDecrypter } from './tls13.js';
 
-export const TLS13 = 0x0304;
+const TLS13 = 0x0304;
 
 /** The server's handshake traffic secret from the key log; TLS 1.3 only. */
 export interface FlightSecrets {
