@@ -57,15 +57,17 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'targets[].resolve', type: 'first | all', default: 'first', description: 'first: probe the first address of host; all: probe every A and AAAA record as its own endpoint.' },
   { key: 'targets[].sni', type: 'hostname', default: null, defaultNote: 'host; none when host is an IP address', description: 'Server name to send in the TLS handshake.' },
   { key: 'targets[].role', type: 'string', default: null, description: 'Free-form label, e.g. front-end, edge-internal.' },
+  { key: 'targets[].labels', type: 'mapping of label name to string', default: null, description: 'Free-form labels, e.g. {site: dublin, pool: pool01}: exported on chainwatch_chain_info and chainwatch_policy_member_divergent, and what a policy scope names. Names follow Prometheus rules ([a-zA-Z_][a-zA-Z0-9_]*) and may not reuse a built-in label name.' },
   { key: 'targets[].client_cert', type: 'mapping', default: null, description: 'Client certificate to present, for MTLS ports.' },
   { key: 'targets[].client_cert.cert', type: 'path', required: true, default: null, description: 'PEM certificate (chain); relative to the config file.' },
   { key: 'targets[].client_cert.key', type: 'path', required: true, default: null, description: 'PEM private key (unencrypted); relative to the config file.' },
 
   { key: 'policies', type: 'list of mappings', default: [], description: 'CA-consistency rules across groups.' },
   { key: 'policies[].name', type: 'string', required: true, default: null, description: "Unique name; the 'policy' label." },
-  { key: 'policies[].reference', type: 'group name', default: null, description: "Group whose issuing CAs are the allowed set. Not set: members must share one CA; the most common is the baseline." },
+  { key: 'policies[].reference', type: 'group name', default: null, description: 'Group whose most common CA is the expected one; reference endpoints on another CA are divergent too, and a tie leaves no expected CA. Not set: the most common CA among the members is the baseline.' },
   { key: 'policies[].members', type: 'list of group names', required: true, default: null, description: 'Groups that must match.' },
   { key: 'policies[].match', type: 'issuer | root', default: 'issuer', description: 'Compare issuing CAs (by key) or root CAs.' },
+  { key: 'policies[].scope', type: 'none | a target label name', default: 'none', description: 'Judge the policy separately within each value of this target label (e.g. site): one expected CA per value. Every target of the policy must carry the label.' },
   { key: 'policies[].allowed_issuers', type: 'list of hex', default: [], description: 'Pinned issuing CAs: key ids (SHA-1, 40 hex) or SPKI SHA-256 (64 hex); colons and case are ignored.' },
 ];
 

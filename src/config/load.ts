@@ -43,7 +43,7 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
   const fields = readMap(ctx, top, '', '', 'a mapping of sections (scan, dns, trust, state, server, alerting, targets, policies)');
   if (!fields) fail(ctx);
 
-  const { targets, groups } = readTargets(ctx, fields.get('targets'), top);
+  const targetsRead = readTargets(ctx, fields.get('targets'), top);
   const config: Config = {
     source,
     scan: readScan(ctx, fields.get('scan')),
@@ -52,8 +52,8 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
     state: readState(ctx, fields.get('state')),
     server: readServer(ctx, fields.get('server')),
     alerting: readAlerting(ctx, fields.get('alerting')),
-    targets,
-    policies: readPolicies(ctx, fields.get('policies'), groups),
+    targets: targetsRead.targets,
+    policies: readPolicies(ctx, fields.get('policies'), targetsRead),
   };
   await readPendingFiles(ctx);
   if (ctx.issues.length > 0) fail(ctx);

@@ -85,6 +85,8 @@ export interface TargetConfig {
   /** SNI to send; null when none is sent (host is an IP address). */
   sni: string | null;
   role: string | null;
+  /** Free-form labels (site, pool, ...): exported on metrics and used by policy scope. */
+  labels: Record<string, string>;
   /** The URL the target was given as, if any. */
   url: string | null;
   clientCert: ClientCertConfig | null;
@@ -98,6 +100,8 @@ export interface PolicyConfig {
   reference: string | null;
   members: string[];
   match: PolicyMatch;
+  /** Target label the policy is judged within, separately per value (e.g. site); null: the whole fleet at once. */
+  scope: string | null;
   /** Pinned issuing-CA key ids or SPKI SHA-256, lowercase hex without colons. */
   allowedIssuers: string[];
 }

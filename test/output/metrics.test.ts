@@ -7,7 +7,7 @@ import type { EndpointResult, ScanResult } from '../../src/pipeline/types.js';
 import type { Endpoint } from '../../src/targets/types.js';
 
 function endpoint(target: string, group: string, address: string | null, key = address ? `${target}@${address}` : target): Endpoint {
-  return { key, target, group, role: null, host: `${target}.contoso.test`, port: 5061, address, sni: `${target}.contoso.test`, url: null, clientCert: null, resolveError: null };
+  return { key, target, group, role: null, labels: {}, host: `${target}.contoso.test`, port: 5061, address, sni: `${target}.contoso.test`, url: null, clientCert: null, resolveError: null };
 }
 
 function cert(subject: string, issuer: string, sha: string, notAfter: string): CertificateInfo {
@@ -40,11 +40,11 @@ const web = endpoint('pchat-web', 'pchat-web', null, 'pchat-web');
 const edge = endpoint('edge', 'edge', null, 'edge');
 
 const policy: PolicyVerdict = {
-  name: 'pchat-same-ca', match: 'issuer', reference: 'lync-internal', consistent: false,
+  name: 'pchat-same-ca', match: 'issuer', reference: 'lync-internal', scope: null, consistent: false,
   issuers: [{ dn: 'CN=Fabrikam CA', keyId: 'f00d', endpoints: 1 }],
   expected: [{ dn: 'CN=Contoso Issuing', keyId: '42d1', endpoints: 2 }],
-  divergent: [{ key: 'pchat-web', target: 'pchat-web', group: 'pchat-web', address: null, issuer: { dn: 'CN=Fabrikam CA', keyId: 'f00d' } }],
-  unknown: [], matching: [], notes: [],
+  divergent: [{ key: 'pchat-web', target: 'pchat-web', group: 'pchat-web', address: null, scope: null, asReference: false, issuer: { dn: 'CN=Fabrikam CA', keyId: 'f00d' }, expected: [{ dn: 'CN=Contoso Issuing', keyId: '42d1' }] }],
+  unknown: [], matching: [], notes: [], scopes: [],
 };
 
 function scan(endpoints: EndpointResult[], policies: PolicyVerdict[] = []): ScanResult {

@@ -79,7 +79,7 @@ describe('expandTargets', () => {
 
   test('lookups are bounded in flight, and every target still gets its answer', async () => {
     const targets: TargetConfig[] = Array.from({ length: 200 }, (_, i) => ({
-      name: `t${i}`, group: 'g', host: `h${i}.contoso.test`, port: 443, address: null, resolve: 'first', sni: `h${i}.contoso.test`, role: null, url: null, clientCert: null,
+      name: `t${i}`, group: 'g', host: `h${i}.contoso.test`, port: 443, address: null, resolve: 'first', sni: `h${i}.contoso.test`, role: null, labels: {}, url: null, clientCert: null,
     }));
     let inFlight = 0;
     let peak = 0;
@@ -99,7 +99,7 @@ describe('expandTargets', () => {
 
   test('client certificates travel with the endpoint', async () => {
     const t: TargetConfig = {
-      name: 'mcu', group: 'g', host: '127.0.0.1', port: 444, address: null, resolve: 'first', sni: null, role: null, url: null,
+      name: 'mcu', group: 'g', host: '127.0.0.1', port: 444, address: null, resolve: 'first', sni: null, role: null, labels: {}, url: null,
       clientCert: { certFile: '/c.pem', keyFile: '/k.pem', cert: 'CERT', key: 'KEY' },
     };
     const [e] = await expandTargets([t], tableResolver({}));

@@ -1,6 +1,7 @@
 import { defaultOf } from '../defaults.js';
-import { openNamedEntry, readList, readString, readStringList, required, type Ctx, type Field, type FirstUse } from '../reader.js';
+import { joinKey, openNamedEntry, readList, readString, readStringList, required, type Ctx, type Field, type FirstUse } from '../reader.js';
 import type { PolicyConfig, PolicyMatch } from '../types.js';
+import { labelNameProblem, type TargetsRead } from './targets.js';
 
 /**
  * A pinned issuer as lowercase hex without separators, or null. Liberal on purpose: key ids are
@@ -18,7 +19,8 @@ function groupList(groups: Set<string>): string {
   return sorted.length === 0 ? 'no target has a group yet' : `groups in this config: ${sorted.join(', ')}`;
 }
 
-function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): PolicyConfig | null {
+function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, targets: TargetsRead): PolicyConfig | null {
+  const groups = targets.groups;
   const e = openNamedEntry(ctx, item, index, { key: 'policies', noun: 'policy', expected: 'name and members' }, seen);
   if (!e) return null;
   const { node, path, fields: f, name } = e;
@@ -36,6 +38,7 @@ function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
   else if (memberItems.length === 0 && membersField) bad(membersField, 'members is empty: list the groups this policy checks');
   for (const { value, field } of memberItems ?? []) {
     if (!groups.has(value)) bad(field, `no target has group '${value}' (${groupList(groups)})`);
+    else if (value === reference) bad(field, `'${value}' is both the reference and a member: a group cannot be judged against itself; drop reference to judge the members by their most common CA`);
     else if (!members.includes(value)) members.push(value);
   }
 
@@ -46,6 +49,29 @@ function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
     if (matchText === 'issuer' || matchText === 'root') match = matchText;
     else bad(matchField!, `'${matchText}' is not a match mode: use issuer or root`);
   } else if (matchField?.node) e.ok = false;
+
+  const scopeField = f.get('scope');
+  const scopeText = readString(ctx, scopeField, 'a target label name, or none');
+  let scope: string | null = null;
+  if (scopeText !== undefined && scopeText !== 'none') {
+    const problem = labelNameProblem(scopeText);
+    const known = [...new Set(targets.read.flatMap((r) => Object.keys(r.target.labels)))].sort();
+    if (problem) bad(scopeField!, `scope ${problem}`);
+    else if (!known.includes(scopeText)) {
+      bad(scopeField!, `no target has label '${scopeText}' (${known.length === 0 ? 'no target has labels yet' : `label names in this config: ${known.join(', ')}`}); add labels: {${scopeText}: ...} to the targets, or leave scope out`);
+    } else scope = scopeText;
+  } else if (scopeField?.node && scopeText === undefined) e.ok = false;
+  if (scope !== null && name !== undefined) {
+    // Every endpoint must land in a scope someone chose: one without the label would be judged
+    // against nobody's CA, or silently against the wrong site's.
+    for (const r of targets.read) {
+      const t = r.target;
+      if ((t.group === reference || members.includes(t.group)) && t.labels[scope] === undefined) {
+        ctx.report(r.at, joinKey(r.path, 'labels'), `policy '${name}' is judged per ${scope} (scope: ${scope}), but target '${t.name}' (group ${t.group}) has no '${scope}' label: add labels: {${scope}: ...} to it`);
+        e.ok = false;
+      }
+    }
+  }
 
   const allowedIssuers: string[] = [];
   const pinsField = f.get('allowed_issuers');
@@ -58,14 +84,14 @@ function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
   }
 
   if (!e.ok || name === undefined) return null;
-  return { name, reference, members, match, allowedIssuers };
+  return { name, reference, members, match, scope, allowedIssuers };
 }
 
-export function readPolicies(ctx: Ctx, field: Field | undefined, groups: Set<string>): PolicyConfig[] {
+export function readPolicies(ctx: Ctx, field: Field | undefined, targets: TargetsRead): PolicyConfig[] {
   const seen = new Map<string, FirstUse>();
   const policies: PolicyConfig[] = [];
   (readList(ctx, field, 'a list of policies') ?? []).forEach((item, i) => {
-    const policy = readPolicy(ctx, item, i, seen, groups);
+    const policy = readPolicy(ctx, item, i, seen, targets);
     if (policy) policies.push(policy);
   });
   return policies;

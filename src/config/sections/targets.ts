@@ -1,9 +1,9 @@
 import { createSecureContext } from 'node:tls';
-import type { Node } from 'yaml';
+import { isMap, isScalar, type Node } from 'yaml';
 import { defaultOf } from '../defaults.js';
 import { pemCertificates } from '../files.js';
 import { ipLiteral, isHostname } from '../net.js';
-import { joinKey, openNamedEntry, readInteger, readList, readMap, readString, required, type Ctx, type Field, type FirstUse } from '../reader.js';
+import { describe, joinKey, openNamedEntry, readInteger, readList, readMap, readString, required, type Ctx, type Field, type FirstUse } from '../reader.js';
 import type { ClientCertConfig, TargetConfig } from '../types.js';
 import { configPath } from './general.js';
 
@@ -67,7 +67,59 @@ function readClientCert(ctx: Ctx, field: Field | undefined): ClientCertConfig | 
   return cc;
 }
 
-function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): TargetConfig | null {
+/** Label names chainwatch itself puts on series and alerts; a target label may not reuse one. */
+export const BUILT_IN_LABELS: readonly string[] = [
+  'target', 'group', 'address', 'policy', 'position', 'subject', 'issuer', 'serial', 'sha256', 'leaf_sha256', 'issuer_dn',
+  'issuer_key_id', 'root_dn', 'problem', 'kind', 'version', 'cipher', 'url', 'status', 'instance', 'job', 'judged_by',
+  'severity', 'alertname',
+];
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Why a label name cannot be used, or null when it can. */
+export function labelNameProblem(name: string): string | null {
+  if (!LABEL_NAME.test(name)) return `'${name}' is not a valid label name: use letters, digits and underscores, not starting with a digit`;
+  if (name.startsWith('__')) return `'${name}' starts with '__', which Prometheus reserves for itself`;
+  if (BUILT_IN_LABELS.includes(name)) return `'${name}' is a label chainwatch already sets on its series; pick another name (e.g. lync_${name})`;
+  return null;
+}
+
+function readLabels(ctx: Ctx, field: Field | undefined): Record<string, string> | null {
+  const labels: Record<string, string> = {};
+  if (!field || field.node === null) return labels;
+  if (!isMap(field.node)) {
+    ctx.report(field.at, field.key, `expected a mapping of label names to values, e.g. {site: dublin, pool: pool01}, got ${describe(field.node)}`);
+    return null;
+  }
+  let ok = true;
+  for (const pair of field.node.items) {
+    const k = ctx.deref(pair.key);
+    const v = ctx.deref(pair.value);
+    const name = k && isScalar(k) ? k.value : undefined;
+    if (typeof name !== 'string') {
+      ctx.report(k ?? field.at, field.key, `label names must be plain names, got ${describe(k)}`);
+      ok = false;
+      continue;
+    }
+    const key = joinKey(field.key, name);
+    const problem = labelNameProblem(name);
+    if (problem) {
+      ctx.report(k!, key, problem);
+      ok = false;
+      continue;
+    }
+    const value = v && isScalar(v) ? v.value : undefined;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      ctx.report(v ?? k!, key, `expected a label value (text), got ${describe(v)}`);
+      ok = false;
+      continue;
+    }
+    labels[name] = String(value);
+  }
+  return ok ? labels : null;
+}
+
+function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): TargetRead | null {
   const e = openNamedEntry(ctx, item, index, { key: 'targets', noun: 'target', expected: 'name, group and host or url' }, seen);
   if (!e) return null;
   const { node, path, fields: f, name } = e;
@@ -138,12 +190,16 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
   const role = readString(ctx, roleField) ?? null;
   if (roleField?.node && role === null) e.ok = false;
 
+  const labelsField = f.get('labels');
+  const labels = readLabels(ctx, labelsField);
+  if (labels === null) e.ok = false;
+
   const ccField = f.get('client_cert');
   const clientCert = readClientCert(ctx, ccField);
   if (ccField?.node && !clientCert) e.ok = false;
 
-  if (!e.ok || name === undefined || group === undefined || host === undefined) return null;
-  return {
+  if (!e.ok || name === undefined || group === undefined || host === undefined || labels === null) return null;
+  const target: TargetConfig = {
     name,
     group,
     host,
@@ -152,13 +208,24 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
     resolve,
     sni,
     role,
+    labels,
     url,
     clientCert,
   };
+  return { target, at: node, path };
+}
+
+/** A valid target and where it is written, for checks that other sections make against it. */
+export interface TargetRead {
+  target: TargetConfig;
+  at: Node;
+  path: string;
 }
 
 export interface TargetsRead {
   targets: TargetConfig[];
+  /** The same targets with their positions. */
+  read: TargetRead[];
   /** Every group a target names, including targets that had other errors (for policy checks). */
   groups: Set<string>;
 }
@@ -167,16 +234,16 @@ export function readTargets(ctx: Ctx, field: Field | undefined, top: Node): Targ
   const groups = new Set<string>();
   if (!field || field.node === null) {
     ctx.report(field?.at ?? top, 'targets', 'no targets — nothing to watch; list at least one target under targets:');
-    return { targets: [], groups };
+    return { targets: [], read: [], groups };
   }
   const items = readList(ctx, field, 'a list of targets');
-  if (!items) return { targets: [], groups };
+  if (!items) return { targets: [], read: [], groups };
   if (items.length === 0) ctx.report(field.at, 'targets', 'the target list is empty — nothing to watch; list at least one target');
   const seen = new Map<string, FirstUse>();
-  const targets: TargetConfig[] = [];
+  const read: TargetRead[] = [];
   items.forEach((item, i) => {
     const target = readTarget(ctx, item, i, seen, groups);
-    if (target) targets.push(target);
+    if (target) read.push(target);
   });
-  return { targets, groups };
+  return { targets: read.map((r) => r.target), read, groups };
 }
