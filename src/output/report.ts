@@ -8,6 +8,7 @@ export interface EndpointReport {
   target: string;
   group: string;
   role: string | null;
+  labels: Record<string, string>;
   key: string;
   host: string;
   port: number;
@@ -65,6 +66,7 @@ export function endpointReport(r: EndpointResult): EndpointReport {
     target: e.target,
     group: e.group,
     role: e.role,
+    labels: e.labels,
     key: e.key,
     host: e.host,
     port: e.port,

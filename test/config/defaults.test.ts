@@ -37,9 +37,9 @@ test('every option in the table is documented in config/example.yaml', () => {
 
 test('the validator knows exactly the keys of the table', () => {
   assert.deepEqual(childKeys(''), ['scan', 'dns', 'trust', 'state', 'server', 'alerting', 'targets', 'policies']);
-  assert.deepEqual(childKeys('targets[]'), ['name', 'group', 'host', 'port', 'url', 'address', 'resolve', 'sni', 'role', 'client_cert']);
+  assert.deepEqual(childKeys('targets[]'), ['name', 'group', 'host', 'port', 'url', 'address', 'resolve', 'sni', 'role', 'labels', 'client_cert']);
   assert.deepEqual(childKeys('targets[].client_cert'), ['cert', 'key']);
-  assert.deepEqual(childKeys('policies[]'), ['name', 'reference', 'members', 'match', 'allowed_issuers']);
+  assert.deepEqual(childKeys('policies[]'), ['name', 'reference', 'members', 'match', 'scope', 'allowed_issuers']);
   assert.deepEqual(childKeys('alerting.webhooks[]'), ['url', 'format']);
 });
 

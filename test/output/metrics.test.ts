@@ -158,3 +158,35 @@ test('label values are bounded and escaped; process metrics are present by defau
   m.alertDeliveries.inc({ receiver: 'teams-ops', result: 'success' });
   assert.match(await m.render(), /chainwatch_alert_deliveries_total\{receiver="teams-ops",result="success"\} 1/);
 });
+
+test('target labels ride on chain_info and policy_member_divergent, empty where a target has none, and follow a reload', async () => {
+  const m = createMetrics({ version: '9.9.9', processMetrics: false });
+  const dub = { ...endpoint('dub-web', 'pchat-web', null, 'dub-web'), labels: { site: 'dublin', pool: 'pool01' } };
+  const lon = { ...endpoint('lon-web', 'pchat-web', null, 'lon-web'), labels: { site: 'london' } };
+  const member = (ep: Endpoint, scope: string) => ({ key: ep.key, target: ep.target, group: ep.group, address: ep.address, scope, asReference: false });
+  const scoped: PolicyVerdict = {
+    ...policy, name: 'pchat-web-same-ca', scope: 'site',
+    divergent: [{ ...member(dub, 'dublin'), issuer: { dn: 'CN=London CA', keyId: '1d' }, expected: [{ dn: 'CN=Dublin CA', keyId: 'db' }] }],
+    matching: [member(lon, 'london')],
+  };
+  m.updateFromScan(scan([ok(dub, 'CN=London CA', '1d', 'a1'), ok(lon, 'CN=London CA', '1d', 'a2'), ok(edge, 'CN=Contoso Issuing', '42d1', 'a3')], [scoped]), []);
+  let text = await m.render();
+  assert.deepEqual(lines(text, 'chainwatch_chain_info'), [
+    'chainwatch_chain_info{target="dub-web",group="pchat-web",address="",leaf_sha256="a1",issuer_dn="CN=London CA",issuer_key_id="1d",root_dn="CN=Contoso Root",pool="pool01",site="dublin"} 1',
+    'chainwatch_chain_info{target="lon-web",group="pchat-web",address="",leaf_sha256="a2",issuer_dn="CN=London CA",issuer_key_id="1d",root_dn="CN=Contoso Root",pool="",site="london"} 1',
+    'chainwatch_chain_info{target="edge",group="edge",address="",leaf_sha256="a3",issuer_dn="CN=Contoso Issuing",issuer_key_id="42d1",root_dn="CN=Contoso Root",pool="",site=""} 1',
+  ]);
+  assert.deepEqual(lines(text, 'chainwatch_policy_member_divergent'), [
+    'chainwatch_policy_member_divergent{policy="pchat-web-same-ca",target="lon-web",group="pchat-web",address="",pool="",site="london"} 0',
+    'chainwatch_policy_member_divergent{policy="pchat-web-same-ca",target="dub-web",group="pchat-web",address="",pool="pool01",site="dublin"} 1',
+  ]);
+  assert.deepEqual(lines(text, 'chainwatch_probe_success')[0], 'chainwatch_probe_success{target="dub-web",group="pchat-web",address=""} 1', 'other series keep their labels');
+
+  // A reload that drops every label: the label names go with it.
+  m.updateFromScan(scan([ok(edge, 'CN=Contoso Issuing', '42d1', 'a3')]), []);
+  text = await m.render();
+  assert.deepEqual(lines(text, 'chainwatch_chain_info'), [
+    'chainwatch_chain_info{target="edge",group="edge",address="",leaf_sha256="a3",issuer_dn="CN=Contoso Issuing",issuer_key_id="42d1",root_dn="CN=Contoso Root"} 1',
+  ]);
+  assert.equal(text.match(/# HELP chainwatch_chain_info /g)?.length, 1);
+});
