@@ -49,10 +49,18 @@ async function main(argv: string[]): Promise<number> {
     case 'demo':
       return demoMain(rest);
     case 'import-topology': {
-      const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
-      if (positionals.length !== 1) throw new UsageError('import-topology takes exactly one file: the output of (Get-CsTopology -AsXml).ToString()');
+      let parsed;
       try {
-        process.stdout.write(await importTopologyFile(positionals[0]!));
+        parsed = parseArgs({ args: rest, options: { ports: { type: 'string' } }, allowPositionals: true, strict: true });
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const { positionals, values } = parsed;
+      if (positionals.length !== 1) throw new UsageError('import-topology takes exactly one file: the output of (Get-CsTopology -AsXml).ToString()');
+      const ports = values.ports ?? 'default';
+      if (ports !== 'default' && ports !== 'all') throw new UsageError(`--ports must be default (one port per certificate and server) or all (every TLS port), not '${ports}'`);
+      try {
+        process.stdout.write(await importTopologyFile(positionals[0]!, { ports }));
         return 0;
       } catch (err) {
         if (!(err instanceof TopologyError)) throw err;

@@ -8,7 +8,8 @@ Usage:
   chainwatch scan --config FILE [--format table|json] [--target NAME]... [--save]
                                           scan once and print the report
   chainwatch check-config --config FILE   validate a config and summarise it
-  chainwatch import-topology FILE.xml     turn a Lync topology export into a config (stdout)
+  chainwatch import-topology FILE.xml [--ports default|all]
+                                          turn a Lync topology export into a config (stdout)
   chainwatch demo                         run a simulated Lync fleet on loopback with the daemon
   chainwatch --version | --help
 

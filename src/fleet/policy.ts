@@ -47,7 +47,11 @@ export function judgePolicy(policy: PolicyConfig, results: EndpointResult[]): Po
   }
   if (byScope.size === 0) scoped(policy.scope === null ? null : '');
 
-  const values = [...byScope.keys()].sort((a, b) => cmp(a ?? '', b ?? ''));
+  // A scope without members has nothing this policy is about: its reference endpoints are left
+  // to the policies that cover them (a site without Persistent Chat is not judged by its rule).
+  const values = [...byScope.keys()]
+    .filter((v) => v === null || byScope.get(v)!.members.known.length + byScope.get(v)!.members.unknown.length > 0)
+    .sort((a, b) => cmp(a ?? '', b ?? ''));
   const verdict: PolicyVerdict = {
     name: policy.name,
     match: policy.match,

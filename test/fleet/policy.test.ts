@@ -220,6 +220,18 @@ describe('policy judgement', () => {
       assert.deepEqual(v.scopes.map((s) => s.expected.map((e) => e.keyId)), [[DUBLIN.keyId], [LONDON.keyId]]);
     });
 
+    it('a site without members is not judged: its reference endpoints belong to other policies', () => {
+      const v = judgePolicy(scoped, [
+        result({ target: 'dub-fe', group: 'lync-internal', issuer: DUBLIN, ...at('dublin') }),
+        result({ target: 'dub-web', group: 'pchat-web', issuer: DUBLIN, ...at('dublin') }),
+        result({ target: 'lon-fe1', group: 'lync-internal', issuer: LONDON, ...at('london') }),
+        result({ target: 'lon-fe2', group: 'lync-internal', issuer: FABRIKAM, ...at('london') }),
+      ]);
+      assert.equal(v.consistent, true);
+      assert.deepEqual(v.scopes.map((s) => s.value), ['dublin']);
+      assert.deepEqual(v.matching.map((m) => m.target).sort(), ['dub-fe', 'dub-web']);
+    });
+
     it('an endpoint without the scope label is judged in a scope of its own, never with a labelled site', () => {
       const v = judgePolicy(scoped, [
         result({ target: 'dub-fe', group: 'lync-internal', issuer: DUBLIN, ...at('dublin') }),
