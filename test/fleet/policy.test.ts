@@ -187,7 +187,9 @@ describe('policy judgement', () => {
       const v = judgePolicy(scoped, [
         result({ target: 'dub-fe1', group: 'lync-internal', issuer: DUBLIN, ...at('dublin') }),
         result({ target: 'dub-fe2', group: 'lync-internal', issuer: LONDON, ...at('dublin') }),
+        result({ target: 'dub-web', group: 'pchat-web', issuer: DUBLIN, ...at('dublin') }),
         result({ target: 'lon-fe', group: 'lync-internal', issuer: LONDON, ...at('london') }),
+        result({ target: 'lon-web', group: 'pchat-web', issuer: LONDON, ...at('london') }),
       ]);
       assert.deepEqual(v.scopes.map((s) => s.value), ['dublin', 'london']);
       assert.equal(v.notes.length, 1);
@@ -235,6 +237,7 @@ describe('policy judgement', () => {
     it('an endpoint without the scope label is judged in a scope of its own, never with a labelled site', () => {
       const v = judgePolicy(scoped, [
         result({ target: 'dub-fe', group: 'lync-internal', issuer: DUBLIN, ...at('dublin') }),
+        result({ target: 'dub-web', group: 'pchat-web', issuer: DUBLIN, ...at('dublin') }),
         result({ target: 'stray-web', group: 'pchat-web', issuer: DUBLIN }),
       ]);
       assert.deepEqual(v.scopes.map((s) => s.value), ['', 'dublin']);
