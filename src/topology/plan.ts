@@ -259,9 +259,7 @@ export function planTopology(topology: Topology, options: PlanOptions = {}): Pla
           perServer(drafts, { group: GROUPS.webExternal, pool, kind, port: port.port, sni, suffix: 'web-ext' }, role, port, remarks);
           continue;
         }
-        if (https && (kind === 'frontend' || kind === 'director' || kind === 'sba') && port.port === 443 && pchatHosts.has(poolKey)) {
-          continue; // probed as the Persistent Chat web services below: the same certificate
-        }
+        if (https && pchatHosts.has(poolKey)) continue; // the same certificate, probed as the Persistent Chat web services below
         if (https && kind !== 'edge' && kind !== 'other') {
           perServer(drafts, { group: GROUPS.webInternal, pool, kind, port: port.port, sni: null, suffix: 'web' }, role, port);
           continue;
@@ -287,13 +285,15 @@ export function planTopology(topology: Topology, options: PlanOptions = {}): Pla
 
   for (const poolKey of pchatHosts) {
     const fe = pools.get(poolKey)!;
+    // The internal web port is 443 unless the topology overrides it.
+    const web = (servicesOn.get(poolKey) ?? []).flatMap((s) => s.ports).find((p) => !isExternal(p) && p.protocol.toLowerCase() === 'https')?.port ?? 443;
     for (const host of [fe.fqdn, ...fe.machines.map((m) => m.fqdn)]) {
       drafts.add(
         {
           group: GROUPS.pchatWeb,
           host,
-          port: 443,
-          url: `https://${host}${PCHAT_WEB_PATH}`,
+          port: web,
+          url: `https://${host}${web === 443 ? '' : `:${web}`}${PCHAT_WEB_PATH}`,
           sni: null,
           address: null,
           isPoolName: host === fe.fqdn,

@@ -10,7 +10,9 @@ export const FIXTURE_DIR = new URL('./fixtures/', import.meta.url);
 /** One line per target, compact enough to list a whole fleet in a test. */
 export function row(t: TargetConfig): string {
   const where = t.url ?? `${t.host}:${t.port}`;
-  return [t.name, t.group, where, t.address ? `@${t.address}` : '', t.resolve === 'all' ? 'all' : '', t.role ?? '']
+  const sni = t.sni !== null && t.sni !== t.host ? `sni=${t.sni}` : '';
+  const labels = Object.entries(t.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',');
+  return [t.name, t.group, where, sni, t.address ? `@${t.address}` : '', t.resolve === 'all' ? 'all' : '', labels]
     .filter((x) => x !== '')
     .join(' ');
 }
