@@ -264,8 +264,9 @@ class Daemon implements DaemonHandle {
   private logDivergence(scan: ScanResult): void {
     const next = new Map<string, DivergenceState>();
     for (const p of scan.policies) {
-      const expected = p.expected.map((e) => `${e.dn} (key ${e.keyId})`).join(', ');
       for (const d of p.divergent) {
+        // Per member: a scoped policy expects a different CA in each scope.
+        const expected = d.expected.map((e) => `${e.dn} (key ${e.keyId})`).join(', ') || 'none (no CA is in the majority)';
         const id = `${p.name}\u0000${d.key}`;
         const issuer = `${d.issuer.dn} (key ${d.issuer.keyId})`;
         const before = this.divergence.get(id);
@@ -273,6 +274,7 @@ class Daemon implements DaemonHandle {
         if (!before?.divergent || before.issuer !== issuer) {
           this.log.warn('endpoint became divergent: its issuing CA is not the one the policy expects', {
             policy: p.name, target: d.target, group: d.group, address: d.address ?? '', issuer, expected,
+            ...(d.scope !== null ? { scope: `${p.scope}=${d.scope}` } : {}),
           });
         }
       }
