@@ -45,7 +45,8 @@ export function judgePolicy(policy: PolicyConfig, results: EndpointResult[]): Po
     const s = scoped(value);
     identify(policy, r, asReference, value, asReference ? s.reference : s.members);
   }
-  if (byScope.size === 0) scoped(policy.scope === null ? null : '');
+  // Without scope there is always the one verdict, even over no endpoints at all.
+  if (policy.scope === null) scoped(null);
 
   // A scope without members has nothing this policy is about: its reference endpoints are left
   // to the policies that cover them (a site without Persistent Chat is not judged by its rule).
