@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { parseDocument } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { importTopology } from '../../src/topology/index.js';
-import { cluster, fixture, FIXTURE_DIR, port, row, service, topology } from './support.js';
+import { cluster, fixture, FIXTURE_DIR, largeTopology, port, row, service, topology } from './support.js';
 
 const CONFIG_PATH = '/srv/chainwatch/chainwatch.yaml';
 
@@ -234,15 +234,14 @@ test('names stay unique when servers in different domains share a first label', 
 });
 
 test('no hard cap: 1,000 servers import, and the header says how many targets were written', async () => {
-  const machines = Array.from({ length: 1000 }, (_, i) => `fe${String(i).padStart(4, '0')}.contoso.local`);
-  const pools = Array.from({ length: 10 }, (_, p) => cluster('1', String(p + 1), `pool${p}.contoso.local`, machines.slice(p * 100, p * 100 + 100))).join('');
-  const reg = '<RegistrarService IsDirector="false"/>';
-  const services = Array.from({ length: 10 }, (_, p) => service(`1-Registrar-${p + 1}`, `1:${p + 1}`, [port(5061, 'Mtls'), port(444, 'Mtls'), port(443, 'Https', 'WebSite')], reg)).join('');
-  const text = importTopology(topology(pools, services));
-  // Per pool: the pool name and 100 servers, for the Default and the internal web certificate.
-  assert.match(text, /^# Wrote 2020 targets in 2 groups and 1 policy\.$/m);
+  // 10 sites of 98 Front Ends and 2 Persistent Chat servers.
+  const text = importTopology(largeTopology(10, 98));
+  // Per site: Default on the pool name, 98 Front Ends and the chat pool's name and 2 servers (102);
+  // Persistent Chat web on the pool name and 98 Front Ends (99).
+  assert.match(text, /^# Lync topology: 10 sites \(Site 1, .*\), 20 pools and 1000 servers with TLS ports\.$/m);
+  assert.match(text, /^# Wrote 2010 targets in 2 groups and 2 policies\.$/m);
   const config = await parseConfig(text, CONFIG_PATH);
-  assert.equal(config.targets.length, 2020);
+  assert.equal(config.targets.length, 2010);
 });
 
 test('broken parts of a topology are skipped with a note, the rest is imported', async () => {

@@ -43,3 +43,24 @@ export function service(id: string, on: string, ports: string[], extra = ''): st
 export function port(number: number | string, protocol: string, usage = 'SipServer', more = ''): string {
   return `<Port Owner="urn:component:x" Usage="${usage}" InterfaceSide="Primary" InterfaceNumber="1" Port="${number}" Protocol="${protocol}" UrlPath="/" ${more}/>`;
 }
+
+/**
+ * A large fleet for scale checks: `sites` sites, each with one Front End pool of `perSite` servers
+ * (SIP 5061, Focus 444, internal web 443) and a Persistent Chat pool of two that depends on it.
+ */
+export function largeTopology(sites: number, perSite: number): string {
+  const reg = '<RegistrarService IsDirector="false"/>';
+  const clusters: string[] = [];
+  const services: string[] = [];
+  const siteXml: string[] = [];
+  for (let s = 1; s <= sites; s++) {
+    siteXml.push(`<CentralSite SiteId="${s}"><Name>Site ${s}</Name></CentralSite>`);
+    const servers = Array.from({ length: perSite }, (_, i) => `fe${s}-${i}.contoso.local`);
+    clusters.push(cluster(String(s), '1', `pool${s}.contoso.local`, servers), cluster(String(s), '2', `chat${s}.contoso.local`, [`chat${s}-0.contoso.local`, `chat${s}-1.contoso.local`]));
+    services.push(
+      service(`${s}-Registrar-1`, `${s}:1`, [port(5061, 'Mtls'), port(444, 'Mtls'), port(443, 'Https', 'WebSite')], reg),
+      service(`${s}-PersistentChatService-1`, `${s}:2`, [port(5041, 'Mtls')], `<DependsOn><Dependency ServiceId="${s}-Registrar-1" Usage="Default"/></DependsOn>`),
+    );
+  }
+  return topology(clusters.join(''), services.join(''), siteXml.join(''));
+}
