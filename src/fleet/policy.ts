@@ -1,3 +1,4 @@
+import { caLabel } from '../chain/ca-label.js';
 import type { PolicyConfig } from '../config/types.js';
 import type { EndpointResult } from '../chain/types.js';
 import type { CaRef, DivergentMember, PolicyIssuer, PolicyMember, PolicyVerdict, ScopeVerdict, UnknownMember } from './types.js';
@@ -107,15 +108,15 @@ function judgeScope(policy: PolicyConfig, s: Scoped, into: PolicyVerdict): Omit<
       expected = [];
       allowed = () => false;
       notes.push(
-        `no expected ${what(policy)}: reference group ${policy.reference} is split evenly between ${tiedAtTop(counts).map(describe).join(' and ')}, so every endpoint is divergent until one CA is in the majority`,
+        `no expected ${what(policy)}: reference group ${policy.reference} is split evenly between ${tiedAtTop(counts).map(caLabel).join(' and ')}, so every endpoint is divergent until one CA is in the majority`,
       );
     } else {
       expected = [top];
       if (counts.length > 1) {
-        notes.push(`reference group ${policy.reference} holds ${counts.length} different ${what(policy)}s; ${describe(top)} is the most common and expected, the others are divergent`);
+        notes.push(`reference group ${policy.reference} holds ${counts.length} different ${what(policy)}s; ${caLabel(top)} is the most common and expected, the others are divergent`);
       }
       if (pins.size > 0 && !pins.has(top.keyId) && !s.reference.known.some((i) => i.ca.keyId === top.keyId && pinned(i))) {
-        notes.push(`the reference's ${what(policy)} ${describe(top)} is not pinned in allowed_issuers, so nothing here can match`);
+        notes.push(`the reference's ${what(policy)} ${caLabel(top)} is not pinned in allowed_issuers, so nothing here can match`);
       }
       allowed = (i) => i.ca.keyId === top.keyId && (pins.size === 0 || pinned(i));
     }
@@ -130,7 +131,7 @@ function judgeScope(policy: PolicyConfig, s: Scoped, into: PolicyVerdict): Omit<
     const top = counts[0];
     if (top !== undefined && tied(counts)) {
       expected = [];
-      notes.push(`no majority: ${tiedAtTop(counts).map(describe).join(' and ')} are equally common, so every member is divergent`);
+      notes.push(`no majority: ${tiedAtTop(counts).map(caLabel).join(' and ')} are equally common, so every member is divergent`);
     } else expected = top ? [top] : [];
     allowed = (i) => expected.some((e) => e.keyId === i.ca.keyId);
   }
@@ -196,8 +197,4 @@ function what(policy: PolicyConfig): string {
 /** Code-point order: the same on every machine, whatever its locale. */
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export function describe(ca: CaRef): string {
-  return `${ca.dn} (key ${ca.keyId.slice(0, 8)}…)`;
 }

@@ -20,8 +20,8 @@ test('a scoped policy shows each scope with its expected CA, and each divergent 
   const from = lines.indexOf('POLICIES');
   assert.deepEqual(lines.slice(from + 1, from + 5), [
     '  pchat-web-same-ca [match issuer, reference lync-default, per site]: DIVERGENT (1)',
-    '    site=Dublin: expected Contoso Issuing CA 01 (aa01) (1 matching, 1 divergent)',
-    '    site=London: expected Contoso Issuing CA 02 (aa02) (2 matching, 0 divergent)',
-    '    ✗ dub-web [site=Dublin] has Contoso Issuing CA 02 (aa02), expected Contoso Issuing CA 01 (aa01)',
+    '    site=Dublin: expected Contoso Issuing CA 01 (key aa01) (1 matching, 1 divergent)',
+    '    site=London: expected Contoso Issuing CA 02 (key aa02) (2 matching, 0 divergent)',
+    '    ✗ dub-web [site=Dublin] has Contoso Issuing CA 02 (key aa02), expected Contoso Issuing CA 01 (key aa01)',
   ]);
 });
