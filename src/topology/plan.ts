@@ -46,7 +46,7 @@ export const POLICY_INTERNAL_ROOT = 'lync-internal-same-root';
 /** In Lync 2013 the Persistent Chat file upload/download service lives in the Front End's IIS. */
 export const PCHAT_WEB_PATH = '/PersistentChat/MGCWebService.asmx';
 
-/** XMPP federation on the Edge: TLS starts inside the XMPP stream. */
+/** XMPP federation on the Edge: TLS starts inside the XMPP stream (STARTTLS). */
 const XMPP_PORT = 5269;
 
 const TLS_PROTOCOLS = new Set(['tls', 'mtls', 'https']);
@@ -65,6 +65,8 @@ export interface PlannedTarget {
   sni: string | null;
   address: string | null;
   resolve: 'first' | 'all';
+  /** xmpp for the Edge's XMPP federation port; null: TLS from the first byte. */
+  starttls: 'xmpp' | null;
   /** Lync roles served with this certificate on this server, sorted. */
   roles: string[];
   /** Every TLS port of this certificate on this server, sorted; `port` is the one probed. */
@@ -149,6 +151,7 @@ interface DraftSpec {
   url: string | null;
   sni: string | null;
   address: string | null;
+  starttls: 'xmpp' | null;
   isPoolName: boolean;
   pool: Pool;
   poolKind: PoolKind;
@@ -170,7 +173,8 @@ class Drafts {
 
   add(spec: DraftSpec, role: string, port: Port | null, remarks: string[] = []): void {
     // One certificate per (group, name, SNI, address); with every port, one target per port.
-    const key = [spec.group, spec.url ?? spec.host, spec.sni ?? '', spec.address ?? '', this.mode === 'all' ? spec.port : ''].join('|');
+    // A STARTTLS port is its own target: what XMPP partners see, reached another way.
+    const key = [spec.group, spec.url ?? spec.host, spec.sni ?? '', spec.address ?? '', spec.starttls ?? '', this.mode === 'all' ? spec.port : ''].join('|');
     let draft = this.byKey.get(key);
     if (!draft) {
       draft = { ...spec, roles: new Set(), ports: new Set(), protocols: new Set(), remarks: [] };
@@ -226,22 +230,12 @@ export function planTopology(topology: Topology, options: PlanOptions = {}): Pla
     const pool = pools.get(poolKey)!;
     const kind = kinds.get(poolKey)!;
     const externalWeb = services.map((s) => s.externalWebFqdn).find((f) => f !== null) ?? null;
-    let xmppSkipped = false;
     for (const service of services) {
       const role = roleLabel(service);
       for (const port of service.ports) {
         if (!TLS_PROTOCOLS.has(port.protocol.toLowerCase())) continue;
         const https = port.protocol.toLowerCase() === 'https';
         if (kind === 'edge' && isExternal(port)) {
-          if (port.port === XMPP_PORT) {
-            if (!xmppSkipped) {
-              notes.push(
-                `Edge pool ${pool.fqdn}: port ${XMPP_PORT} (XMPP federation) starts TLS inside the XMPP stream (STARTTLS), which this version of chainwatch does not probe: left out`,
-              );
-            }
-            xmppSkipped = true;
-            continue;
-          }
           for (const m of pool.machines) edgeExternal(drafts, pool, m, port, role);
           continue;
         }
@@ -296,6 +290,7 @@ export function planTopology(topology: Topology, options: PlanOptions = {}): Pla
           url: `https://${host}${web === 443 ? '' : `:${web}`}${PCHAT_WEB_PATH}`,
           sni: null,
           address: null,
+          starttls: null,
           isPoolName: host === fe.fqdn,
           pool: fe,
           poolKind: kinds.get(poolKey)!,
@@ -331,6 +326,7 @@ export function planTopology(topology: Topology, options: PlanOptions = {}): Pla
       sni: d.sni,
       address: d.address,
       resolve: d.isPoolName && d.address === null ? 'all' : 'first',
+      starttls: d.starttls,
       roles: [...d.roles].sort(cmp),
       ports: [...d.ports].sort((a, b) => a - b),
       protocols: [...d.protocols].sort(cmp),
@@ -379,7 +375,7 @@ interface PerServer {
 
 /** The pool name (every address behind it) and each of its servers by name. */
 function perServer(drafts: Drafts, o: PerServer, role: string, port: Port, remarks: string[] = []): void {
-  const base = { group: o.group, port: o.port, url: null, sni: o.sni, pool: o.pool, poolKind: o.kind };
+  const base = { group: o.group, port: o.port, url: null, sni: o.sni, starttls: null, pool: o.pool, poolKind: o.kind };
   drafts.add({ ...base, host: o.pool.fqdn, address: null, isPoolName: true, stem: `${shortName(o.pool.fqdn)}-${o.suffix}` }, role, port, remarks);
   for (const m of o.pool.machines) {
     // Edge servers are rarely in internal DNS; the topology gives their internal address.
@@ -394,7 +390,8 @@ function edgeExternal(drafts: Drafts, pool: Pool, machine: Machine, port: Port, 
   // Behind NAT the topology records the public address as ConfiguredIPAddress.
   const address = iface?.configuredAddress ?? iface?.address ?? null;
   const host = port.configuredFqdn ?? machine.fqdn;
-  const remarks: string[] = [];
+  const xmpp = port.port === XMPP_PORT;
+  const remarks: string[] = xmpp ? ['XMPP federation: chainwatch speaks XMPP (server-to-server) up to STARTTLS, then reads the chain XMPP partners are shown'] : [];
   if (!port.configuredFqdn) {
     remarks.push(`the topology names no public FQDN for this port: set sni to the name on the external certificate (e.g. sip.<your SIP domain>), or expect hostname_mismatch`);
   }
@@ -409,10 +406,11 @@ function edgeExternal(drafts: Drafts, pool: Pool, machine: Machine, port: Port, 
       url: null,
       sni: null,
       address,
+      starttls: xmpp ? 'xmpp' : null,
       isPoolName: false,
       pool,
       poolKind: 'edge',
-      stem: `${shortName(machine.fqdn)}-ext${externals.length > 1 ? port.interfaceNumber : ''}`,
+      stem: `${shortName(machine.fqdn)}-ext${externals.length > 1 ? port.interfaceNumber : ''}${xmpp ? '-xmpp' : ''}`,
     },
     role,
     port,
@@ -426,7 +424,7 @@ function owas(drafts: Drafts, pool: Pool, service: Service, port: Port, role: st
     ? []
     : [`the topology gives no DiscoveryUrl for Office Web Apps ${pool.fqdn}: probed by the farm's pool name; set host to the name in its discovery URL if they differ`];
   drafts.add(
-    { group: GROUPS.owas, host, port: port.port, url: null, sni: null, address: null, isPoolName: true, pool, poolKind: 'owas', stem: `${shortName(host)}-owas` },
+    { group: GROUPS.owas, host, port: port.port, url: null, sni: null, address: null, starttls: null, isPoolName: true, pool, poolKind: 'owas', stem: `${shortName(host)}-owas` },
     role,
     port,
     remarks,

@@ -108,6 +108,7 @@ function targetObject(t: PlannedTarget): Record<string, unknown> {
   if (t.sni !== null) o['sni'] = t.sni;
   if (t.address !== null) o['address'] = t.address;
   if (t.resolve === 'all') o['resolve'] = 'all';
+  if (t.starttls !== null) o['starttls'] = t.starttls;
   o['role'] = t.roles.join(', ');
   o['labels'] = { site: t.site, pool: t.pool.fqdn };
   return o;

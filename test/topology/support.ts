@@ -12,7 +12,7 @@ export function row(t: TargetConfig): string {
   const where = t.url ?? `${t.host}:${t.port}`;
   const sni = t.sni !== null && t.sni !== t.host ? `sni=${t.sni}` : '';
   const labels = Object.entries(t.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',');
-  return [t.name, t.group, where, sni, t.address ? `@${t.address}` : '', t.resolve === 'all' ? 'all' : '', labels]
+  return [t.name, t.group, where, sni, t.address ? `@${t.address}` : '', t.resolve === 'all' ? 'all' : '', t.starttls ? `starttls=${t.starttls}` : '', labels]
     .filter((x) => x !== '')
     .join(' ');
 }
