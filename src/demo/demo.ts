@@ -16,10 +16,11 @@ import { join, resolve } from 'node:path';
 import { startDaemon } from '../daemon/daemon.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { startDnsServer } from './dns-server.js';
-import { createIntermediateCa, createRootCa, issueClientCert, issueLeaf, type CertificateAuthority, type IssuedCert } from './pki.js';
+import { createIntermediateCa, createRootCa, issueClientCert, issueCrl, issueLeaf, type CertificateAuthority, type IssuedCert } from './pki.js';
+import { startRevocationServer } from './revocation-server.js';
 import { serveChain, type ServedEndpoint, type TlsVersion } from './servers.js';
 
-export const DEMO_PORTS = { sip: 5061, pchat: 5041, web: 4443 } as const;
+export const DEMO_PORTS = { sip: 5061, pchat: 5041, web: 4443, pki: 8080 } as const;
 const DOMAIN = 'contoso.test';
 
 export interface DemoOptions {
@@ -93,14 +94,28 @@ export async function startDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     };
     const sites = [dublin, london];
 
+    // Each site's CA publishes its CRL and answers OCSP at its own point (Dublin .10, London .20);
+    // Dublin's also carries the root's CRL.
+    const pkiHost = (site: DemoSite): string => `${prefix}.${site === dublin ? 10 : 20}`;
+    const pkiBase = (site: DemoSite): string => `http://${pkiHost(site)}:${DEMO_PORTS.pki}`;
+
     // One root, an issuing CA per site: Microsoft's advice is an internal CA, not one CA for every site.
     const root = await createRootCa({ commonName: 'Contoso Internal Root CA', organization: 'Contoso', notAfter: years(20) });
     const [dublinCa, londonCa] = await Promise.all(
-      sites.map((s) => createIntermediateCa(root, { commonName: `Contoso ${s.name} Issuing CA`, organization: 'Contoso', notAfter: years(10) })),
+      sites.map((s) =>
+        createIntermediateCa(root, { commonName: `Contoso ${s.name} Issuing CA`, organization: 'Contoso', notAfter: years(10), crlUrls: [`${pkiBase(dublin)}/crl/contoso-root.crl`] }),
+      ),
     );
     const caOf = new Map<DemoSite, CertificateAuthority>([[dublin, dublinCa!], [london, londonCa!]]);
-    const lyncCert = (ca: CertificateAuthority, names: string[]) =>
-      issueLeaf(ca, { commonName: names[0]!, organization: 'Contoso', dnsNames: names, notAfter: days(300) });
+    const lyncCert = (site: DemoSite, names: string[]) =>
+      issueLeaf(caOf.get(site)!, {
+        commonName: names[0]!,
+        organization: 'Contoso',
+        dnsNames: names,
+        notAfter: days(300),
+        crlUrls: [`${pkiBase(site)}/crl/contoso-issuing.crl`],
+        ocspUrls: [`${pkiBase(site)}/ocsp`],
+      });
     // dubfe02's IIS was renewed from London's CA by mistake: the Persistent Chat rule is broken in Dublin only.
     const stray = dublin.fe[1]!;
     const client = await issueClientCert(dublinCa!, { commonName: 'chainwatch', organization: 'Contoso' });
@@ -121,22 +136,49 @@ export async function startDemo(o: DemoOptions = {}): Promise<RunningDemo> {
         throw new Error(bindAdvice(h.address, port, err));
       }
     };
-    const servers: Promise<ServedEndpoint>[] = [];
+    // Every certificate first: the CRLs must name the revoked one before anything is served.
+    const plan: { h: Host; port: number; leaf: IssuedCert; ca: CertificateAuthority; more: { mtls?: boolean; maxVersion?: TlsVersion } }[] = [];
+    let edgeCert: IssuedCert | null = null;
     for (const site of sites) {
       const ca = caOf.get(site)!;
       for (const [i, h] of site.fe.entries()) {
         // Lync's default certificate covers the pool FQDN, the server FQDN and the SIP name.
         const names = [site.pool.fqdn, h.fqdn, `sip.${DOMAIN}`];
-        const defaultCert = await lyncCert(ca, names);
-        const webCa = h === stray ? londonCa! : ca;
-        const webCert = h === stray ? await lyncCert(webCa, names) : defaultCert;
+        const defaultCert = await lyncCert(site, names);
+        const webCert = h === stray ? await lyncCert(london, names) : defaultCert;
         // One Dublin Front End still speaks TLS 1.2 only, as older Lync servers do.
-        servers.push(serve(h, DEMO_PORTS.sip, defaultCert, ca, { mtls: true, maxVersion: site === dublin && i === 0 ? 'TLSv1.2' : undefined }));
-        servers.push(serve(h, DEMO_PORTS.web, webCert, webCa));
+        plan.push({ h, port: DEMO_PORTS.sip, leaf: defaultCert, ca, more: { mtls: true, maxVersion: site === dublin && i === 0 ? 'TLSv1.2' : undefined } });
+        plan.push({ h, port: DEMO_PORTS.web, leaf: webCert, ca: h === stray ? londonCa! : ca, more: {} });
       }
-      servers.push(serve(site.pchat, DEMO_PORTS.pchat, await lyncCert(ca, [site.pchat.fqdn]), ca, { mtls: true }));
-      if (site.edge) servers.push(serve(site.edge, DEMO_PORTS.sip, await lyncCert(ca, [site.edge.fqdn]), ca, { mtls: true }));
+      plan.push({ h: site.pchat, port: DEMO_PORTS.pchat, leaf: await lyncCert(site, [site.pchat.fqdn]), ca, more: { mtls: true } });
+      if (site.edge) {
+        edgeCert = await lyncCert(site, [site.edge.fqdn]);
+        plan.push({ h: site.edge, port: DEMO_PORTS.sip, leaf: edgeCert, ca, more: { mtls: true } });
+      }
     }
+
+    // Dublin's Edge internal certificate was revoked (key compromise) and nobody bound its replacement.
+    const revokedIn = (site: DemoSite) => (site === dublin && edgeCert ? [{ serialNumber: edgeCert.serialNumber, reason: 1, revokedAt: days(-3) }] : []);
+    for (const site of sites) {
+      const ca = caOf.get(site)!;
+      try {
+        started.push(
+          await startRevocationServer({
+            host: pkiHost(site),
+            port: DEMO_PORTS.pki,
+            crls: {
+              ...(site === dublin ? { '/crl/contoso-root.crl': await issueCrl(root) } : {}),
+              '/crl/contoso-issuing.crl': await issueCrl(ca, { revoked: revokedIn(site) }),
+            },
+            ocsp: { ca, revoked: revokedIn(site) },
+          }),
+        );
+      } catch (err) {
+        throw new Error(bindAdvice(pkiHost(site), DEMO_PORTS.pki, err));
+      }
+    }
+
+    const servers = plan.map((p) => serve(p.h, p.port, p.leaf, p.ca, p.more));
     const results = await Promise.allSettled(servers);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -164,7 +206,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     const daemon = await startDaemon(configFile, { log, signals: true });
     const stopped = daemon.stopped.then(cleanup);
     const url = daemon.url();
-    print(banner(url, dir, configFile, ownDir, { sites, stray }));
+    print(banner(url, dir, configFile, ownDir, { sites, stray, prefix }));
     return {
       url,
       dir,
@@ -259,7 +301,7 @@ policies:
 `;
 }
 
-function banner(url: string, dir: string, configFile: string, ownDir: boolean, f: { sites: DemoSite[]; stray: Host }): string {
+function banner(url: string, dir: string, configFile: string, ownDir: boolean, f: { sites: DemoSite[]; stray: Host; prefix: string }): string {
   const row = (what: string, where: string) => `    ${what.padEnd(36)} ${where}\n`;
   const fleet = f.sites
     .map(
@@ -274,7 +316,9 @@ function banner(url: string, dir: string, configFile: string, ownDir: boolean, f
     `\nchainwatch demo: a simulated two-site Lync fleet (${DOMAIN}) on loopback\n\n` +
     fleet +
     `\n  The web services on ${f.stray.name} (${f.stray.address}) in Dublin present a certificate from\n` +
-    `  Contoso London Issuing CA: policy pchat-web-same-ca (judged per site) reports it as divergent.\n\n` +
+    `  Contoso London Issuing CA: policy pchat-web-same-ca (judged per site) reports it as divergent.\n` +
+    `  Dublin's Edge internal certificate is revoked: the CRL and OCSP responder at ${f.prefix}.10:${DEMO_PORTS.pki} say so.\n` +
+    `  Each site's CA publishes its CRL and OCSP at ${f.prefix}.10 (Dublin) and ${f.prefix}.20 (London), port ${DEMO_PORTS.pki}.\n\n` +
     `  Open:\n` +
     row('status page', `${url}/`) +
     row('Prometheus metrics', `${url}/metrics`) +

@@ -52,6 +52,14 @@ test('the demo serves divergence in its metrics within seconds, and Ctrl-C stops
   assert.equal(success.length, 11, 'per site: pool SIP (2) + Persistent Chat + pchat-web (2); Dublin also its Edge');
   assert.deepEqual(success.filter((s) => s.value !== 1).map((s) => s.labels), []);
   assert.equal(value(m, 'chainwatch_chain_info', { target: 'dubpool-pchat-web', address: `${PREFIX}.12`, issuer_dn: 'CN=Contoso London Issuing CA, O=Contoso', site: 'Dublin' }), 1);
+  // Each site's CA publishes CRLs and OCSP on loopback; Dublin's Edge internal certificate is revoked.
+  assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'dubedge01-int-default', position: '0' }), 1);
+  assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'dubchat01-default', position: '0' }), 0);
+  assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'lonchat01-default', position: '0' }), 0);
+  assert.equal(value(m, 'chainwatch_crl_fetch_success', { url: `http://${PREFIX}.10:8080/crl/contoso-issuing.crl` }), 1);
+  assert.equal(value(m, 'chainwatch_crl_fetch_success', { url: `http://${PREFIX}.20:8080/crl/contoso-issuing.crl` }), 1);
+  assert.equal(value(m, 'chainwatch_ocsp_response_status', { url: `http://${PREFIX}.10:8080/ocsp`, status: 'successful' }), 1);
+  assert.equal(value(m, 'chainwatch_ocsp_response_status', { url: `http://${PREFIX}.20:8080/ocsp`, status: 'successful' }), 1);
   assert.ok(elapsed < 45_000, `first metrics after ${elapsed} ms`);
 
   cw.proc.kill('SIGINT');

@@ -41,6 +41,7 @@ export function result(f: FakeEndpoint): EndpointResult {
     trusted: true,
     hostnameMatch: true,
     problems: [],
+    path: [],
   };
   return { probe, analysis };
 }

@@ -67,6 +67,7 @@ export function okResult(ep: Endpoint, issuer: CaRef, notAfter: Date, at: Date):
       trusted: true,
       hostnameMatch: true,
       problems: [],
+      path: [],
     },
   };
 }
