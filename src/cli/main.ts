@@ -45,10 +45,14 @@ const RUNNERS: Record<string, Runner> = {
     return rulesCommand(await loadConfig(values.config as string));
   },
 
-  async 'import-topology'({ positionals }) {
+  async 'import-topology'({ positionals, values }) {
+    const ports = (values.ports as string | undefined) ?? 'default';
+    if (ports !== 'default' && ports !== 'all') {
+      throw new UsageError(`--ports must be default (one port per certificate and server) or all (every TLS port), not '${ports}'`, 'import-topology');
+    }
     const { importTopologyFile, TopologyError } = await import('../topology/index.js');
     try {
-      process.stdout.write(await importTopologyFile(positionals[0]!));
+      process.stdout.write(await importTopologyFile(positionals[0]!, { ports }));
       return 0;
     } catch (err) {
       if (!(err instanceof TopologyError)) throw err;

@@ -75,7 +75,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: 'FILE.xml',
     positionals: 1,
     summary: 'turn a Lync topology export ((Get-CsTopology -AsXml).ToString()) into a config on stdout',
-    flags: [],
+    flags: [
+      { name: 'ports', value: 'default|all', description: 'default: one port per certificate and server; all: every TLS port as its own target' },
+    ],
     exits: '2 unreadable input or bad usage',
   },
   {

@@ -57,7 +57,7 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
   if (!map) fail(ctx);
   const { fields } = map;
 
-  const { targets, groups } = readTargets(ctx, fields.get('targets'), top);
+  const targetsRead = readTargets(ctx, fields.get('targets'), top);
   const config: Config = {
     source,
     scan: readScan(ctx, fields.get('scan')),
@@ -67,8 +67,8 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
     server: readServer(ctx, fields.get('server')),
     revocation: readRevocation(ctx, fields.get('revocation')),
     alerting: readAlerting(ctx, fields.get('alerting')),
-    targets,
-    policies: readPolicies(ctx, fields.get('policies'), groups),
+    targets: targetsRead.targets,
+    policies: readPolicies(ctx, fields.get('policies'), targetsRead),
   };
   await readPendingFiles(ctx);
   if (ctx.issues.length > 0) fail(ctx);

@@ -15,11 +15,13 @@ import {
   ipAddress,
   type JsonSchema,
   keyId,
+  labelMap,
   listenAddress,
   listOf,
   oneOf,
   oneOrMore,
   path,
+  scopeLabel,
   secretUrl,
   serverName,
   size,
@@ -240,6 +242,12 @@ export const TARGET = listOfMappings(
     }),
     sni: optional({ type: serverName, defaultNote: 'host; none when host is an IP address', description: 'Server name to send in the TLS handshake.' }),
     role: optional({ type: text(), description: 'Free-form label, e.g. front-end, edge-internal.' }),
+    labels: optional({
+      type: labelMap,
+      defaultNote: 'none',
+      description:
+        'Free-form labels, e.g. {site: dublin, pool: pool01}: exported on chainwatch_chain_info and chainwatch_policy_member_divergent, and what a policy scope names. Names follow Prometheus rules ([a-zA-Z_][a-zA-Z0-9_]*) and may not reuse a built-in label name.',
+    }),
     starttls: optional({
       type: oneOf(STARTTLS_PROTOCOLS, 'a STARTTLS protocol'),
       description:
@@ -255,10 +263,16 @@ export const POLICY = listOfMappings('CA-consistency rules across groups.', {
   reference: optional({
     type: text('a group name'),
     text: 'group name',
-    description: 'Group whose issuing CAs are the allowed set. Not set: members must share one CA; the most common is the baseline.',
+    description:
+      'Group whose most common CA is the expected one; reference endpoints on another CA are divergent too, and a tie leaves no expected CA. Not set: the most common CA among the members is the baseline.',
   }),
   members: mandatory({ type: listOf(text(), 'a list of group names', { unique: true, shown: 'list of group names' }), description: 'Groups that must match.' }),
   match: option({ type: oneOf(['issuer', 'root'], 'a match mode'), default: 'issuer', description: 'Compare issuing CAs (by key) or root CAs.' }),
+  scope: optional({
+    type: scopeLabel,
+    defaultNote: 'none',
+    description: 'Judge the policy separately within each value of this target label (e.g. site): one expected CA per value. Every target of the policy must carry the label.',
+  }),
   allowed_issuers: option({
     type: listOf(keyId, 'a list of hex key ids (in quotes)', { unique: true }),
     field: 'allowedIssuers',

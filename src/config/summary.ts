@@ -45,11 +45,11 @@ export function summarizeConfig(c: Config): string {
 
   out.push(`policies: ${c.policies.length === 0 ? 'none' : c.policies.length}`);
   for (const p of c.policies) {
-    const against = p.reference
-      ? `must use the ${p.match === 'root' ? 'root CAs' : 'issuing CAs'} of ${p.reference}`
-      : `must share one ${p.match === 'root' ? 'root CA' : 'issuing CA'}`;
+    const ca = p.match === 'root' ? 'root CA' : 'issuing CA';
+    const against = p.reference ? `must use the most common ${ca} of ${p.reference}` : `must share one ${ca}`;
     const pins = p.allowedIssuers.length > 0 ? `; pinned to ${plural(p.allowedIssuers.length, 'issuer')}` : '';
-    out.push(`  ${p.name}: ${p.members.join(', ')} ${against}${pins}`);
+    const scope = p.scope ? `, per ${p.scope}` : '';
+    out.push(`  ${p.name}: ${p.members.join(', ')} ${against}${scope}${pins}`);
   }
 
   out.push(

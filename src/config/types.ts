@@ -66,7 +66,7 @@ export interface ClientCertConfig {
 /** The options of a target as the table declares them; the ones below are worked out from several keys. */
 type TargetOptions = Values<typeof TARGET.children>;
 
-export interface TargetConfig extends Omit<TargetOptions, 'name' | 'group' | 'host' | 'url' | 'sni'> {
+export interface TargetConfig extends Omit<TargetOptions, 'name' | 'group' | 'host' | 'url' | 'sni' | 'labels'> {
   name: string;
   group: string;
   /** From host, or from url. */
@@ -76,6 +76,8 @@ export interface TargetConfig extends Omit<TargetOptions, 'name' | 'group' | 'ho
   /** The URL the target was given as, if any. */
   url: string | null;
   clientCert: ClientCertConfig | null;
+  /** Free-form labels (site, pool, ...): exported on metrics and used by policy scope; {} when none. */
+  labels: Record<string, string>;
 }
 
 export type PolicyMatch = PolicyConfig['match'];

@@ -3,10 +3,10 @@
 // declaration in the options table gives the validator, the defaults and the documentation.
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
-import { isScalar, isSeq } from 'yaml';
+import { isMap, isScalar, isSeq } from 'yaml';
 import { formatHostPort } from '../util/address.js';
 import { ipLiteral, isHostname, splitHostPort } from './net.js';
-import { type Ctx, type DurationBounds, describe, type Field, readBoolean, readDuration, readInteger, readString, readStringList } from './reader.js';
+import { type Ctx, type DurationBounds, describe, type Field, joinKey, readBoolean, readDuration, readInteger, readString, readStringList } from './reader.js';
 import { parseSize } from './size.js';
 
 export type JsonSchema = { [key: string]: unknown };
@@ -314,3 +314,74 @@ export function oneOrMore<T>(item: ValueType<T>, shown: string): ValueType<T[]> 
     },
   };
 }
+
+/** Label names chainwatch itself puts on series and alerts; a target label may not reuse one. */
+export const BUILT_IN_LABELS: readonly string[] = [
+  'target', 'group', 'address', 'policy', 'position', 'subject', 'issuer', 'serial', 'sha256', 'leaf_sha256', 'issuer_dn',
+  'issuer_key_id', 'root_dn', 'problem', 'kind', 'version', 'cipher', 'url', 'status', 'instance', 'job', 'judged_by',
+  'severity', 'alertname',
+];
+
+const LABEL_NAME = '^[a-zA-Z_][a-zA-Z0-9_]*$';
+
+/** Why a name cannot be a target label, or null when it can. */
+export function labelNameProblem(name: string): string | null {
+  if (!new RegExp(LABEL_NAME).test(name)) return `'${name}' is not a valid label name: use letters, digits and underscores, not starting with a digit`;
+  if (name.startsWith('__')) return `'${name}' starts with '__', which Prometheus reserves for itself`;
+  if (BUILT_IN_LABELS.includes(name)) return `'${name}' is a label chainwatch already sets on its series; pick another name (e.g. lync_${name})`;
+  return null;
+}
+
+/** Free-form target labels: label name → text; each bad name is reported at its key. */
+export const labelMap: ValueType<Record<string, string>> = {
+  text: 'mapping of label name to text',
+  schema: {
+    type: 'object',
+    propertyNames: { pattern: LABEL_NAME, not: { enum: [...BUILT_IN_LABELS] } },
+    additionalProperties: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+  },
+  read(ctx, field) {
+    if (!isMap(field.node)) {
+      ctx.report(field.at, field.key, `expected a mapping of label names to values, e.g. {site: dublin, pool: pool01}, got ${describe(field.node)}`);
+      return undefined;
+    }
+    const labels: Record<string, string> = {};
+    let ok = true;
+    for (const pair of field.node.items) {
+      const k = ctx.deref(pair.key);
+      const v = ctx.deref(pair.value);
+      const name = k && isScalar(k) ? k.value : undefined;
+      if (typeof name !== 'string') {
+        ctx.report(k ?? field.at, field.key, `label names must be plain names, got ${describe(k)}`);
+        ok = false;
+        continue;
+      }
+      const problem = labelNameProblem(name);
+      if (problem) {
+        ctx.report(k!, joinKey(field.key, name), problem);
+        ok = false;
+        continue;
+      }
+      const value = v && isScalar(v) ? v.value : undefined;
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+        ctx.report(v ?? k!, joinKey(field.key, name), `expected a label value (text), got ${describe(v)}`);
+        ok = false;
+        continue;
+      }
+      labels[name] = String(value);
+    }
+    return ok ? labels : undefined;
+  },
+};
+
+/** A policy scope: a target label name, or none (read as null). */
+export const scopeLabel: ValueType<string | null> = refine<string, string | null>(
+  text('a target label name, or none'),
+  'none | a target label name',
+  { type: 'string', pattern: LABEL_NAME },
+  (v) => {
+    if (v === 'none') return { value: null };
+    const problem = labelNameProblem(v);
+    return problem ? { problem: `scope ${problem}` } : { value: v };
+  },
+);

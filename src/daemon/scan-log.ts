@@ -54,8 +54,9 @@ export class ScanLog {
   private transitions(scan: ScanResult): void {
     const next = new Map<string, DivergenceState>();
     for (const p of scan.policies) {
-      const expected = p.expected.map(caFullLabel).join(', ');
       for (const d of p.divergent) {
+        // Per member: a scoped policy expects a different CA in each scope.
+        const expected = d.expected.map(caFullLabel).join(', ') || 'none (no CA is in the majority)';
         const id = `${p.name}\u0000${d.key}`;
         const issuer = caFullLabel(d.issuer);
         const before = this.divergence.get(id);
@@ -63,6 +64,7 @@ export class ScanLog {
         if (!before?.divergent || before.issuer !== issuer) {
           this.log.warn('endpoint became divergent: its issuing CA is not the one the policy expects', {
             policy: p.name, target: d.target, group: d.group, address: d.address ?? '', issuer, expected,
+            ...(d.scope !== null ? { scope: `${p.scope}=${d.scope}` } : {}),
           });
         }
       }

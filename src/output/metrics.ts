@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CertificateInfo } from '../chain/types.js';
 import type { Config } from '../config/types.js';
-import type { BaselineEntry } from '../fleet/types.js';
+import type { BaselineEntry, PolicyMember } from '../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../pipeline/types.js';
 import { ERROR_KINDS } from '../probe/types.js';
 import type { RevocationUrlHealth } from '../revocation/types.js';
@@ -14,6 +14,11 @@ import { alertDeliveriesCounter, type DeliveryCounter } from './alerts/metrics.j
 
 const ENDPOINT = ['target', 'group', 'address'] as const;
 const CERT = [...ENDPOINT, 'position', 'subject', 'issuer', 'serial', 'sha256'] as const;
+const CHAIN_INFO = [...ENDPOINT, 'leaf_sha256', 'issuer_dn', 'issuer_key_id', 'root_dn'] as const;
+const CHAIN_INFO_HELP = 'The presented leaf and the CA that issued it, identified by key; carries the target labels too.';
+const MEMBER_DIVERGENT = ['policy', ...ENDPOINT] as const;
+const MEMBER_DIVERGENT_HELP =
+  'Per policy member and reference endpoint: 1 divergent, 0 matching; endpoints that could not be judged have no series. Carries the target labels, so a scoped policy can be read per site.';
 
 /** A hostile server could present hundreds of certificates; the scrape stays bounded. */
 export const MAX_CERT_SERIES_PER_ENDPOINT = 16;
@@ -46,7 +51,9 @@ export class ChainwatchMetrics {
   private readonly probeError = this.fleetGauge('chainwatch_probe_error_info', `Why the last probe obtained no chain; kind is one of ${ERROR_KINDS.join(', ')} (see docs/errors.md).`, [...ENDPOINT, 'kind']);
   private readonly certNotAfter = this.fleetGauge('chainwatch_cert_not_after_timestamp_seconds', 'notAfter of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
   private readonly certNotBefore = this.fleetGauge('chainwatch_cert_not_before_timestamp_seconds', 'notBefore of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
-  private readonly chainInfo = this.fleetGauge('chainwatch_chain_info', 'The presented leaf and the CA that issued it, identified by key.', [...ENDPOINT, 'leaf_sha256', 'issuer_dn', 'issuer_key_id', 'root_dn']);
+  /** Target label names on the two labelled gauges; they are rebuilt when the config's set changes. */
+  private targetLabelNames: string[] = [];
+  private chainInfo = this.fleetGauge<string>('chainwatch_chain_info', CHAIN_INFO_HELP, [...CHAIN_INFO]);
   private readonly chainTrusted = this.fleetGauge('chainwatch_chain_trusted', 'Whether a path from the leaf to a configured trust anchor was built and verified.', ENDPOINT);
   private readonly chainHostname = this.fleetGauge('chainwatch_chain_hostname_match', 'Whether the leaf is valid for the configured host (or sni).', ENDPOINT);
   private readonly chainProblem = this.fleetGauge('chainwatch_chain_problem', 'A problem found in the presented chain, one series per problem.', [...ENDPOINT, 'problem']);
@@ -66,7 +73,7 @@ export class ChainwatchMetrics {
   private readonly policyConsistent = this.fleetGauge('chainwatch_policy_consistent', 'Whether every judged member of the policy chains to an allowed CA.', ['policy']);
   private readonly policyIssuers = this.fleetGauge('chainwatch_policy_issuers', 'Number of distinct CAs (by key) seen among the policy members.', ['policy']);
   private readonly policyDivergent = this.fleetGauge('chainwatch_policy_divergent_endpoints', 'Number of policy members whose CA is not an allowed one.', ['policy']);
-  private readonly policyMemberDivergent = this.fleetGauge('chainwatch_policy_member_divergent', 'Per policy member: 1 divergent, 0 matching; members that could not be judged have no series.', ['policy', ...ENDPOINT]);
+  private policyMemberDivergent = this.fleetGauge<string>('chainwatch_policy_member_divergent', MEMBER_DIVERGENT_HELP, [...MEMBER_DIVERGENT]);
 
   private readonly scansTotal = new Counter({ name: 'chainwatch_scans_total', help: 'Completed scans.', registers: [this.registry] });
   private readonly scansSkipped = new Counter({
@@ -115,6 +122,7 @@ export class ChainwatchMetrics {
    * Synchronous on purpose: no scrape can observe the fleet half-replaced.
    */
   updateFromScan(scan: ScanResult, baseline: readonly BaselineEntry[]): void {
+    this.useTargetLabels(scan.endpoints.map((r) => r.probe.endpoint.labels));
     const fleet = [
       this.probeSuccess, this.probeDuration, this.probeError, this.certNotAfter, this.certNotBefore,
       this.chainInfo, this.chainTrusted, this.chainHostname, this.chainProblem, this.tlsInfo,
@@ -126,8 +134,10 @@ export class ChainwatchMetrics {
     this.certChanges.reset();
 
     const present = new Set<string>();
+    const labelsOf = new Map<string, Record<string, string>>();
     for (const result of scan.endpoints) {
       present.add(result.probe.endpoint.key);
+      labelsOf.set(result.probe.endpoint.key, this.targetLabels(result.probe.endpoint.labels));
       this.setEndpoint(result);
     }
     for (const entry of baseline) {
@@ -142,8 +152,9 @@ export class ChainwatchMetrics {
       this.policyConsistent.set(p, policy.consistent ? 1 : 0);
       this.policyIssuers.set(p, policy.issuers.length);
       this.policyDivergent.set(p, policy.divergent.length);
-      for (const m of policy.matching) this.policyMemberDivergent.set({ ...p, ...endpointLabels(m.target, m.group, m.address) }, 0);
-      for (const m of policy.divergent) this.policyMemberDivergent.set({ ...p, ...endpointLabels(m.target, m.group, m.address) }, 1);
+      const member = (m: PolicyMember) => ({ ...p, ...endpointLabels(m.target, m.group, m.address), ...(labelsOf.get(m.key) ?? this.targetLabels({})) });
+      for (const m of policy.matching) this.policyMemberDivergent.set(member(m), 0);
+      for (const m of policy.divergent) this.policyMemberDivergent.set(member(m), 1);
     }
 
     for (const u of scan.revocationUrls ?? []) this.setRevocationUrl(u);
@@ -196,6 +207,7 @@ export class ChainwatchMetrics {
         issuer_dn: label(analysis.issuer?.dn ?? ''),
         issuer_key_id: analysis.issuer?.keyId ?? '',
         root_dn: label(analysis.root?.dn ?? ''),
+        ...this.targetLabels(ep.labels),
       },
       1,
     );
@@ -217,6 +229,25 @@ export class ChainwatchMetrics {
     this.crlFetchSuccess.set(url, u.reachable === true && u.error === null ? 1 : 0);
     if (u.nextUpdate) this.crlNextUpdate.set(url, seconds(u.nextUpdate));
     if (u.durationMs !== null) this.crlFetchDuration.set(url, u.durationMs / 1000);
+  }
+
+  /**
+   * Target labels are free-form, so the label names of the two gauges that carry them follow the
+   * config: the union of every target's label names. A reload that changes the set replaces both.
+   */
+  private useTargetLabels(all: Record<string, string>[]): void {
+    const names = [...new Set(all.flatMap((l) => Object.keys(l)))].sort();
+    if (names.join('\u0000') === this.targetLabelNames.join('\u0000')) return;
+    this.targetLabelNames = names;
+    this.fleetRegistry.removeSingleMetric('chainwatch_chain_info');
+    this.fleetRegistry.removeSingleMetric('chainwatch_policy_member_divergent');
+    this.chainInfo = this.fleetGauge<string>('chainwatch_chain_info', CHAIN_INFO_HELP, [...CHAIN_INFO, ...names]);
+    this.policyMemberDivergent = this.fleetGauge<string>('chainwatch_policy_member_divergent', MEMBER_DIVERGENT_HELP, [...MEMBER_DIVERGENT, ...names]);
+  }
+
+  /** Every configured target label name, empty where this target has none. */
+  private targetLabels(labels: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(this.targetLabelNames.map((n) => [n, label(labels[n] ?? '')]));
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {

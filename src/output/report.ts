@@ -13,6 +13,7 @@ export interface EndpointReport {
   target: string;
   group: string;
   role: string | null;
+  labels: Record<string, string>;
   key: string;
   host: string;
   port: number;
@@ -63,6 +64,7 @@ export function endpointReport(r: EndpointResult): EndpointReport {
     target: e.target,
     group: e.group,
     role: e.role,
+    labels: e.labels,
     key: e.key,
     host: e.host,
     port: e.port,

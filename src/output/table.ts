@@ -23,10 +23,20 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
       const state = p.consistent ? 'consistent' : `DIVERGENT (${p.divergent.length})`;
       const unknown = p.unknown.length > 0 ? `, ${p.unknown.length} unknown` : '';
       const expected = p.expected.length > 0 ? p.expected.map(caLabel).join(' | ') : 'no common CA';
-      lines.push(`  ${p.name} [match ${p.match}${p.reference ? `, reference ${p.reference}` : ''}]: ${state}${unknown}`);
-      lines.push(`    expected: ${expected}`);
+      const how = [`match ${p.match}`, ...(p.reference ? [`reference ${p.reference}`] : []), ...(p.scope ? [`per ${p.scope}`] : [])].join(', ');
+      lines.push(`  ${p.name} [${how}]: ${state}${unknown}`);
+      if (!p.scope) lines.push(`    expected: ${expected}`);
+      else {
+        for (const s of p.scopes) {
+          const exp = s.expected.length > 0 ? s.expected.map(caLabel).join(' | ') : 'no common CA';
+          const counts = `${s.matching} matching, ${s.divergent} divergent${s.unknown > 0 ? `, ${s.unknown} unknown` : ''}`;
+          lines.push(`    ${p.scope}=${s.value || '(none)'}: expected ${exp} (${counts})`);
+        }
+      }
       for (const d of p.divergent) {
-        lines.push(`    ✗ ${memberLabel(d)} has ${caLabel(d.issuer)}, expected ${expected}`);
+        const exp = d.expected.length > 0 ? d.expected.map(caLabel).join(' | ') : 'no common CA';
+        const where = d.scope !== null ? ` [${p.scope}=${d.scope || '(none)'}]` : '';
+        lines.push(`    ✗ ${memberLabel(d)}${d.asReference ? ' (reference)' : ''}${where} has ${caLabel(d.issuer)}, expected ${exp}`);
       }
       for (const u of p.unknown) lines.push(`    ? ${memberLabel(u)}: ${u.reason}`);
       for (const n of p.notes) lines.push(`    note: ${n}`);

@@ -38,6 +38,7 @@ function endpoint(t: TargetConfig, key: string, address: string | null, resolveE
     target: t.name,
     group: t.group,
     role: t.role,
+    labels: t.labels,
     host: t.host,
     port: t.port,
     address,

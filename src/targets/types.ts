@@ -7,6 +7,8 @@ export interface Endpoint {
   target: string;
   group: string;
   role: string | null;
+  /** The target's labels; keys are Prometheus label names. */
+  labels: Record<string, string>;
   host: string;
   port: number;
   /** IP address to connect to; null when resolution failed (see resolveError). */

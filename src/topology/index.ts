@@ -2,16 +2,18 @@
 import { readFile, stat } from 'node:fs/promises';
 import { TopologyError } from './model.js';
 import { MAX_TOPOLOGY_CHARS, parseTopology } from './parse.js';
-import { planTopology } from './plan.js';
+import { planTopology, type PortsMode } from './plan.js';
 import { renderConfig } from './render.js';
 
 export { TopologyError } from './model.js';
 export { MAX_TOPOLOGY_CHARS, parseTopology } from './parse.js';
-export { planTopology } from './plan.js';
+export { planTopology, type PortsMode } from './plan.js';
 
 export interface ImportOptions {
   /** Names the input in messages and in the generated header (e.g. the file path). */
   sourceName?: string;
+  /** default: one port per certificate and server; all: every TLS port. */
+  ports?: PortsMode;
 }
 
 /**
@@ -23,7 +25,7 @@ export function importTopology(xml: string, opts: ImportOptions = {}): string {
   const topology = parseTopology(xml, source);
   let plan;
   try {
-    plan = planTopology(topology);
+    plan = planTopology(topology, { ports: opts.ports ?? 'default' });
   } catch (err) {
     if (err instanceof TopologyError) throw new TopologyError(`${source}: ${err.message}`);
     throw err;
@@ -42,7 +44,7 @@ export function decodeTopology(bytes: Uint8Array): string {
 }
 
 /** Reads, decodes and imports a topology file; every failure is a TopologyError naming the file. */
-export async function importTopologyFile(path: string): Promise<string> {
+export async function importTopologyFile(path: string, opts: Omit<ImportOptions, 'sourceName'> = {}): Promise<string> {
   let bytes: Uint8Array;
   try {
     const info = await stat(path);
@@ -57,5 +59,5 @@ export async function importTopologyFile(path: string): Promise<string> {
       code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
     throw new TopologyError(`${path}: cannot read the topology file: ${why}`);
   }
-  return importTopology(decodeTopology(bytes), { sourceName: path });
+  return importTopology(decodeTopology(bytes), { ...opts, sourceName: path });
 }

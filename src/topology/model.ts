@@ -12,6 +12,8 @@ export class TopologyError extends Error {
 export interface Site {
   id: string;
   name: string;
+  /** A BranchSite: its registrars are Survivable Branch Appliances or Servers. */
+  branch: boolean;
 }
 
 export interface NetInterface {
@@ -20,6 +22,8 @@ export interface NetInterface {
   number: string;
   /** A specific IP address, or null when the topology says 0.0.0.0 (any) or nothing. */
   address: string | null;
+  /** The public (NAT) address of an Edge's external interface, when the topology records it. */
+  configuredAddress: string | null;
 }
 
 export interface Machine {
@@ -61,10 +65,16 @@ export interface Service {
   ports: Port[];
   /** Ids of the services this one depends on (a Persistent Chat pool names its Front End here). */
   dependsOn: string[];
+  /** Web services: the external web FQDN (ExternalSettings Host), when the topology records it. */
+  externalWebFqdn: string | null;
+  /** Office Web Apps: the host of its DiscoveryUrl. */
+  discoveryHost: string | null;
 }
 
 export interface Topology {
   sites: Site[];
+  /** The default SIP domain (InternalDomains/@DefaultDomain), for names like sip.<domain>. */
+  sipDomain: string | null;
   pools: Pool[];
   services: Service[];
   /** Things the operator should know about the input: skipped elements and why. */

@@ -64,10 +64,11 @@ function clusterKey(clusterId: XmlNode | undefined): string | null {
 
 function readSites(root: XmlNode): Site[] {
   const sites = child(root, 'Sites');
-  return [...children(sites, 'CentralSite'), ...children(sites, 'BranchSite')].flatMap((s) => {
+  const read = (branch: boolean) => (s: XmlNode): Site[] => {
     const id = attr(s, 'SiteId');
-    return id ? [{ id, name: text(s, 'Name') || `site ${id}` }] : [];
-  });
+    return id ? [{ id, name: text(s, 'Name') || `site ${id}`, branch }] : [];
+  };
+  return [...children(sites, 'CentralSite').flatMap(read(false)), ...children(sites, 'BranchSite').flatMap(read(true))];
 }
 
 function readPools(root: XmlNode, notes: string[]): Pool[] {
@@ -96,6 +97,7 @@ function readPools(root: XmlNode, notes: string[]): Pool[] {
         side: attr(n, 'InterfaceSide') ?? 'Primary',
         number: attr(n, 'InterfaceNumber') ?? '1',
         address: specificAddress(attr(n, 'IPAddress')),
+        configuredAddress: specificAddress(attr(n, 'ConfiguredIPAddress')),
       }));
       if (!machines.some((x) => x.fqdn === machineFqdn)) machines.push({ fqdn: machineFqdn, interfaces });
     }
@@ -131,6 +133,15 @@ function readPorts(service: XmlNode, where: string, notes: string[]): Port[] {
   return ports;
 }
 
+function urlHost(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  try {
+    return fqdnOf(new URL(raw).hostname);
+  } catch {
+    return null;
+  }
+}
+
 function serviceIdOf(node: XmlNode | undefined): string | null {
   const site = attr(node, 'SiteId');
   const role = attr(node, 'RoleName');
@@ -161,6 +172,8 @@ function readServices(root: XmlNode, notes: string[]): Service[] {
       poolKey: clusterKey(child(child(s, 'InstalledOn'), 'ClusterId')),
       ports: readPorts(s, `service ${id}`, notes),
       dependsOn,
+      externalWebFqdn: fqdnOf(attr(child(child(s, 'WebService'), 'ExternalSettings'), 'Host')),
+      discoveryHost: urlHost(attr(child(s, 'WacService'), 'DiscoveryUrl')),
     });
   }
   return services;
@@ -221,5 +234,11 @@ export function parseTopology(xml: string, source = 'the topology'): Topology {
     throw new TopologyError(`${source}: the <Topology> element has neither <Clusters> nor <Services>; this is not a complete export: ${HOW_TO_EXPORT}`);
   }
   const notes: string[] = [];
-  return { sites: readSites(root), pools: readPools(root, notes), services: readServices(root, notes), notes };
+  return {
+    sites: readSites(root),
+    sipDomain: fqdnOf(attr(child(root, 'InternalDomains'), 'DefaultDomain')),
+    pools: readPools(root, notes),
+    services: readServices(root, notes),
+    notes,
+  };
 }

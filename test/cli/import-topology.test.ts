@@ -35,4 +35,13 @@ describe('chainwatch import-topology', () => {
     assert.equal(broken.stdout, '');
     assert.equal((await chainwatch('import-topology')).code, 2);
   });
+
+  it('--ports all lists every TLS port; anything else is a usage error', async () => {
+    const all = await chainwatch('import-topology', 'test/topology/fixtures/standard-edition.xml', '--ports', 'all');
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /- name: lyncse01-default-444\n/);
+    const bad = await chainwatch('import-topology', 'test/topology/fixtures/standard-edition.xml', '--ports', 'some');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--ports must be default \(one port per certificate and server\) or all \(every TLS port\), not 'some'/);
+  });
 });

@@ -1,5 +1,5 @@
-// `chainwatch demo` as a newcomer runs it: within seconds its metrics show the Persistent Chat
-// web divergence, and Ctrl-C (SIGINT) stops everything and removes what it wrote.
+// `chainwatch demo` as a newcomer runs it: within seconds its metrics show the one Persistent Chat
+// web divergence of its two sites, and Ctrl-C (SIGINT) stops everything and removes what it wrote.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -37,21 +37,29 @@ test('the demo serves divergence in its metrics within seconds, and Ctrl-C stops
   }, 'the first demo scan', 30_000);
   const elapsed = Date.now() - t0;
 
+  // Two sites, each on its own issuing CA; the one breach is Dublin's dubfe02 web certificate from London's CA.
   assert.equal(value(m, 'chainwatch_policy_consistent', { policy: 'pchat-web-same-ca' }), 0);
   assert.equal(value(m, 'chainwatch_policy_divergent_endpoints', { policy: 'pchat-web-same-ca' }), 1);
-  assert.equal(value(m, 'chainwatch_policy_member_divergent', { policy: 'pchat-web-same-ca', target: 'pchat-web', address: `${PREFIX}.13` }), 1);
-  assert.equal(value(m, 'chainwatch_policy_member_divergent', { policy: 'pchat-web-same-ca', target: 'pchat-web', address: `${PREFIX}.11` }), 0);
-  assert.equal(value(m, 'chainwatch_policy_consistent', { policy: 'lync-internal-one-ca' }), 1);
+  const divergent = select(m, 'chainwatch_policy_member_divergent').filter((s) => s.value === 1);
+  assert.deepEqual(divergent.map((s) => [s.labels['policy'], s.labels['target'], s.labels['address'], s.labels['site']]), [
+    ['pchat-web-same-ca', 'dubpool-pchat-web', `${PREFIX}.12`, 'Dublin'],
+  ]);
+  assert.equal(value(m, 'chainwatch_policy_member_divergent', { policy: 'pchat-web-same-ca', target: 'dubpool-pchat-web', address: `${PREFIX}.11` }), 0);
+  assert.equal(value(m, 'chainwatch_policy_member_divergent', { policy: 'pchat-web-same-ca', target: 'lonpool-pchat-web', address: `${PREFIX}.21`, site: 'London' }), 0);
+  assert.equal(value(m, 'chainwatch_policy_consistent', { policy: 'lync-internal-same-root' }), 1);
   // Every server answered with a chain, the MTLS ones included.
   const success = select(m, 'chainwatch_probe_success');
-  assert.equal(success.length, 3 + 1 + 1 + 1 + 1 + 3, 'pool (3) + director sip + director web + pchat + edge + pchat-web (3)');
+  assert.equal(success.length, 11, 'per site: pool SIP (2) + Persistent Chat + pchat-web (2); Dublin also its Edge');
   assert.deepEqual(success.filter((s) => s.value !== 1).map((s) => s.labels), []);
-  assert.equal(value(m, 'chainwatch_chain_info', { target: 'pchat-web', address: `${PREFIX}.13`, issuer_dn: 'CN=Fabrikam TLS CA 2023, O=Fabrikam Trust Services' }), 1);
-  // The demo PKI publishes CRLs and OCSP on loopback; the Edge's internal certificate is revoked.
-  assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'edge01-internal', position: '0' }), 1);
-  assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'dir01-sip', position: '0' }), 0);
+  assert.equal(value(m, 'chainwatch_chain_info', { target: 'dubpool-pchat-web', address: `${PREFIX}.12`, issuer_dn: 'CN=Contoso London Issuing CA, O=Contoso', site: 'Dublin' }), 1);
+  // Each site's CA publishes CRLs and OCSP on loopback; Dublin's Edge internal certificate is revoked.
+  assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'dubedge01-int-default', position: '0' }), 1);
+  assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'dubchat01-default', position: '0' }), 0);
+  assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'lonchat01-default', position: '0' }), 0);
   assert.equal(value(m, 'chainwatch_crl_fetch_success', { url: `http://${PREFIX}.10:8080/crl/contoso-issuing.crl` }), 1);
+  assert.equal(value(m, 'chainwatch_crl_fetch_success', { url: `http://${PREFIX}.20:8080/crl/contoso-issuing.crl` }), 1);
   assert.equal(value(m, 'chainwatch_ocsp_response_status', { url: `http://${PREFIX}.10:8080/ocsp`, status: 'successful' }), 1);
+  assert.equal(value(m, 'chainwatch_ocsp_response_status', { url: `http://${PREFIX}.20:8080/ocsp`, status: 'successful' }), 1);
   assert.ok(elapsed < 45_000, `first metrics after ${elapsed} ms`);
 
   cw.proc.kill('SIGINT');

@@ -11,12 +11,13 @@ export interface FakeEndpoint {
   leaf?: string;
   chain?: string[];
   error?: boolean;
+  labels?: Record<string, string>;
 }
 
 export function result(f: FakeEndpoint): EndpointResult {
   const address = f.address ?? '127.0.0.1';
   const key = f.address ? `${f.target}@${f.address}` : f.target;
-  const endpoint = { key, target: f.target, group: f.group, role: null, host: `${f.target}.test`, port: 443, address, sni: `${f.target}.test`, url: null, clientCert: null, starttls: null, resolveError: null };
+  const endpoint = { key, target: f.target, group: f.group, role: null, labels: f.labels ?? {}, host: `${f.target}.test`, port: 443, address, sni: `${f.target}.test`, url: null, clientCert: null, starttls: null, resolveError: null };
   const probe = {
     endpoint,
     startedAt: new Date(0),

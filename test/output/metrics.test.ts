@@ -7,7 +7,7 @@ import type { EndpointResult, ScanResult } from '../../src/pipeline/types.js';
 import type { Endpoint } from '../../src/targets/types.js';
 
 function endpoint(target: string, group: string, address: string | null, key = address ? `${target}@${address}` : target): Endpoint {
-  return { key, target, group, role: null, host: `${target}.contoso.test`, port: 5061, address, sni: `${target}.contoso.test`, url: null, clientCert: null, starttls: null, resolveError: null };
+  return { key, target, group, role: null, labels: {}, host: `${target}.contoso.test`, port: 5061, address, sni: `${target}.contoso.test`, url: null, clientCert: null, starttls: null, resolveError: null };
 }
 
 function cert(subject: string, issuer: string, sha: string, notAfter: string): CertificateInfo {
@@ -40,11 +40,11 @@ const web = endpoint('pchat-web', 'pchat-web', null, 'pchat-web');
 const edge = endpoint('edge', 'edge', null, 'edge');
 
 const policy: PolicyVerdict = {
-  name: 'pchat-same-ca', match: 'issuer', reference: 'lync-internal', consistent: false,
+  name: 'pchat-same-ca', match: 'issuer', reference: 'lync-internal', scope: null, consistent: false,
   issuers: [{ dn: 'CN=Fabrikam CA', keyId: 'f00d', endpoints: 1 }],
   expected: [{ dn: 'CN=Contoso Issuing', keyId: '42d1', endpoints: 2 }],
-  divergent: [{ key: 'pchat-web', target: 'pchat-web', group: 'pchat-web', address: null, issuer: { dn: 'CN=Fabrikam CA', keyId: 'f00d' } }],
-  unknown: [], matching: [], notes: [],
+  divergent: [{ key: 'pchat-web', target: 'pchat-web', group: 'pchat-web', address: null, scope: null, asReference: false, issuer: { dn: 'CN=Fabrikam CA', keyId: 'f00d' }, expected: [{ dn: 'CN=Contoso Issuing', keyId: '42d1' }] }],
+  unknown: [], matching: [], notes: [], scopes: [],
 };
 
 function scan(endpoints: EndpointResult[], policies: PolicyVerdict[] = []): ScanResult {
@@ -160,6 +160,38 @@ test('label values are bounded and escaped; process metrics are present by defau
   assert.match(text, /^nodejs_eventloop_lag_seconds /m);
   m.alertDeliveries.inc({ receiver: 'teams-ops', result: 'success' });
   assert.match(await m.render(), /chainwatch_alert_deliveries_total\{receiver="teams-ops",result="success"\} 1/);
+});
+
+test('target labels ride on chain_info and policy_member_divergent, empty where a target has none, and follow a reload', async () => {
+  const m = createMetrics({ version: '9.9.9', processMetrics: false });
+  const dub = { ...endpoint('dub-web', 'pchat-web', null, 'dub-web'), labels: { site: 'dublin', pool: 'pool01' } };
+  const lon = { ...endpoint('lon-web', 'pchat-web', null, 'lon-web'), labels: { site: 'london' } };
+  const member = (ep: Endpoint, scope: string) => ({ key: ep.key, target: ep.target, group: ep.group, address: ep.address, scope, asReference: false });
+  const scoped: PolicyVerdict = {
+    ...policy, name: 'pchat-web-same-ca', scope: 'site',
+    divergent: [{ ...member(dub, 'dublin'), issuer: { dn: 'CN=London CA', keyId: '1d' }, expected: [{ dn: 'CN=Dublin CA', keyId: 'db' }] }],
+    matching: [member(lon, 'london')],
+  };
+  m.updateFromScan(scan([ok(dub, 'CN=London CA', '1d', 'a1'), ok(lon, 'CN=London CA', '1d', 'a2'), ok(edge, 'CN=Contoso Issuing', '42d1', 'a3')], [scoped]), []);
+  let text = await m.render();
+  assert.deepEqual(lines(text, 'chainwatch_chain_info'), [
+    'chainwatch_chain_info{target="dub-web",group="pchat-web",address="",leaf_sha256="a1",issuer_dn="CN=London CA",issuer_key_id="1d",root_dn="CN=Contoso Root",pool="pool01",site="dublin"} 1',
+    'chainwatch_chain_info{target="lon-web",group="pchat-web",address="",leaf_sha256="a2",issuer_dn="CN=London CA",issuer_key_id="1d",root_dn="CN=Contoso Root",pool="",site="london"} 1',
+    'chainwatch_chain_info{target="edge",group="edge",address="",leaf_sha256="a3",issuer_dn="CN=Contoso Issuing",issuer_key_id="42d1",root_dn="CN=Contoso Root",pool="",site=""} 1',
+  ]);
+  assert.deepEqual(lines(text, 'chainwatch_policy_member_divergent'), [
+    'chainwatch_policy_member_divergent{policy="pchat-web-same-ca",target="lon-web",group="pchat-web",address="",pool="",site="london"} 0',
+    'chainwatch_policy_member_divergent{policy="pchat-web-same-ca",target="dub-web",group="pchat-web",address="",pool="pool01",site="dublin"} 1',
+  ]);
+  assert.deepEqual(lines(text, 'chainwatch_probe_success')[0], 'chainwatch_probe_success{target="dub-web",group="pchat-web",address=""} 1', 'other series keep their labels');
+
+  // A reload that drops every label: the label names go with it.
+  m.updateFromScan(scan([ok(edge, 'CN=Contoso Issuing', '42d1', 'a3')]), []);
+  text = await m.render();
+  assert.deepEqual(lines(text, 'chainwatch_chain_info'), [
+    'chainwatch_chain_info{target="edge",group="edge",address="",leaf_sha256="a3",issuer_dn="CN=Contoso Issuing",issuer_key_id="42d1",root_dn="CN=Contoso Root"} 1',
+  ]);
+  assert.equal(text.match(/# HELP chainwatch_chain_info /g)?.length, 1);
 });
 
 test('revocation: per certificate revoked 0/1, per CRL fetch success, nextUpdate and duration, per OCSP responder its status', async () => {

@@ -8,6 +8,7 @@ export function endpointFor(server: { host: string; port: number }, o: Partial<E
     target: `${host}:${server.port}`,
     group: 'test',
     role: null,
+    labels: {},
     host,
     port: server.port,
     address: server.host,

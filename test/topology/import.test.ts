@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { parseDocument } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { importTopology } from '../../src/topology/index.js';
-import { cluster, fixture, FIXTURE_DIR, port, row, service, topology } from './support.js';
+import { cluster, fixture, FIXTURE_DIR, largeTopology, port, row, service, topology } from './support.js';
 
 const CONFIG_PATH = '/srv/chainwatch/chainwatch.yaml';
 
@@ -28,158 +28,109 @@ test('every fixture imports to a config the config loader accepts', async () => 
   }
 });
 
-test('a Standard Edition server: one name that is both pool and server, roles merged per port', async () => {
-  const config = await load(fixture('standard-edition.xml'));
+const FIXTURES_2013_2015_2019 = ['two-site-lync2013.xml', 'two-site-sfb2015.xml', 'two-site-sfb2019.xml'];
+
+test('a Standard Edition server: one target per certificate, the other ports named in a comment', async () => {
+  const text = importTopology(fixture('standard-edition.xml'), { sourceName: 'topology.xml' });
+  const config = await parseConfig(text, CONFIG_PATH);
   assert.deepEqual(config.targets.map(row), [
-    'lyncse01-web-443 lync-frontend lyncse01.contoso.local:443 all UserServices, WebServices',
-    'lyncse01-sip-444 lync-frontend lyncse01.contoso.local:444 all UserServices',
-    'lyncse01-sip-5061 lync-frontend lyncse01.contoso.local:5061 all Registrar',
-    'lyncse01-sip-5067 lync-frontend lyncse01.contoso.local:5067 all MediationServer',
-    'lyncse01-sip-5070 lync-frontend lyncse01.contoso.local:5070 all MediationServer',
-    'lyncse01-psom-8057 lync-frontend lyncse01.contoso.local:8057 all ConfServices',
-    'lyncse01-web-4443 lync-web-external lyncse01.contoso.local:4443 all WebServices',
+    'lyncse01-default-5061 lync-default lyncse01.contoso.local:5061 all pool=lyncse01.contoso.local,site=Dublin',
+    'lyncse01-web-443 lync-web-internal lyncse01.contoso.local:443 all pool=lyncse01.contoso.local,site=Dublin',
+    'lyncse01-web-ext-4443 lync-web-external lyncse01.contoso.local:4443 all pool=lyncse01.contoso.local,site=Dublin',
   ]);
-  // Http 80, Tcp 5060/5063 and the file share have no TLS and give no targets.
-  assert.ok(!config.targets.some((t) => [80, 5060, 5063].includes(t.port) || t.host.startsWith('fs01')));
+  assert.match(text, /# The same certificate also serves ports 444, 5067, 5070, 8057 here\.\n\s+- name: lyncse01-default-5061/);
+  assert.match(text, /^# Wrote 3 targets in 3 groups and 1 policy\.$/m);
   assert.deepEqual(
-    config.policies.map((p) => ({ name: p.name, reference: p.reference, members: p.members, match: p.match })),
-    [{ name: 'lync-internal-same-ca', reference: null, members: ['lync-frontend'], match: 'issuer' }],
+    config.policies.map((p) => ({ name: p.name, reference: p.reference, members: p.members, match: p.match, scope: p.scope })),
+    [{ name: 'lync-internal-same-ca', reference: 'lync-default', members: ['lync-web-internal'], match: 'issuer', scope: 'site' }],
   );
   // Defaults as the loader would give them; no trust file the operator has not put in place yet.
   assert.equal(config.scan.schedule, '*/5 * * * *');
-  assert.equal(config.scan.timeoutMs, 10_000);
   assert.deepEqual(config.trust.caFiles, []);
-  assert.equal(config.trust.systemRoots, true);
   assert.equal(config.state.path, '/srv/chainwatch/state');
-  assert.deepEqual(config.server.listen, { host: '0.0.0.0', port: 9862 });
 });
 
-test('an enterprise topology over two sites: every pool, server and TLS port, grouped by kind', async () => {
-  const config = await load(fixture('enterprise.xml'));
-  assert.deepEqual(config.targets.map(row), [
-    // Front End pool of three: the pool name (every address behind it) and each server.
-    'pool01-web-443 lync-frontend pool01.contoso.local:443 all WebServices',
-    'pool01-sip-444 lync-frontend pool01.contoso.local:444 all UserServices',
-    'pool01-sip-5061 lync-frontend pool01.contoso.local:5061 all Registrar',
-    'pool01-psom-8057 lync-frontend pool01.contoso.local:8057 all ConfServices',
-    'fe01-web-443 lync-frontend fe01.contoso.local:443 WebServices',
-    'fe01-sip-444 lync-frontend fe01.contoso.local:444 UserServices',
-    'fe01-sip-5061 lync-frontend fe01.contoso.local:5061 Registrar',
-    'fe01-psom-8057 lync-frontend fe01.contoso.local:8057 ConfServices',
-    'fe02-web-443 lync-frontend fe02.contoso.local:443 WebServices',
-    'fe02-sip-444 lync-frontend fe02.contoso.local:444 UserServices',
-    'fe02-sip-5061 lync-frontend fe02.contoso.local:5061 Registrar',
-    'fe02-psom-8057 lync-frontend fe02.contoso.local:8057 ConfServices',
-    'fe03-web-443 lync-frontend fe03.contoso.local:443 WebServices',
-    'fe03-sip-444 lync-frontend fe03.contoso.local:444 UserServices',
-    'fe03-sip-5061 lync-frontend fe03.contoso.local:5061 Registrar',
-    'fe03-psom-8057 lync-frontend fe03.contoso.local:8057 ConfServices',
-    // The second site's Standard Edition server (HTTPS spelt in capitals in the XML).
-    'lyncse02-web-443 lync-frontend lyncse02.contoso.local:443 all WebServices',
-    'lyncse02-sip-5061 lync-frontend lyncse02.contoso.local:5061 all Registrar',
-    // A Registrar with IsDirector="true" is a Director.
-    'dirpool-web-443 lync-director dirpool.contoso.local:443 all WebServices',
-    'dirpool-web-444 lync-director dirpool.contoso.local:444 all Director',
-    'dirpool-sip-5061 lync-director dirpool.contoso.local:5061 all Director',
-    'dir01-web-443 lync-director dir01.contoso.local:443 WebServices',
-    'dir01-web-444 lync-director dir01.contoso.local:444 Director',
-    'dir01-sip-5061 lync-director dir01.contoso.local:5061 Director',
-    'dir02-web-443 lync-director dir02.contoso.local:443 WebServices',
-    'dir02-web-444 lync-director dir02.contoso.local:444 Director',
-    'dir02-sip-5061 lync-director dir02.contoso.local:5061 Director',
-    // Edge internal side: same CA as the rest of the inside (the UDP media relay port is not TLS).
-    'edgepool-web-4443 lync-edge-internal edgepool.contoso.local:4443 all EdgeServer',
-    'edgepool-sip-5061 lync-edge-internal edgepool.contoso.local:5061 all EdgeServer',
-    'edgepool-sip-5062 lync-edge-internal edgepool.contoso.local:5062 all EdgeServer',
-    'edgepool-psom-8057 lync-edge-internal edgepool.contoso.local:8057 all EdgeServer',
-    'edge01-web-4443 lync-edge-internal edge01.contoso.local:4443 EdgeServer',
-    'edge01-sip-5061 lync-edge-internal edge01.contoso.local:5061 EdgeServer',
-    'edge01-sip-5062 lync-edge-internal edge01.contoso.local:5062 EdgeServer',
-    'edge01-psom-8057 lync-edge-internal edge01.contoso.local:8057 EdgeServer',
-    'edge02-web-4443 lync-edge-internal edge02.contoso.local:4443 EdgeServer',
-    'edge02-sip-5061 lync-edge-internal edge02.contoso.local:5061 EdgeServer',
-    'edge02-sip-5062 lync-edge-internal edge02.contoso.local:5062 EdgeServer',
-    'edge02-psom-8057 lync-edge-internal edge02.contoso.local:8057 EdgeServer',
-    'pchatpool-sip-5041 lync-pchat pchatpool.contoso.local:5041 all PersistentChatService',
-    'pchat01-sip-5041 lync-pchat pchat01.contoso.local:5041 PersistentChatService',
-    'pchat02-sip-5041 lync-pchat pchat02.contoso.local:5041 PersistentChatService',
-    'medpool-sip-5067 lync-mediation medpool.contoso.local:5067 all MediationServer',
-    'medpool-sip-5070 lync-mediation medpool.contoso.local:5070 all MediationServer',
-    'med01-sip-5067 lync-mediation med01.contoso.local:5067 MediationServer',
-    'med01-sip-5070 lync-mediation med01.contoso.local:5070 MediationServer',
-    'med02-sip-5067 lync-mediation med02.contoso.local:5067 MediationServer',
-    'med02-sip-5070 lync-mediation med02.contoso.local:5070 MediationServer',
-    // The Persistent Chat pool depends on pool01, whose IIS serves its file upload/download.
-    'pool01-pchat-web pchat-web https://pool01.contoso.local/PersistentChat/MGCWebService.asmx all PersistentChatWebServices',
-    'fe01-pchat-web pchat-web https://fe01.contoso.local/PersistentChat/MGCWebService.asmx PersistentChatWebServices',
-    'fe02-pchat-web pchat-web https://fe02.contoso.local/PersistentChat/MGCWebService.asmx PersistentChatWebServices',
-    'fe03-pchat-web pchat-web https://fe03.contoso.local/PersistentChat/MGCWebService.asmx PersistentChatWebServices',
-    'pool01-web-4443 lync-web-external pool01.contoso.local:4443 all WebServices',
-    'fe01-web-4443 lync-web-external fe01.contoso.local:4443 WebServices',
-    'fe02-web-4443 lync-web-external fe02.contoso.local:4443 WebServices',
-    'fe03-web-4443 lync-web-external fe03.contoso.local:4443 WebServices',
-    'dirpool-web-4443 lync-web-external dirpool.contoso.local:4443 all WebServices',
-    'dir01-web-4443 lync-web-external dir01.contoso.local:4443 WebServices',
-    'dir02-web-4443 lync-web-external dir02.contoso.local:4443 WebServices',
-    // Edge external: the published name on each server's external IP for that interface number;
-    // the A/V port (Tcp) carries no TLS.
-    'edge01-ext-sip-443 lync-edge-external sip.contoso.com:443 @203.0.113.10 EdgeServer',
-    'edge01-ext-psom-443 lync-edge-external webconf.contoso.com:443 @203.0.113.11 EdgeServer',
-    'edge01-ext-sip-5061 lync-edge-external sip.contoso.com:5061 @203.0.113.10 EdgeServer',
-    'edge02-ext-sip-443 lync-edge-external sip.contoso.com:443 @203.0.113.20 EdgeServer',
-    'edge02-ext-psom-443 lync-edge-external webconf.contoso.com:443 @203.0.113.21 EdgeServer',
-    'edge02-ext-sip-5061 lync-edge-external sip.contoso.com:5061 @203.0.113.20 EdgeServer',
-    'owas-web-443 owas owas.contoso.local:443 all WacService',
-    'owas01-web-443 owas owas01.contoso.local:443 WacService',
-    'gw01-sip-5067 lync-other gw01.contoso.local:5067 all PstnGateway',
+test('--ports all: every TLS port of every server, still grouped by certificate', async () => {
+  const config = await parseConfig(importTopology(fixture('standard-edition.xml'), { ports: 'all' }), CONFIG_PATH);
+  assert.deepEqual(config.targets.map((t) => `${t.name} ${t.group}`), [
+    'lyncse01-default-444 lync-default',
+    'lyncse01-default-5061 lync-default',
+    'lyncse01-default-5067 lync-default',
+    'lyncse01-default-5070 lync-default',
+    'lyncse01-default-8057 lync-default',
+    'lyncse01-web-443 lync-web-internal',
+    'lyncse01-web-ext-4443 lync-web-external',
   ]);
-  // SNI follows the host; the edge external targets connect to the IP and still ask for the public name.
-  const edge = config.targets.find((t) => t.name === 'edge01-ext-sip-443')!;
-  assert.equal(edge.sni, 'sip.contoso.com');
+});
+
+test('two sites and a branch: each role by certificate, site and pool labels, per-site rules', async () => {
+  const text = importTopology(fixture('two-site-lync2013.xml'), { sourceName: 'topology.xml' });
+  const config = await parseConfig(text, CONFIG_PATH);
+  const D = 'site=Dublin';
+  assert.deepEqual(config.targets.map(row), [
+    // Default certificate: Front End, Director, Edge internal (by its internal IP), Persistent Chat 5041, Mediation 5070.
+    `dubpool-default-5061 lync-default dubpool.contoso.local:5061 all pool=dubpool.contoso.local,${D}`,
+    `dubfe01-default-5061 lync-default dubfe01.contoso.local:5061 pool=dubpool.contoso.local,${D}`,
+    `dubfe02-default-5061 lync-default dubfe02.contoso.local:5061 pool=dubpool.contoso.local,${D}`,
+    `dubdir-default-5061 lync-default dubdir.contoso.local:5061 all pool=dubdir.contoso.local,${D}`,
+    `dubdir01-default-5061 lync-default dubdir01.contoso.local:5061 pool=dubdir.contoso.local,${D}`,
+    `dubedge-int-5061 lync-default dubedge.contoso.local:5061 all pool=dubedge.contoso.local,${D}`,
+    `dubedge01-int-5061 lync-default dubedge01.contoso.local:5061 @10.1.20.5 pool=dubedge.contoso.local,${D}`,
+    `dubchat-default-5041 lync-default dubchat.contoso.local:5041 all pool=dubchat.contoso.local,${D}`,
+    `dubchat01-default-5041 lync-default dubchat01.contoso.local:5041 pool=dubchat.contoso.local,${D}`,
+    `dubmed-default-5070 lync-default dubmed.contoso.local:5070 all pool=dubmed.contoso.local,${D}`,
+    `dubmed01-default-5070 lync-default dubmed01.contoso.local:5070 pool=dubmed.contoso.local,${D}`,
+    'lonpool-default-5061 lync-default lonpool.contoso.local:5061 all pool=lonpool.contoso.local,site=London',
+    'lonfe01-default-5061 lync-default lonfe01.contoso.local:5061 pool=lonpool.contoso.local,site=London',
+    'lonfe02-default-5061 lync-default lonfe02.contoso.local:5061 pool=lonpool.contoso.local,site=London',
+    'lonchat-default-5041 lync-default lonchat.contoso.local:5041 all pool=lonchat.contoso.local,site=London',
+    'lonchat01-default-5041 lync-default lonchat01.contoso.local:5041 pool=lonchat.contoso.local,site=London',
+    // The branch appliance answers as sip.<SIP domain>.
+    'corksba-default-5061 lync-default corksba.contoso.local:5061 sni=sip.contoso.com all pool=corksba.contoso.local,site=Cork',
+    // Internal web of the Director; the Front Ends' internal web is their Persistent Chat web services.
+    `dubdir-web-443 lync-web-internal dubdir.contoso.local:443 all pool=dubdir.contoso.local,${D}`,
+    `dubdir01-web-443 lync-web-internal dubdir01.contoso.local:443 pool=dubdir.contoso.local,${D}`,
+    `dubpool-pchat-web pchat-web https://dubpool.contoso.local/PersistentChat/MGCWebService.asmx all pool=dubpool.contoso.local,${D}`,
+    `dubfe01-pchat-web pchat-web https://dubfe01.contoso.local/PersistentChat/MGCWebService.asmx pool=dubpool.contoso.local,${D}`,
+    `dubfe02-pchat-web pchat-web https://dubfe02.contoso.local/PersistentChat/MGCWebService.asmx pool=dubpool.contoso.local,${D}`,
+    'lonpool-pchat-web pchat-web https://lonpool.contoso.local/PersistentChat/MGCWebService.asmx all pool=lonpool.contoso.local,site=London',
+    'lonfe01-pchat-web pchat-web https://lonfe01.contoso.local/PersistentChat/MGCWebService.asmx pool=lonpool.contoso.local,site=London',
+    'lonfe02-pchat-web pchat-web https://lonfe02.contoso.local/PersistentChat/MGCWebService.asmx pool=lonpool.contoso.local,site=London',
+    // External web: connect to each server, name the external web FQDN.
+    `dubpool-web-ext-4443 lync-web-external dubpool.contoso.local:4443 sni=dublinweb.contoso.com all pool=dubpool.contoso.local,${D}`,
+    `dubfe01-web-ext-4443 lync-web-external dubfe01.contoso.local:4443 sni=dublinweb.contoso.com pool=dubpool.contoso.local,${D}`,
+    `dubfe02-web-ext-4443 lync-web-external dubfe02.contoso.local:4443 sni=dublinweb.contoso.com pool=dubpool.contoso.local,${D}`,
+    'lonpool-web-ext-4443 lync-web-external lonpool.contoso.local:4443 all pool=lonpool.contoso.local,site=London',
+    'lonfe01-web-ext-4443 lync-web-external lonfe01.contoso.local:4443 pool=lonpool.contoso.local,site=London',
+    'lonfe02-web-ext-4443 lync-web-external lonfe02.contoso.local:4443 pool=lonpool.contoso.local,site=London',
+    // Edge external: the public name at the public (NAT) address; 443 and 5061 share one certificate.
+    `dubedge01-ext-5061 lync-edge-external sip.contoso.com:5061 @203.0.113.10 pool=dubedge.contoso.local,${D}`,
+    // XMPP federation: the same public name, TLS after XMPP's STARTTLS.
+    `dubedge01-ext-xmpp-5269 lync-edge-external sip.contoso.com:5269 @203.0.113.10 starttls=xmpp pool=dubedge.contoso.local,${D}`,
+    // Office Web Apps by the host of its discovery URL.
+    `officeapps-owas-443 owas officeapps.contoso.local:443 all pool=owas.contoso.local,${D}`,
+  ]);
   assert.deepEqual(
-    config.policies.map((p) => ({ name: p.name, reference: p.reference, members: p.members, match: p.match })),
+    config.policies.map((p) => [p.name, p.reference, p.members.join(','), p.match, p.scope]),
     [
-      { name: 'pchat-web-same-ca', reference: 'lync-frontend', members: ['pchat-web'], match: 'issuer' },
-      {
-        name: 'lync-internal-same-ca',
-        reference: null,
-        members: ['lync-frontend', 'lync-director', 'lync-edge-internal', 'lync-pchat', 'lync-mediation'],
-        match: 'issuer',
-      },
+      ['pchat-web-same-ca', 'lync-default', 'pchat-web', 'issuer', 'site'],
+      ['lync-internal-same-ca', 'lync-default', 'lync-web-internal', 'issuer', 'site'],
+      ['lync-internal-same-root', null, 'lync-default,lync-web-internal,pchat-web', 'root', null],
     ],
   );
+  // The reference never holds an endpoint the rule judges.
+  const referenced = new Set(config.targets.filter((t) => t.group === 'lync-default').map((t) => `${t.host}:${t.port}`));
+  for (const t of config.targets.filter((t) => t.group === 'pchat-web')) assert.ok(!referenced.has(`${t.host}:${t.port}`), t.name);
+
+  const flat = text.replace(/\n\s*#\s+/g, ' ');
+  assert.match(flat, /NOTE: the topology names no external web FQDN for lonpool\.contoso\.local/);
+  assert.match(flat, /NOTE: a branch-site registrar: a Survivable Branch Appliance's certificate names sip\.contoso\.com/);
+  assert.match(text, /^# Wrote 34 targets in 6 groups and 3 policies\.$/m);
 });
 
-test('the generated YAML explains itself: MTLS, skipped parts, trust anchors, public groups', () => {
-  const text = importTopology(fixture('enterprise.xml'), { sourceName: 'C:\\lync\\topology.xml' });
-  assert.match(text, /^# chainwatch configuration generated by 'chainwatch import-topology' from C:\\lync\\topology\.xml\./);
-  assert.match(text, /^# Lync topology: 2 sites \(Dublin, London & South East\), 8 pools and 14 servers with TLS ports, 68 targets in 10 groups\.$/m);
-  // The service on an undefined pool is reported in the header, not silently dropped.
-  assert.match(text, /service 2-MediationServer-9 is installed on pool 2:9, which the topology does not define/);
-  // trust.ca_files is a commented example the operator is told to set.
-  assert.match(text, /SET ca_files to your internal root CA/);
-  assert.match(text, /^ {2}# ca_files:$/m);
-  assert.doesNotMatch(text, /^ {2}ca_files:/m);
-
-  // The MTLS remark sits exactly on the targets whose port is Mtls in the topology.
-  const doc = parseDocument(text);
-  const targets = (doc.get('targets', true) as { items: { commentBefore?: string | null; get(k: string): unknown }[] }).items;
-  const withMtls = targets.filter((t) => /MTLS port/.test(t.commentBefore ?? '')).map((t) => t.get('name'));
-  const mtlsExpected = [
-    'pool01-sip-444', 'pool01-sip-5061', 'fe01-sip-444', 'fe01-sip-5061', 'fe02-sip-444', 'fe02-sip-5061', 'fe03-sip-444', 'fe03-sip-5061',
-    'lyncse02-sip-5061',
-    'dirpool-web-444', 'dirpool-sip-5061', 'dir01-web-444', 'dir01-sip-5061', 'dir02-web-444', 'dir02-sip-5061',
-    'edgepool-sip-5061', 'edgepool-sip-5062', 'edgepool-psom-8057', 'edge01-sip-5061', 'edge01-sip-5062', 'edge01-psom-8057', 'edge02-sip-5061', 'edge02-sip-5062', 'edge02-psom-8057',
-    'pchatpool-sip-5041', 'pchat01-sip-5041', 'pchat02-sip-5041',
-    'medpool-sip-5070', 'med01-sip-5070', 'med02-sip-5070',
-    'edge01-ext-sip-5061', 'edge02-ext-sip-5061',
-  ];
-  assert.deepEqual(withMtls, mtlsExpected);
-  // Each group is introduced once, with why it is (or is not) under a policy.
-  for (const g of ['lync-frontend', 'lync-director', 'lync-edge-internal', 'lync-pchat', 'lync-mediation', 'pchat-web', 'lync-web-external', 'lync-edge-external', 'owas', 'lync-other']) {
-    assert.equal(text.split(`# ==== ${g}:`).length - 1, 1, `group ${g} heading`);
-  }
-  assert.match(text, /==== lync-edge-external: Edge servers' external \(internet\) interface: public certificates,\n\s+# +deliberately kept out of the internal one-CA policy/);
+test('Lync 2013, Skype for Business 2015 and 2019 exports (ServiceVersion 6, 7, 8) import alike', () => {
+  const [lync, ...sfb] = FIXTURES_2013_2015_2019.map((f) => importTopology(fixture(f), { sourceName: 'topology.xml' }));
+  for (const text of sfb) assert.equal(text, lync);
 });
 
 test('the output does not depend on the order of pools and services in the XML', () => {
@@ -198,13 +149,15 @@ test('the output does not depend on the order of pools and services in the XML',
   assert.equal(importTopology(shuffled), importTopology(xml));
 });
 
-test('Persistent Chat web services go to the Front End pool the chat pool depends on, else to its site', async () => {
+test('Persistent Chat web services: the Front End the chat pool depends on, else its site, else a note', async () => {
   const clusters = [
     cluster('1', '1', 'poola.contoso.local', ['fea1.contoso.local']),
-    cluster('1', '2', 'poolb.contoso.local', ['feb1.contoso.local', 'feb2.contoso.local']),
+    cluster('1', '2', 'poolb.contoso.local', ['feb1.contoso.local']),
     cluster('1', '3', 'chat.contoso.local', ['chat1.contoso.local']),
     cluster('2', '1', 'poolc.contoso.local', ['fec1.contoso.local']),
     cluster('2', '2', 'chat2.contoso.local', ['chat21.contoso.local']),
+    cluster('3', '1', 'chat3.contoso.local', ['chat31.contoso.local']),
+    cluster('4', '1', 'chat4.contoso.local', ['chat41.contoso.local']),
   ].join('');
   const reg = '<RegistrarService IsDirector="false"/>';
   const services = [
@@ -213,34 +166,37 @@ test('Persistent Chat web services go to the Front End pool the chat pool depend
     service('2-Registrar-1', '2:1', [port(5061, 'Mtls')], reg),
     // Names its home pool by attribute: only poolb hosts its web services.
     service('1-PersistentChatService-1', '1:3', [port(5041, 'Mtls')], '<DependsOn><Dependency ServiceId="1-Registrar-2" Usage="Default"/></DependsOn>'),
-    // Names none: the Front End pools of its own site (site 2: poolc only).
+    // Names none: the Front End pool of its own site.
     service('2-PersistentChatService-1', '2:2', [port(5041, 'Mtls')]),
+    // In a site without a Front End, depending on poolc in London: tied to it, with a note.
+    service('3-PersistentChatService-1', '3:1', [port(5041, 'Mtls')], '<DependsOn><Dependency ServiceId="2-Registrar-1" Usage="Default"/></DependsOn>'),
+    // No Front End in its site and none named: not guessed.
+    service('4-PersistentChatService-1', '4:1', [port(5041, 'Mtls')]),
   ].join('');
-  const sites = '<CentralSite SiteId="1"><Name>Dublin</Name></CentralSite><CentralSite SiteId="2"><Name>Cork</Name></CentralSite>';
-  const config = await load(topology(clusters, services, sites));
-  assert.deepEqual(
-    config.targets.filter((t) => t.group === 'pchat-web').map(row),
-    [
-      'poolb-pchat-web pchat-web https://poolb.contoso.local/PersistentChat/MGCWebService.asmx all PersistentChatWebServices',
-      'feb1-pchat-web pchat-web https://feb1.contoso.local/PersistentChat/MGCWebService.asmx PersistentChatWebServices',
-      'feb2-pchat-web pchat-web https://feb2.contoso.local/PersistentChat/MGCWebService.asmx PersistentChatWebServices',
-      'poolc-pchat-web pchat-web https://poolc.contoso.local/PersistentChat/MGCWebService.asmx all PersistentChatWebServices',
-      'fec1-pchat-web pchat-web https://fec1.contoso.local/PersistentChat/MGCWebService.asmx PersistentChatWebServices',
-    ],
-  );
-  assert.equal(config.policies.find((p) => p.name === 'pchat-web-same-ca')?.reference, 'lync-frontend');
+  const sites = ['Dublin', 'London', 'Leeds', 'Galway'].map((n, i) => `<CentralSite SiteId="${i + 1}"><Name>${n}</Name></CentralSite>`).join('');
+  const text = importTopology(topology(clusters, services, sites));
+  const config = await parseConfig(text, CONFIG_PATH);
+  assert.deepEqual(config.targets.filter((t) => t.group === 'pchat-web').map((t) => `${t.name} ${t.labels['site']}`), [
+    'poolb-pchat-web Dublin',
+    'feb1-pchat-web Dublin',
+    'poolc-pchat-web London',
+    'fec1-pchat-web London',
+  ]);
+  const flat = text.replace(/\n\s*#\s+/g, ' ');
+  assert.match(flat, /Persistent Chat pool chat3\.contoso\.local \(site Leeds\) has its web services on Front End pool poolc\.contoso\.local \(site London\), the pool it depends on in the topology; they are judged against that site's internal servers/);
+  assert.match(flat, /Persistent Chat pool chat4\.contoso\.local \(site Galway\) names no Front End pool it depends on and its site has none, so which pool hosts its web services is unknown \(candidates: poola\.contoso\.local, poolb\.contoso\.local, poolc\.contoso\.local\): add pchat-web targets for that pool by hand/);
 });
 
 test('a Persistent Chat pool without any Front End pool gets a note instead of pchat-web targets', async () => {
   const xml = topology(cluster('1', '1', 'chat.contoso.local', ['chat1.contoso.local']), service('1-PersistentChatService-1', '1:1', [port(5041, 'Mtls')]));
   const text = importTopology(xml);
-  assert.match(text, /Persistent Chat pool chat\.contoso\.local has no Front End pool in this topology to host its web\n#\s+services: add pchat-web targets by hand/);
+  assert.match(text.replace(/\n\s*#\s+/g, ' '), /Persistent Chat pool chat\.contoso\.local \(site Dublin\): the topology has no Front End pool to host its web services: add pchat-web targets by hand/);
   const config = await parseConfig(text, CONFIG_PATH);
-  assert.deepEqual(config.targets.map(row), ['chat-sip-5041 lync-pchat chat.contoso.local:5041 all PersistentChatService', 'chat1-sip-5041 lync-pchat chat1.contoso.local:5041 PersistentChatService']);
+  assert.deepEqual(config.targets.map((t) => t.name), ['chat-default-5041', 'chat1-default-5041']);
   assert.deepEqual(config.policies.map((p) => p.name), ['lync-internal-same-ca']);
 });
 
-test('Edge external ports without a published name or external IP are kept, with what to fill in', async () => {
+test('Edge external ports without a published name or public IP are kept, with what to fill in', async () => {
   // edge01 says "any address", edge02 gives something that is no IP address: neither is usable.
   const machines = [
     `<Machine Fqdn="edge01.contoso.local"><NetInterface InterfaceSide="Primary" InterfaceNumber="1" IPAddress="10.0.0.5"/><NetInterface InterfaceSide="External" InterfaceNumber="1" IPAddress="0.0.0.0"/></Machine>`,
@@ -250,16 +206,23 @@ test('Edge external ports without a published name or external IP are kept, with
   const xml = topology(cluster('1', '1', 'edgepool.contoso.local', machines), service('1-EdgeServer-1', '1:1', [port(5061, 'Mtls'), ext]));
   const text = importTopology(xml);
   const config = await parseConfig(text, CONFIG_PATH);
-  assert.deepEqual(config.targets.map(row), [
-    'edgepool-sip-5061 lync-edge-internal edgepool.contoso.local:5061 all EdgeServer',
-    'edge01-sip-5061 lync-edge-internal edge01.contoso.local:5061 EdgeServer',
-    'edge02-sip-5061 lync-edge-internal edge02.contoso.local:5061 EdgeServer',
-    'edge01-ext-sip-443 lync-edge-external edge01.contoso.local:443 EdgeServer',
-    'edge02-ext-sip-443 lync-edge-external edge02.contoso.local:443 EdgeServer',
+  assert.deepEqual(config.targets.map((t) => `${t.name} ${t.host}:${t.port}${t.address ? ` @${t.address}` : ''}`), [
+    'edgepool-int-5061 edgepool.contoso.local:5061',
+    'edge01-int-5061 edge01.contoso.local:5061 @10.0.0.5',
+    'edge02-int-5061 edge02.contoso.local:5061',
+    'edge01-ext-443 edge01.contoso.local:443',
+    'edge02-ext-443 edge02.contoso.local:443',
   ]);
-  assert.match(text, /NOTE: the topology names no public FQDN for this port: set sni to the name on the external/);
-  assert.match(text, /NOTE: the topology gives no external IP for edge01\.contoso\.local: add address: <external/);
-  assert.match(text, /NOTE: the topology gives no external IP for edge02\.contoso\.local: add address: <external/);
+  const flat = text.replace(/\n\s*#\s+/g, ' ');
+  assert.match(flat, /NOTE: the topology names no public FQDN for this port: set sni to the name on the external certificate/);
+  assert.match(flat, /NOTE: the topology gives no public IP for this interface of edge01\.contoso\.local: add address: <its public IP>; without it chainwatch connects to whatever edge01\.contoso\.local resolves to from where it runs/);
+  assert.match(flat, /this interface of edge02\.contoso\.local/);
+});
+
+test('a branch registrar in a topology without a SIP domain says what to set', () => {
+  const xml = topology(cluster('2', '1', 'sba.contoso.local', ['sba.contoso.local']), service('2-Registrar-1', '2:1', [port(5061, 'Mtls')], '<RegistrarService IsDirector="false"/>'), '<BranchSite SiteId="2"><Name>Cork</Name></BranchSite>');
+  const flat = importTopology(xml).replace(/\n\s*#\s+/g, ' ');
+  assert.match(flat, /NOTE: a branch-site registrar: a Survivable Branch Appliance's certificate names sip\.<your SIP domain>, which the topology does not give \(no InternalDomains DefaultDomain\): add sni: sip\.<your SIP domain>, or expect hostname_mismatch/);
 });
 
 test('names stay unique when servers in different domains share a first label', async () => {
@@ -268,10 +231,18 @@ test('names stay unique when servers in different domains share a first label', 
   const services = service('1-Registrar-1', '1:1', [port(5061, 'Mtls')], reg) + service('1-Registrar-2', '1:2', [port(5061, 'Mtls')], reg);
   const config = await load(topology(clusters, services));
   // Sorted by pool name, so apac is first whatever the XML order.
-  assert.deepEqual(config.targets.map(row), [
-    'fe01-sip-5061 lync-frontend fe01.apac.contoso.local:5061 all Registrar',
-    'fe01-sip-5061-2 lync-frontend fe01.emea.contoso.local:5061 all Registrar',
-  ]);
+  assert.deepEqual(config.targets.map((t) => `${t.name} ${t.host}`), ['fe01-default-5061 fe01.apac.contoso.local', 'fe01-default-5061-2 fe01.emea.contoso.local']);
+});
+
+test('no hard cap: 1,000 servers import, and the header says how many targets were written', async () => {
+  // 10 sites of 98 Front Ends and 2 Persistent Chat servers.
+  const text = importTopology(largeTopology(10, 98));
+  // Per site: Default on the pool name, 98 Front Ends and the chat pool's name and 2 servers (102);
+  // Persistent Chat web on the pool name and 98 Front Ends (99).
+  assert.match(text, /^# Lync topology: 10 sites \(Site 1, .*\), 20 pools and 1000 servers with TLS ports\.$/m);
+  assert.match(text, /^# Wrote 2010 targets in 2 groups and 2 policies\.$/m);
+  const config = await parseConfig(text, CONFIG_PATH);
+  assert.equal(config.targets.length, 2010);
 });
 
 test('broken parts of a topology are skipped with a note, the rest is imported', async () => {
@@ -288,8 +259,8 @@ test('broken parts of a topology are skipped with a note, the rest is imported',
   const text = importTopology(topology(clusters, services));
   const config = await parseConfig(text, CONFIG_PATH);
   assert.deepEqual(config.targets.map(row), [
-    'pool01-sip-5061 lync-frontend pool01.contoso.local:5061 all Registrar',
-    'fe01-sip-5061 lync-frontend fe01.contoso.local:5061 Registrar',
+    'pool01-default-5061 lync-default pool01.contoso.local:5061 all pool=pool01.contoso.local,site=Dublin',
+    'fe01-default-5061 lync-default fe01.contoso.local:5061 pool=pool01.contoso.local,site=Dublin',
   ]);
   const header = text.slice(0, text.indexOf('\nscan:'));
   for (const note of [
@@ -301,6 +272,6 @@ test('broken parts of a topology are skipped with a note, the rest is imported',
     'a service without ServiceId/@RoleName (type unknown): skipped',
     'service 1-WebServices-1 names no pool (InstalledOn/ClusterId): its ports are skipped',
   ]) {
-    assert.ok(header.replace(/\n#\s+/g, ' ').includes(note), `missing note: ${note}\n${header}`);
+    assert.ok(header.replace(/\n\s*#\s+/g, ' ').includes(note), `missing note: ${note}\n${header}`);
   }
 });

@@ -10,7 +10,9 @@ export const FIXTURE_DIR = new URL('./fixtures/', import.meta.url);
 /** One line per target, compact enough to list a whole fleet in a test. */
 export function row(t: TargetConfig): string {
   const where = t.url ?? `${t.host}:${t.port}`;
-  return [t.name, t.group, where, t.address ? `@${t.address}` : '', t.resolve === 'all' ? 'all' : '', t.role ?? '']
+  const sni = t.sni !== null && t.sni !== t.host ? `sni=${t.sni}` : '';
+  const labels = Object.entries(t.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',');
+  return [t.name, t.group, where, sni, t.address ? `@${t.address}` : '', t.resolve === 'all' ? 'all' : '', t.starttls ? `starttls=${t.starttls}` : '', labels]
     .filter((x) => x !== '')
     .join(' ');
 }
@@ -40,4 +42,25 @@ export function service(id: string, on: string, ports: string[], extra = ''): st
 
 export function port(number: number | string, protocol: string, usage = 'SipServer', more = ''): string {
   return `<Port Owner="urn:component:x" Usage="${usage}" InterfaceSide="Primary" InterfaceNumber="1" Port="${number}" Protocol="${protocol}" UrlPath="/" ${more}/>`;
+}
+
+/**
+ * A large fleet for scale checks: `sites` sites, each with one Front End pool of `perSite` servers
+ * (SIP 5061, Focus 444, internal web 443) and a Persistent Chat pool of two that depends on it.
+ */
+export function largeTopology(sites: number, perSite: number): string {
+  const reg = '<RegistrarService IsDirector="false"/>';
+  const clusters: string[] = [];
+  const services: string[] = [];
+  const siteXml: string[] = [];
+  for (let s = 1; s <= sites; s++) {
+    siteXml.push(`<CentralSite SiteId="${s}"><Name>Site ${s}</Name></CentralSite>`);
+    const servers = Array.from({ length: perSite }, (_, i) => `fe${s}-${i}.contoso.local`);
+    clusters.push(cluster(String(s), '1', `pool${s}.contoso.local`, servers), cluster(String(s), '2', `chat${s}.contoso.local`, [`chat${s}-0.contoso.local`, `chat${s}-1.contoso.local`]));
+    services.push(
+      service(`${s}-Registrar-1`, `${s}:1`, [port(5061, 'Mtls'), port(444, 'Mtls'), port(443, 'Https', 'WebSite')], reg),
+      service(`${s}-PersistentChatService-1`, `${s}:2`, [port(5041, 'Mtls')], `<DependsOn><Dependency ServiceId="${s}-Registrar-1" Usage="Default"/></DependsOn>`),
+    );
+  }
+  return topology(clusters.join(''), services.join(''), siteXml.join(''));
 }

@@ -33,7 +33,7 @@ function readClientCert(ctx: Ctx, field: Field | undefined): ClientCertConfig | 
   return cc;
 }
 
-function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): TargetConfig | null {
+function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): TargetRead | null {
   const e = openNamedEntry(ctx, item, index, { key: 'targets', noun: 'target', expected: 'name, group and host or url', spec: TARGET }, seen);
   if (!e) return null;
   const { name, group, url, resolve } = e.values;
@@ -63,11 +63,21 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
   if (clientCert === undefined) e.ok = false;
 
   if (!e.ok || name === undefined || group === undefined || host === undefined || clientCert === undefined) return null;
-  return { ...e.values, name, group, host, port: port ?? e.values.port, sni, url: url?.url ?? null, clientCert };
+  const target: TargetConfig = { ...e.values, name, group, host, port: port ?? e.values.port, sni, url: url?.url ?? null, clientCert, labels: e.values.labels ?? {} };
+  return { target, at: e.map.node, path: e.path };
+}
+
+/** A valid target and where it is written, for checks other sections make against it. */
+export interface TargetRead {
+  target: TargetConfig;
+  at: Node;
+  path: string;
 }
 
 export interface TargetsRead {
   targets: TargetConfig[];
+  /** The same targets with their positions. */
+  read: TargetRead[];
   /** Every group a target names, including targets that had other errors (for policy checks). */
   groups: Set<string>;
 }
@@ -76,16 +86,16 @@ export function readTargets(ctx: Ctx, field: Field | undefined, top: Node): Targ
   const groups = new Set<string>();
   if (!field || field.node === null) {
     ctx.report(field?.at ?? top, 'targets', 'no targets — nothing to watch; list at least one target under targets:');
-    return { targets: [], groups };
+    return { targets: [], read: [], groups };
   }
   const items = readList(ctx, field, 'a list of targets');
-  if (!items) return { targets: [], groups };
+  if (!items) return { targets: [], read: [], groups };
   if (items.length === 0) ctx.report(field.at, 'targets', 'the target list is empty — nothing to watch; list at least one target');
   const seen = new Map<string, FirstUse>();
-  const targets: TargetConfig[] = [];
+  const read: TargetRead[] = [];
   items.forEach((item, i) => {
     const target = readTarget(ctx, item, i, seen, groups);
-    if (target) targets.push(target);
+    if (target) read.push(target);
   });
-  return { targets, groups };
+  return { targets: read.map((r) => r.target), read, groups };
 }

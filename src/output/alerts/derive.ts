@@ -95,18 +95,22 @@ function finish(d: Draft, externalUrl: string): Alert {
 
 function divergenceAlerts(v: PolicyVerdict, opts: DeriveOptions): Draft[] {
   const byRoot = v.match === 'root';
-  const expected = v.expected.map(caLabel);
-  const expectedText =
-    expected.length > 0
-      ? `${byRoot ? 'root ' : ''}${orList(expected)}`
-      : `all members to share one ${byRoot ? 'root' : 'CA'}, and none is held by most of them (seen: ${orList(v.issuers.map(caLabel))})`;
-  const expectedFull = v.expected.map(caFullLabel);
-  const basis = v.reference
-    ? `the CAs of reference group ${v.reference}`
-    : expected.length > 0
-      ? 'the CA most of its members hold, or its pinned CAs'
-      : 'a CA shared by all members';
   return v.divergent.map((m) => {
+    // A scoped policy expects a different CA in each scope: the member's own is the one to name.
+    const expected = m.expected.map(caLabel);
+    const where = m.scope !== null ? ` in ${v.scope} ${m.scope || '(none)'}` : '';
+    const expectedText =
+      expected.length > 0
+        ? `${byRoot ? 'root ' : ''}${orList(expected)}${where}`
+        : v.reference
+          ? `one ${byRoot ? 'root' : 'CA'}${where}, and reference group ${v.reference} is split evenly between several (seen among members: ${orList(v.issuers.map(caLabel))})`
+          : `all members to share one ${byRoot ? 'root' : 'CA'}${where}, and none is held by most of them (seen: ${orList(v.issuers.map(caLabel))})`;
+    const expectedFull = m.expected.map(caFullLabel);
+    const basis = v.reference
+      ? `the most common CA of reference group ${v.reference}${where}`
+      : expected.length > 0
+        ? `the CA most of its members hold${where}, or its pinned CAs`
+        : `a CA shared by all members${where}`;
     const ep = endpointLabel(m.target, m.address);
     const what = byRoot ? `chains to root ${caLabel(m.issuer)}` : `presents a certificate from ${caLabel(m.issuer)}`;
     const summary = `${ep} ${what}; policy ${v.name} expects ${expectedText}`;
@@ -115,7 +119,7 @@ function divergenceAlerts(v: PolicyVerdict, opts: DeriveOptions): Draft[] {
       `Policy ${v.name} (match: ${v.match}) requires ${basis}` +
         (expectedFull.length > 0 ? `: ${orList(expectedFull)}.` : '.'),
       expected.length > 0
-        ? `Bind a certificate issued by ${orList(v.expected.map((ca) => commonName(ca.dn)))} on ${m.target}, or, if the new CA is intended, update the policy.`
+        ? `Bind a certificate issued by ${orList(m.expected.map((ca) => commonName(ca.dn)))} on ${m.target}, or, if the new CA is intended, update the policy.`
         : `Decide which CA is right, re-issue the others' certificates from it, or pin it with allowed_issuers.`,
       ...v.notes,
     ];

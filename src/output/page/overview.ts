@@ -1,7 +1,7 @@
 // The status page at /: what is wrong first (policies, then failing endpoints), then the whole
 // fleet by group, then recent changes. Server-rendered; filters travel in the query string.
 
-import type { CertChange, PolicyVerdict } from '../../fleet/types.js';
+import type { CaRef, CertChange, PolicyVerdict } from '../../fleet/types.js';
 import type { EndpointReport } from '../report.js';
 import type { StatusSnapshot } from '../status.js';
 import { inState, parseFilters, STATES, type Filters } from './filters.js';
@@ -64,12 +64,14 @@ function policyBlock(p: PolicyVerdict, f: Filters): Html {
   const inGroup = (g: string) => f.group === null || f.group === g;
   const divergent = p.divergent.filter((d) => inGroup(d.group));
   const unknown = p.unknown.filter((u) => inGroup(u.group));
-  const expected = p.expected.length > 0 ? p.expected.map((e, i) => html`${i > 0 && ' or '}${ca(e)}`) : html`<span class="bad">no expected CA</span>`;
+  const cas = (list: readonly CaRef[]) => (list.length > 0 ? list.map((e, i) => html`${i > 0 && ' or '}${ca(e)}`) : html`<span class="bad">no expected CA</span>`);
+  // A scoped policy expects its own CA in each scope (each site): say which, scope by scope.
+  const expected = p.scope === null ? cas(p.expected) : html`per ${p.scope}: ${p.scopes.map((s, i) => html`${i > 0 && '; '}${s.value || '(none)'} ${cas(s.expected)}`)}`;
   return html`<section class="policy ${p.consistent ? 'consistent' : 'divergent'}" data-policy="${p.name}">
 <h3>${p.name} <span class="badge ${p.consistent ? 'ok' : 'bad'}">${p.consistent ? 'consistent' : `${p.divergent.length} divergent`}</span></h3>
 <p class="muted">match ${p.match}${p.reference ? `, reference group ${p.reference}` : ''}; ${p.matching.length} matching${p.unknown.length > 0 ? `, ${p.unknown.length} not judged` : ''}. Expected ${expected}.</p>
 ${divergent.length > 0 && html`<div class="scroll"><table class="divergent cards"><thead><tr><th>divergent endpoint</th><th>group</th><th>presents</th><th>expected</th></tr></thead><tbody>
-${divergent.map((d) => html`<tr data-target="${d.target}"><td>${targetLink(d.target)}${d.address && html` <span class="muted">${d.address}</span>`}</td><td data-label="group">${d.group}</td><td class="bad" data-label="presents">${ca(d.issuer)}</td><td data-label="expected">${expected}</td></tr>`)}
+${divergent.map((d) => html`<tr data-target="${d.target}"><td>${targetLink(d.target)}${d.address && html` <span class="muted">${d.address}</span>`}</td><td data-label="group">${d.group}</td><td class="bad" data-label="presents">${ca(d.issuer)}</td><td data-label="expected">${cas(d.expected)}</td></tr>`)}
 </tbody></table></div>`}
 ${unknown.length > 0 && html`<ul>${unknown.map((u) => html`<li>${targetLink(u.target)} not judged: ${u.reason}</li>`)}</ul>`}
 ${p.notes.length > 0 && html`<ul class="muted">${p.notes.map((n) => html`<li>${n}</li>`)}</ul>`}

@@ -70,10 +70,13 @@ function verdicts(t: EndpointReport, policies: readonly PolicyVerdict[]): Html {
   for (const p of policies) {
     const d = p.divergent.find((m) => m.key === t.key);
     const u = p.unknown.find((m) => m.key === t.key);
-    const expected = p.expected.length > 0 ? p.expected.map((e, i) => html`${i > 0 && ' or '}${ca(e)}`) : html`no expected CA`;
+    const m = p.matching.find((x) => x.key === t.key);
+    // The endpoint's own scope (its site) decides what it is expected to chain to.
+    const own = d ? d.expected : m ? (p.scopes.find((s) => s.value === m.scope)?.expected ?? p.expected) : p.expected;
+    const expected = own.length > 0 ? own.map((e, i) => html`${i > 0 && ' or '}${ca(e)}`) : html`no expected CA`;
     if (d) rows.push(html`<tr class="divergent"><td>${p.name}</td><td class="bad">divergent</td><td class="bad">${ca(d.issuer)}</td><td>${expected}</td></tr>`);
     else if (u) rows.push(html`<tr><td>${p.name}</td><td class="warn">not judged</td><td colspan="2">${u.reason}</td></tr>`);
-    else if (p.matching.some((m) => m.key === t.key)) rows.push(html`<tr><td>${p.name}</td><td class="ok">consistent</td><td>${ca(t.issuer)}</td><td>${expected}</td></tr>`);
+    else if (m) rows.push(html`<tr><td>${p.name}</td><td class="ok">consistent</td><td>${ca(t.issuer)}</td><td>${expected}</td></tr>`);
   }
   if (rows.length === 0) return html``;
   return html`<h3>Policies</h3><div class="scroll"><table class="verdicts"><thead><tr><th>policy</th><th>verdict</th><th>presents</th><th>expected</th></tr></thead><tbody>${rows}</tbody></table></div>`;

@@ -70,7 +70,7 @@ describe('Alertmanager push', () => {
         'web2 (10.1.2.5) presents a certificate from Fabrikam TLS CA (key 3f2a8877…); policy pchat-web-same-ca expects Contoso Issuing CA 01 (key 42d1a9c0…)',
       );
       assert.deepEqual(Object.keys(div.annotations).sort(), ['description', 'summary']);
-      assert.match(div.annotations.description ?? '', /Policy pchat-web-same-ca \(match: issuer\) requires the CAs of reference group lync-internal/);
+      assert.match(div.annotations.description ?? '', /Policy pchat-web-same-ca \(match: issuer\) requires the most common CA of reference group lync-internal/);
       assert.equal(div.generatorURL, `${EXTERNAL}/targets/web2`);
       assert.equal(div.status.state, 'active');
       assert.equal(Date.parse(div.startsAt), t0.getTime(), 'startsAt is when chainwatch first saw it');

@@ -18,6 +18,7 @@ export function endpoint(target: string, group: string, address: string | null, 
     target,
     group,
     role: null,
+    labels: {},
     host: `${target}.contoso.local`,
     port,
     address,
@@ -78,8 +79,8 @@ export function failedResult(ep: Endpoint, kind: ErrorKind, message: string, at:
   };
 }
 
-function member(ep: Endpoint): PolicyMember {
-  return { key: ep.key, target: ep.target, group: ep.group, address: ep.address };
+function member(ep: Endpoint, reference: string | null = 'lync-internal'): PolicyMember {
+  return { key: ep.key, target: ep.target, group: ep.group, address: ep.address, scope: null, asReference: ep.group === reference };
 }
 
 /** A policy over `members` whose allowed CA is `expected`; members whose CA differs are divergent. */
@@ -101,13 +102,15 @@ export function verdict(
     name,
     match: 'issuer',
     reference,
+    scope: null,
     consistent: divergent.length === 0 && judged.length === members.length,
     issuers: [...issuers.values()],
     expected: [{ ...expected, endpoints: 3 }],
-    divergent: divergent.map((m) => ({ ...member(m.ep), issuer: m.ca })),
-    unknown: members.filter((m) => m.ca === null).map((m) => ({ ...member(m.ep), reason: 'probe failed' })),
-    matching: judged.filter((m) => m.ca.keyId === expected.keyId).map((m) => member(m.ep)),
+    divergent: divergent.map((m) => ({ ...member(m.ep, reference), issuer: m.ca, expected: [expected] })),
+    unknown: members.filter((m) => m.ca === null).map((m) => ({ ...member(m.ep, reference), reason: 'probe failed' })),
+    matching: judged.filter((m) => m.ca.keyId === expected.keyId).map((m) => member(m.ep, reference)),
     notes: [],
+    scopes: [],
   };
 }
 

@@ -120,3 +120,22 @@ describe('pages', () => {
     assert.doesNotMatch(renderTarget(status, ctx(), 'web1').html, /<table class="history">/);
   });
 });
+
+describe('scoped policies', () => {
+  test('the page names each site with its own expected CA, and a divergent endpoint its own', async () => {
+    const { judgePolicy } = await import('../../../src/fleet/policy.js');
+    const at = (name: string, group: string, address: string, site: string) => ({ ...endpoint(name, group, address), labels: { site } });
+    const eps = [at('dub-fe', 'lync-default', '10.0.1.1', 'Dublin'), at('dub-web', 'pchat-web', '10.0.1.2', 'Dublin'), at('lon-fe', 'lync-default', '10.0.2.1', 'London'), at('lon-web', 'pchat-web', '10.0.2.2', 'London')];
+    const cas = [CONTOSO, FABRIKAM, FABRIKAM, FABRIKAM];
+    const results = eps.map((ep, i) => okResult(ep, cas[i]!, new Date(NOW.getTime() + 90 * DAY), NOW));
+    const v = judgePolicy({ name: 'pchat-web-same-ca', reference: 'lync-default', members: ['pchat-web'], match: 'issuer', scope: 'site', allowedIssuers: [] }, results);
+    const status = buildStatus(scanOf(NOW, results, [v]), { entries: [], recentChanges: [] });
+    const page = renderOverview(status, ctx(), new URLSearchParams());
+    const text = (h: string) => h.replace(/<[^>]+>/g, '');
+    assert.match(text(page), /Expected per site: Dublin Contoso Issuing CA 01 \(key [0-9a-f]+…\); London Fabrikam TLS CA \(key [0-9a-f]+…\)\./);
+    const row = /<tr data-target="dub-web">.*?<\/tr>/s.exec(page)?.[0] ?? '';
+    assert.match(row, /data-label="expected"><span class="ca"[^>]*>Contoso Issuing CA 01/);
+    const target = renderTarget(status, ctx(), 'lon-web');
+    assert.match(text(target.html), /pchat-web-same-caconsistentFabrikam TLS CA \(key [0-9a-f]+…\)Fabrikam TLS CA \(key/);
+  });
+});
