@@ -1,6 +1,7 @@
 // The counts every output shows for one scan (the report's summary, the status page's headline,
 // the "scan finished" log line), computed in one place so they cannot disagree.
 
+import type { PolicyVerdict } from '../fleet/types.js';
 import type { ScanResult } from '../pipeline/types.js';
 
 export interface ScanSummary {
@@ -18,9 +19,15 @@ export interface ScanSummary {
   changes: number;
 }
 
+/** Keys of the endpoints divergent in at least one policy. */
+export function divergentEndpointKeys(policies: readonly PolicyVerdict[]): Set<string> {
+  const keys = new Set<string>();
+  for (const p of policies) for (const d of p.divergent) keys.add(d.key);
+  return keys;
+}
+
 export function summarizeScan(scan: ScanResult): ScanSummary {
-  const divergent = new Set<string>();
-  for (const p of scan.policies) for (const d of p.divergent) divergent.add(d.key);
+  const divergent = divergentEndpointKeys(scan.policies);
   return {
     endpoints: scan.endpoints.length,
     failed: scan.endpoints.filter((e) => e.probe.error !== null || e.analysis === null).length,

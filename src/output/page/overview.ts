@@ -4,10 +4,11 @@
 import type { CaRef, CertChange, PolicyVerdict } from '../../fleet/types.js';
 import type { EndpointReport } from '../report.js';
 import type { StatusSnapshot } from '../status.js';
+import { divergentEndpointKeys } from '../summary.js';
 import { inState, parseFilters, STATES, type Filters } from './filters.js';
 import { html, type Html } from './html.js';
 import { layout, time } from './layout.js';
-import { ca, divergentKeys, expiryCell, statusBadge, targetLink, where, type PageContext } from './view.js';
+import { ca, expiryCell, statusBadge, targetLink, where, type PageContext } from './view.js';
 
 export function renderOverview(snapshot: StatusSnapshot | null, ctx: PageContext, query: URLSearchParams): string {
   if (snapshot === null) {
@@ -15,7 +16,7 @@ export function renderOverview(snapshot: StatusSnapshot | null, ctx: PageContext
   }
   const filters = parseFilters(query);
   const r = snapshot.report;
-  const divergent = divergentKeys(r.policies);
+  const divergent = divergentEndpointKeys(r.policies);
   const inGroup = (g: string) => filters.group === null || filters.group === g;
   const shown = r.targets.filter((t) => inGroup(t.group) && inState(t, filters.state, divergent, ctx));
   const s = r.summary;

@@ -2,9 +2,9 @@
 // exactly as presented (every certificate's fields), its problems, how the policies judged it,
 // and its history in the baseline.
 
-import type { CertificateInfo } from '../../chain/types.js';
 import type { PolicyVerdict } from '../../fleet/types.js';
-import type { EndpointReport } from '../report.js';
+import type { CertificateRevocation } from '../../revocation/types.js';
+import type { EndpointReport, ReportedCertificate } from '../report.js';
 import type { StatusSnapshot } from '../status.js';
 import { html, type Html } from './html.js';
 import { layout, time } from './layout.js';
@@ -82,7 +82,7 @@ function verdicts(t: EndpointReport, policies: readonly PolicyVerdict[]): Html {
   return html`<h3>Policies</h3><div class="scroll"><table class="verdicts"><thead><tr><th>policy</th><th>verdict</th><th>presents</th><th>expected</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-function certificate(c: CertificateInfo, ctx: PageContext): Html {
+function certificate(c: ReportedCertificate, ctx: PageContext): Html {
   const sev = c.notAfter ? expirySeverity(c.notAfter, ctx) : 'ok';
   const key = `${c.publicKey.algorithm}${c.publicKey.bits ? ` ${c.publicKey.bits}` : ''}${c.publicKey.curve ? ` ${c.publicKey.curve}` : ''}`;
   return html`<dl class="fields cert">
@@ -98,5 +98,11 @@ ${c.ipAddresses.length > 0 && html`<dt>IP addresses</dt><dd>${c.ipAddresses.join
 <dt>authority key id</dt><dd class="mono">${c.authorityKeyId ?? '–'}</dd>
 <dt>SHA-256</dt><dd class="mono">${c.sha256}</dd>
 <dt>SPKI SHA-256</dt><dd class="mono">${c.spkiSha256}</dd>
+${c.revocation && html`<dt>revocation</dt><dd>${revocation(c.revocation)}</dd>`}
 </dl>`;
+}
+
+function revocation(r: CertificateRevocation): Html {
+  const cls = r.status === 'good' ? 'ok' : r.status === 'revoked' ? 'bad' : 'warn';
+  return html`<span class="${cls}">${r.status}</span>${r.source && ` by ${r.source}`}${r.revokedAt && html` on ${time(r.revokedAt)}`}${r.reason && ` (${r.reason})`}${r.nextUpdate && html`, answer valid until ${time(r.nextUpdate)}`}${r.error && html` <span class="muted">— ${r.error}</span>`}`;
 }

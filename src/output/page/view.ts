@@ -2,7 +2,6 @@
 // look, and how an endpoint is classified for the state filter.
 
 import { caLabel, type CaName } from '../../chain/ca-label.js';
-import type { PolicyVerdict } from '../../fleet/types.js';
 import { targetPath } from '../links.js';
 import { endpointStatus, type EndpointReport } from '../report.js';
 import { html, type Html } from './html.js';
@@ -58,11 +57,4 @@ export function targetLink(target: string): Html {
 export function where(t: { host: string; port: number; address: string | null }): string {
   const addr = t.address ?? t.host;
   return `${addr.includes(':') ? `[${addr}]` : addr}:${t.port}`;
-}
-
-/** Endpoint keys divergent in at least one policy. */
-export function divergentKeys(policies: readonly PolicyVerdict[]): Set<string> {
-  const keys = new Set<string>();
-  for (const p of policies) for (const d of p.divergent) keys.add(d.key);
-  return keys;
 }

@@ -119,6 +119,14 @@ describe('pages', () => {
     assert.match(target, /first seen<\/dt><dd><time datetime="2026-01-01T00:00:00.000Z"/);
     assert.doesNotMatch(renderTarget(status, ctx(), 'web1').html, /<table class="history">/);
   });
+  test('a revoked certificate says so, with when and why', () => {
+    const status = fleet();
+    const leaf = status.report.targets.find((t) => t.target === 'web2')!.chain[0]!;
+    leaf.revocation = { status: 'revoked', source: 'crl', crlUrl: 'http://crl.test/ca.crl', ocspUrl: null, thisUpdate: null, nextUpdate: null, revokedAt: '2026-05-01T00:00:00.000Z', reason: 'keyCompromise', error: null };
+    const page = renderTarget(status, ctx(), 'web2').html;
+    assert.match(page, /<dt>revocation<\/dt><dd><span class="bad">revoked<\/span> by crl on <time datetime="2026-05-01T00:00:00.000Z"[^>]*>[^<]*<\/time> \(keyCompromise\)<\/dd>/);
+    assert.doesNotMatch(renderTarget(status, ctx(), 'web1').html, /<dt>revocation/, 'not checked: nothing shown');
+  });
 });
 
 describe('scoped policies', () => {
