@@ -158,13 +158,15 @@ describe('every panel shows data from a real daemon scanning a fleet with every 
     // A divergence and with it a change; the fleet already has a failing probe and expiring leaves.
     await eventually('the first scan scraped', async () => (await stack.query('chainwatch_scan_last_completed_timestamp_seconds > 0')).length > 0, 60_000);
     await stack.serveWeb2('fabrikam');
-    await eventually('divergence, change, alert delivery and the PromQL rule, all in Prometheus', async () => {
+    await eventually('divergence, change, alert delivery, revocation and the PromQL rule, all in Prometheus', async () => {
       const checks = await Promise.all([
         stack.query('chainwatch_policy_member_divergent == 1'),
         stack.query('increase(chainwatch_cert_changes_total[1h]) > 0'),
         stack.query('increase(chainwatch_alert_deliveries_total{result="success"}[1m]) > 0'),
         stack.query('ALERTS{alertname="ChainwatchIssuerDivergence", alertstate="firing"}'),
         stack.query('rate(chainwatch_scan_duration_seconds_bucket[1m]) > 0'),
+        stack.query('chainwatch_cert_revoked == 1'),
+        stack.query('chainwatch_crl_next_update_timestamp_seconds'),
       ]);
       return checks.every((r) => r.length > 0);
     }, 90_000);

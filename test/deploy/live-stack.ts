@@ -3,12 +3,15 @@
 // rules), and Debian's Prometheus loading what `chainwatch rules` generates for that config and
 // sending its alerts to the same Alertmanager. The fleet shows every condition the rules and the
 // dashboard are about: a divergence (once a test swaps one server's CA), a failing probe, a
-// change, leaves in the warning and critical expiry bands, and alert deliveries.
+// change, leaves in the warning and critical expiry bands, a revoked leaf whose CA publishes a
+// CRL on loopback, and alert deliveries.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { issueCrl } from '../../src/demo/pki.js';
+import { type RevocationServer, startRevocationServer } from '../../src/demo/revocation-server.js';
 import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { chainwatch } from '../helpers/cli.js';
 import { type ChainwatchProcess, REPO, killAll, spawnChainwatch } from '../helpers/daemon-process.js';
@@ -42,9 +45,13 @@ export async function startLiveStack(): Promise<LiveStack> {
   const dir = mkdtempSync(join(tmpdir(), 'chainwatch-live-'));
   const servers = new Map<string, ServedEndpoint>();
   const now = Date.now();
-  const serve = async (name: string, host: string, issuer: 'contoso' | 'fabrikam', days = 365, port = 0) => {
+  const crlPort = await freePort();
+  const crlUrl = `http://127.0.0.1:${crlPort}/contoso-issuing-01.crl`;
+  const leafOf = (ca: typeof pki.contosoIssuing01, host: string, days: number, crl = false) =>
+    pki.leaf(ca, host, { notAfter: new Date(now + days * DAY_S * 1000), ...(crl ? { crlUrls: [crlUrl] } : {}) });
+  const serve = async (name: string, host: string, issuer: 'contoso' | 'fabrikam', days = 365, port = 0, crl = false) => {
     const ca = issuer === 'contoso' ? pki.contosoIssuing01 : pki.fabrikamTlsCa;
-    const leaf = await pki.leaf(ca, host, { notAfter: new Date(now + days * DAY_S * 1000) });
+    const leaf = await leafOf(ca, host, days, crl);
     const s = await serveChain({ host: '127.0.0.1', port, key: leaf.keyPem, chain: chainPems(leaf, ca) });
     servers.set(name, s);
     return s;
@@ -58,7 +65,15 @@ export async function startLiveStack(): Promise<LiveStack> {
     // Inside the warning band, and inside the critical band.
     serve('edge-soon', 'edge1.contoso.test', 'contoso', 50),
     serve('edge-critical', 'edge2.contoso.test', 'contoso', 10),
+    serve('edge-revoked', 'edge4.contoso.test', 'contoso', 365, 0, true),
   ]);
+  const revoked = [{ serialNumber: (await leafOf(pki.contosoIssuing01, 'edge4.contoso.test', 365, true)).serialNumber }];
+  const crlServer: RevocationServer = await startRevocationServer({
+    host: '127.0.0.1',
+    port: crlPort,
+    crls: { '/contoso-issuing-01.crl': await issueCrl(pki.contosoIssuing01, { revoked }) },
+    ocsp: { ca: pki.contosoIssuing01, revoked },
+  });
   const deadPort = await freePort();
 
   const am = await startAlertmanager({ inhibitRules: (parse(readFileSync(join(REPO, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as { inhibit_rules: unknown[] }).inhibit_rules });
@@ -84,7 +99,7 @@ alerting:
   alertmanager_url: ${am.url}
   resend_interval: 2s
 targets:
-${target('pool01-a', 'lync-internal', 'pool01a.contoso.test')}${target('pool01-b', 'lync-internal', 'pool01b.contoso.test')}${target('web1', 'pchat-web', 'web1.contoso.test')}${target('web2', 'pchat-web', 'web2.contoso.test')}${target('edge-soon', 'edge-internal', 'edge1.contoso.test')}${target('edge-critical', 'edge-internal', 'edge2.contoso.test')}  - name: edge-down
+${target('pool01-a', 'lync-internal', 'pool01a.contoso.test')}${target('pool01-b', 'lync-internal', 'pool01b.contoso.test')}${target('web1', 'pchat-web', 'web1.contoso.test')}${target('web2', 'pchat-web', 'web2.contoso.test')}${target('edge-soon', 'edge-internal', 'edge1.contoso.test')}${target('edge-critical', 'edge-internal', 'edge2.contoso.test')}${target('edge-revoked', 'edge-internal', 'edge4.contoso.test')}  - name: edge-down
     group: edge-internal
     host: edge3.contoso.test
     port: ${deadPort}
@@ -146,7 +161,7 @@ scrape_configs:
     },
     async close() {
       killAll();
-      await Promise.all([prometheus.stop(), am.stop(), ...[...servers.values()].map((s) => s.close())]);
+      await Promise.all([prometheus.stop(), am.stop(), crlServer.close(), ...[...servers.values()].map((s) => s.close())]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
