@@ -3,17 +3,20 @@
 // rules), and Debian's Prometheus loading what `chainwatch rules` generates for that config and
 // sending its alerts to the same Alertmanager. The fleet shows every condition the rules and the
 // dashboard are about: a divergence (once a test swaps one server's CA), a failing probe, a
-// change, leaves in the warning and critical expiry bands, and alert deliveries.
+// change, leaves in the warning and critical expiry bands, a revoked certificate (its CA's CRL on
+// a loopback HTTP server), and alert deliveries.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { issueCrl, issueLeaf } from '../../src/demo/pki.js';
 import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { chainwatch } from '../helpers/cli.js';
 import { type ChainwatchProcess, REPO, killAll, spawnChainwatch } from '../helpers/daemon-process.js';
 import { type StandardPki, chainPems, standardPki } from '../helpers/fixtures.js';
 import { type RunningAlertmanager, type RunningPrometheus, freePort, startAlertmanager, startPrometheus } from '../output/alerts/processes.js';
+import { startCrlServer } from '../revocation/servers.js';
 
 export const DAY_S = 86_400;
 /** Deliberately not the defaults, so a constant anywhere would show. */
@@ -60,6 +63,11 @@ export async function startLiveStack(): Promise<LiveStack> {
     serve('edge-critical', 'edge2.contoso.test', 'contoso', 10),
   ]);
   const deadPort = await freePort();
+  // An Office Web Apps server whose certificate the issuing CA has revoked.
+  const crls = await startCrlServer();
+  const revokedLeaf = await issueLeaf(pki.contosoIssuing01, { commonName: 'wac1.contoso.test', dnsNames: ['wac1.contoso.test'], crlUrls: [`${crls.base}/issuing.crl`] });
+  crls.routes.set('/issuing.crl', { body: await issueCrl(pki.contosoIssuing01, { revoked: [{ serialNumber: revokedLeaf.serialNumber, reason: 1 }] }) });
+  servers.set('wac-revoked', await serveChain({ host: '127.0.0.1', port: 0, key: revokedLeaf.keyPem, chain: chainPems(revokedLeaf, pki.contosoIssuing01) }));
 
   const am = await startAlertmanager({ inhibitRules: (parse(readFileSync(join(REPO, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as { inhibit_rules: unknown[] }).inhibit_rules });
   const target = (name: string, group: string, host: string) =>
@@ -84,7 +92,7 @@ alerting:
   alertmanager_url: ${am.url}
   resend_interval: 2s
 targets:
-${target('pool01-a', 'lync-internal', 'pool01a.contoso.test')}${target('pool01-b', 'lync-internal', 'pool01b.contoso.test')}${target('web1', 'pchat-web', 'web1.contoso.test')}${target('web2', 'pchat-web', 'web2.contoso.test')}${target('edge-soon', 'edge-internal', 'edge1.contoso.test')}${target('edge-critical', 'edge-internal', 'edge2.contoso.test')}  - name: edge-down
+${target('pool01-a', 'lync-internal', 'pool01a.contoso.test')}${target('pool01-b', 'lync-internal', 'pool01b.contoso.test')}${target('web1', 'pchat-web', 'web1.contoso.test')}${target('web2', 'pchat-web', 'web2.contoso.test')}${target('edge-soon', 'edge-internal', 'edge1.contoso.test')}${target('edge-critical', 'edge-internal', 'edge2.contoso.test')}${target('wac-revoked', 'office-web-apps', 'wac1.contoso.test')}  - name: edge-down
     group: edge-internal
     host: edge3.contoso.test
     port: ${deadPort}
@@ -146,7 +154,7 @@ scrape_configs:
     },
     async close() {
       killAll();
-      await Promise.all([prometheus.stop(), am.stop(), ...[...servers.values()].map((s) => s.close())]);
+      await Promise.all([prometheus.stop(), am.stop(), crls.close(), ...[...servers.values()].map((s) => s.close())]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

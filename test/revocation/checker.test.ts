@@ -31,7 +31,7 @@ after(() => crls.close());
 async function endpoint(leaf: Pick<IssuedCert, 'der'>): Promise<EndpointResult> {
   const analysis = await analyzer.analyze([leaf.der, issuing.der], 'e.test', new Date());
   assert.ok(!isUnreadable(analysis));
-  const e = { key: 'e', target: 'e', group: 'g', role: null, host: 'e.test', port: 443, address: '127.0.0.1', sni: 'e.test', url: null, clientCert: null, resolveError: null };
+  const e = { key: 'e', target: 'e', group: 'g', role: null, host: 'e.test', port: 443, address: '127.0.0.1', sni: 'e.test', url: null, clientCert: null, starttls: null, resolveError: null };
   return { probe: { endpoint: e, startedAt: new Date(), durationMs: 1, presented: [leaf.der, issuing.der], tls: null, error: null, stapledOcsp: null }, analysis };
 }
 
