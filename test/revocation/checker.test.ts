@@ -155,4 +155,16 @@ describe('the revocation cache and clock', () => {
     assert.match(found.endpoints[0]!.revocation![0]!.error!, /its revocation sources cannot be read/);
     assert.equal(found.endpoints[1]!.revocation![0]!.status, 'good');
   });
+
+  it('redirects: at most 3, and only to http(s)', async () => {
+    const leaf = async (name: string) =>
+      endpoint(await issueLeaf(issuing, { commonName: `${name}.test`, dnsNames: [`${name}.test`], crlUrls: [`${crls.base}/${name}.crl`] }));
+    crls.routes.set('/to-ldap.crl', { redirect: 'ldap://pki.contoso.test/CN=CRL' });
+    for (let i = 0; i < 4; i++) crls.routes.set(`/loop${i}.crl`, { redirect: `${crls.base}/loop${i + 1}.crl` });
+    crls.routes.set('/loop4.crl', { body: await issueCrl(issuing) });
+    const found = await new RevocationChecker(OPTIONS).check([await leaf('to-ldap'), await leaf('loop0')]);
+    assert.match(found.endpoints[0]!.revocation![0]!.error!, /redirected to ldap:\/\/pki\.contoso\.test\/CN=CRL, which is not http\(s\); not followed/);
+    assert.match(found.endpoints[1]!.revocation![0]!.error!, /more than 3 redirects \(last to .*\/loop4\.crl\)/);
+    assert.equal(crls.hits('/loop4.crl'), 0);
+  });
 });
