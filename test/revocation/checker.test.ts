@@ -31,7 +31,7 @@ after(() => crls.close());
 async function endpoint(leaf: Pick<IssuedCert, 'der'>): Promise<EndpointResult> {
   const analysis = await analyzer.analyze([leaf.der, issuing.der], 'e.test', new Date());
   assert.ok(!isUnreadable(analysis));
-  const e = { key: 'e', target: 'e', group: 'g', role: null, labels: {}, starttls: null, host: 'e.test', port: 443, address: '127.0.0.1', sni: 'e.test', url: null, clientCert: null, resolveError: null };
+  const e = { key: 'e', target: 'e', group: 'g', role: null, labels: {}, host: 'e.test', port: 443, address: '127.0.0.1', sni: 'e.test', url: null, clientCert: null, starttls: null, resolveError: null };
   return { probe: { endpoint: e, startedAt: new Date(), durationMs: 1, presented: [leaf.der, issuing.der], tls: null, error: null, stapledOcsp: null }, analysis };
 }
 
@@ -154,5 +154,17 @@ describe('the revocation cache and clock', () => {
     assert.equal(found.endpoints[0]!.revocation![0]!.status, 'unknown');
     assert.match(found.endpoints[0]!.revocation![0]!.error!, /its revocation sources cannot be read/);
     assert.equal(found.endpoints[1]!.revocation![0]!.status, 'good');
+  });
+
+  it('redirects: at most 3, and only to http(s)', async () => {
+    const leaf = async (name: string) =>
+      endpoint(await issueLeaf(issuing, { commonName: `${name}.test`, dnsNames: [`${name}.test`], crlUrls: [`${crls.base}/${name}.crl`] }));
+    crls.routes.set('/to-ldap.crl', { redirect: 'ldap://pki.contoso.test/CN=CRL' });
+    for (let i = 0; i < 4; i++) crls.routes.set(`/loop${i}.crl`, { redirect: `${crls.base}/loop${i + 1}.crl` });
+    crls.routes.set('/loop4.crl', { body: await issueCrl(issuing) });
+    const found = await new RevocationChecker(OPTIONS).check([await leaf('to-ldap'), await leaf('loop0')]);
+    assert.match(found.endpoints[0]!.revocation![0]!.error!, /redirected to ldap:\/\/pki\.contoso\.test\/CN=CRL, which is not http\(s\); not followed/);
+    assert.match(found.endpoints[1]!.revocation![0]!.error!, /more than 3 redirects \(last to .*\/loop4\.crl\)/);
+    assert.equal(crls.hits('/loop4.crl'), 0);
   });
 });

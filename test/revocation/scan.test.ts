@@ -21,6 +21,8 @@ import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
 import { buildReport, hasFindings, type EndpointReport } from '../../src/output/report.js';
 import { formatTable } from '../../src/output/table.js';
 import { runScan } from '../../src/pipeline/scan.js';
+import { probeEndpoint } from '../../src/probe/probe.js';
+import { endpointFor } from '../probe/endpoint.js';
 import { freePort } from '../output/alerts/processes.js';
 import { opensslOcspResponse, startCrlServer, startOpensslOcsp, startStaplingServer, type CrlServer, type OcspResponder, type StaplingServer } from './servers.js';
 
@@ -31,6 +33,7 @@ let dir: string;
 let crls: CrlServer;
 let ocsp: OcspResponder;
 let stapling: StaplingServer;
+let stapledResponse: Buffer;
 let root: CertificateAuthority;
 let issuing: CertificateAuthority;
 const leaves = new Map<string, IssuedCert>();
@@ -82,7 +85,8 @@ before(async () => {
   ocsp = await startOpensslOcsp(ocspPort, issuing, index, delegate);
 
   const stapledLeaf = leaves.get('stapled')!;
-  stapling = await startStaplingServer(stapledLeaf, issuing, await opensslOcspResponse(issuing, stapledLeaf, [{ cert: stapledLeaf }]));
+  stapledResponse = await opensslOcspResponse(issuing, stapledLeaf, [{ cert: stapledLeaf }]);
+  stapling = await startStaplingServer(stapledLeaf, issuing, stapledResponse);
   for (const [name, leaf] of leaves) {
     if (name === 'stapled') continue;
     servers.set(name, await serveChain({ host: '127.0.0.1', port: 0, key: leaf.keyPem, chain: [leaf.pem, issuing.pem] }));
@@ -199,6 +203,14 @@ describe('revocation in a scan', () => {
 
   it('a redirect to the CRL is followed', () => {
     assert.equal(byName(report.targets, 'redirect').chain[0]!.revocation!.status, 'good');
+  });
+
+  it('the probe keeps the stapled response byte for byte, and null when a server staples nothing', async () => {
+    const stapled = await probeEndpoint(endpointFor(stapling, { host: 'stapled.revocation.test' }), { timeoutMs: 10_000 });
+    assert.ok(stapled.stapledOcsp?.equals(stapledResponse), 'the staple as openssl s_server sent it');
+    const plain = await probeEndpoint(endpointFor(servers.get('good')!, { host: 'good.revocation.test' }), { timeoutMs: 10_000 });
+    assert.equal(plain.error, null);
+    assert.equal(plain.stapledOcsp, null);
   });
 
   it("a stapled response from openssl s_server is checked with the issuer's key", () => {
