@@ -16,6 +16,8 @@ export interface ScanOptions {
   targetNames?: string[];
   onProgress?: (done: number, total: number) => void;
   now?: () => Date;
+  /** How probes read the presented chain; see probeEndpoint. */
+  capture?: 'auto' | 'stream';
 }
 
 /**
@@ -48,6 +50,7 @@ export class Scanner {
       timeoutMs: this.config.scan.timeoutMs,
       concurrency: this.config.scan.concurrency,
       signal: opts.signal,
+      capture: opts.capture,
       onResult: (r, done, total) => {
         analyses.set(r, this.analyze(r, startedAt));
         opts.onProgress?.(done, total);

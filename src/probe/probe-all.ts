@@ -1,5 +1,6 @@
 import type { Endpoint } from '../targets/types.js';
 import { NativeProbe } from './native-probe.js';
+import { StreamProbe } from './stream-probe.js';
 import type { ProbeResult } from './types.js';
 
 export interface ProbeAllOptions {
@@ -8,6 +9,8 @@ export interface ProbeAllOptions {
   concurrency: number;
   signal?: AbortSignal;
   onResult?: (result: ProbeResult, done: number, total: number) => void;
+  /** As for probeEndpoint: 'auto' (default) or 'stream'. */
+  capture?: 'auto' | 'stream';
 }
 
 /**
@@ -19,7 +22,8 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
   const total = endpoints.length;
   const results = new Array<ProbeResult>(total);
   if (total === 0) return Promise.resolve(results);
-  const active = new Set<NativeProbe>();
+  const active = new Set<NativeProbe | StreamProbe>();
+  const Probe = opts.capture === 'stream' ? StreamProbe : NativeProbe;
   let next = 0;
   let done = 0;
   let callbackError: unknown = null;
@@ -35,7 +39,7 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
 
     const launch = (): void => {
       const index = next++;
-      const probe = new NativeProbe(endpoints[index]!, opts.timeoutMs, (result) => {
+      const probe = new Probe(endpoints[index]!, opts.timeoutMs, (result) => {
         active.delete(probe);
         results[index] = result;
         done++;
