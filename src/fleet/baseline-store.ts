@@ -5,8 +5,8 @@ import type { EndpointResult } from '../chain/types.js';
 import { applyScan, type BaselineState } from './drift.js';
 import type { BaselineEntry, CertChange } from './types.js';
 
-const FILE = 'baseline.json';
-const HISTORY = 'history.jsonl';
+export const BASELINE_FILE = 'baseline.json';
+export const HISTORY_FILE = 'history.jsonl';
 const FORMAT_VERSION = 1;
 const RECENT_LIMIT = 500;
 
@@ -22,11 +22,15 @@ export class BaselineStore {
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(
-    readonly dir: string,
+    private directory: string,
     private readonly log: Logger,
     state: BaselineState,
   ) {
     this.state = state;
+  }
+
+  get dir(): string {
+    return this.directory;
   }
 
   static async open(dir: string, log: Logger): Promise<BaselineStore> {
@@ -67,6 +71,33 @@ export class BaselineStore {
     return next;
   }
 
+  /**
+   * Moves the baseline and its history to `dir` (state.path changed); later saves go there. The
+   * old files are removed only once the new ones are written; on failure the old ones stay in use.
+   */
+  moveTo(dir: string): Promise<void> {
+    const next = this.saving.then(async () => {
+      const from = this.directory;
+      if (from === dir) return;
+      await mkdir(dir, { recursive: true });
+      const history = await readFile(join(from, HISTORY_FILE), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      });
+      if (history !== null) await writeDurably(join(dir, HISTORY_FILE), history, 'w');
+      this.directory = dir;
+      try {
+        await this.writeNow();
+      } catch (err) {
+        this.directory = from;
+        throw err;
+      }
+      for (const name of [BASELINE_FILE, HISTORY_FILE]) await unlink(join(from, name)).catch(() => undefined);
+    });
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+
   private async writeNow(): Promise<void> {
     const body = JSON.stringify({
       version: FORMAT_VERSION,
@@ -74,15 +105,15 @@ export class BaselineStore {
       entries: [...this.state.entries.values()],
       recentChanges: this.state.recentChanges,
     });
-    const target = join(this.dir, FILE);
-    const tmp = join(this.dir, `${FILE}.tmp-${process.pid}`);
+    const target = join(this.dir, BASELINE_FILE);
+    const tmp = join(this.dir, `${BASELINE_FILE}.tmp-${process.pid}`);
     await writeDurably(tmp, body, 'w');
     await rename(tmp, target);
     await syncDir(this.dir);
     const pending = this.unsavedHistory;
     this.unsavedHistory = [];
     if (pending.length > 0) {
-      await writeDurably(join(this.dir, HISTORY), pending.map((c) => JSON.stringify(c)).join('\n') + '\n', 'a');
+      await writeDurably(join(this.dir, HISTORY_FILE), pending.map((c) => JSON.stringify(c)).join('\n') + '\n', 'a');
     }
   }
 }
@@ -110,12 +141,12 @@ async function syncDir(dir: string): Promise<void> {
 
 async function removeLeftovers(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
-    if (name.startsWith(`${FILE}.tmp-`)) await unlink(join(dir, name)).catch(() => undefined);
+    if (name.startsWith(`${BASELINE_FILE}.tmp-`)) await unlink(join(dir, name)).catch(() => undefined);
   }
 }
 
 async function loadState(dir: string, log: Logger): Promise<BaselineState> {
-  const path = join(dir, FILE);
+  const path = join(dir, BASELINE_FILE);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
