@@ -123,7 +123,7 @@ class Daemon implements DaemonHandle {
     this.routes = daemonRoutes({
       status: () => this.status,
       pageContext: () => this.pageContext(),
-      metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.render() }),
+      metrics: (gzip) => this.metrics.scrape(gzip),
     });
   }
 

@@ -3,18 +3,16 @@
 // one, never a mix, and series of endpoints that left the config (or addresses that no longer
 // resolve) vanish. Change counters come from the persisted baseline so they survive restarts.
 
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CertificateInfo } from '../chain/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
-import type { EndpointResult, ScanResult } from '../pipeline/types.js';
+import type { ScanResult } from '../pipeline/types.js';
+import { renderFleet } from './exposition.js';
 
-const ENDPOINT = ['target', 'group', 'address'] as const;
-const CERT = [...ENDPOINT, 'position', 'subject', 'issuer', 'serial', 'sha256'] as const;
+export { FLEET_FAMILIES, MAX_CERT_SERIES_PER_ENDPOINT } from './exposition.js';
 
-/** A hostile server could present hundreds of certificates; the scrape stays bounded. */
-export const MAX_CERT_SERIES_PER_ENDPOINT = 16;
-/** Label values are truncated so one odd subject cannot bloat every scrape. */
-const MAX_LABEL_LENGTH = 256;
+const gzip = promisify(gzipCallback);
 
 export interface MetricsOptions {
   version: string;
@@ -22,39 +20,24 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-type EndpointLabels = Record<(typeof ENDPOINT)[number], string>;
+/** One scrape's answer: parts sent one after the other (the fleet part is shared, never copied). */
+export interface Scrape {
+  contentType: string;
+  /** 'gzip' when the parts are gzip members (a multi-member gzip stream, RFC 1952). */
+  encoding: 'gzip' | null;
+  body: Buffer[];
+}
 
 export class ChainwatchMetrics {
   /** Process, scan and config metrics, and whatever other outputs register (alert deliveries). */
   readonly registry = new Registry();
   /**
    * Endpoint and policy series. They change only when a scan completes, so they are rendered
-   * then, once, instead of on every scrape (a large fleet is megabytes of text).
+   * then, once, into bytes a scrape sends as they are; the gzip form is made once per scan, off
+   * the event loop, for scrapers that ask for it (Prometheus does).
    */
-  readonly fleetRegistry = new Registry();
-  private fleetText: Promise<string>;
-
-  private readonly probeSuccess = this.fleetGauge('chainwatch_probe_success', 'Whether the last probe obtained the presented chain (1) or not (0).', ENDPOINT);
-  private readonly probeDuration = this.fleetGauge('chainwatch_probe_duration_seconds', 'Duration of the last probe: TCP connect plus TLS handshake.', ENDPOINT);
-  private readonly probeError = this.fleetGauge('chainwatch_probe_error_info', 'Why the last probe obtained no chain; kind is dns, refused, timeout, reset, not_tls, handshake or unreachable.', [...ENDPOINT, 'kind']);
-  private readonly certNotAfter = this.fleetGauge('chainwatch_cert_not_after_timestamp_seconds', 'notAfter of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
-  private readonly certNotBefore = this.fleetGauge('chainwatch_cert_not_before_timestamp_seconds', 'notBefore of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
-  private readonly chainInfo = this.fleetGauge('chainwatch_chain_info', 'The presented leaf and the CA that issued it, identified by key.', [...ENDPOINT, 'leaf_sha256', 'issuer_dn', 'issuer_key_id', 'root_dn']);
-  private readonly chainTrusted = this.fleetGauge('chainwatch_chain_trusted', 'Whether a path from the leaf to a configured trust anchor was built and verified.', ENDPOINT);
-  private readonly chainHostname = this.fleetGauge('chainwatch_chain_hostname_match', 'Whether the leaf is valid for the configured host (or sni).', ENDPOINT);
-  private readonly chainProblem = this.fleetGauge('chainwatch_chain_problem', 'A problem found in the presented chain, one series per problem.', [...ENDPOINT, 'problem']);
-  private readonly tlsInfo = this.fleetGauge('chainwatch_tls_info', 'Negotiated TLS version and cipher suite of the last probe.', [...ENDPOINT, 'version', 'cipher']);
-  private readonly certChanges = new Counter({
-    name: 'chainwatch_cert_changes_total',
-    help: 'Changes of the presented chain since the endpoint was first seen (persisted across restarts).',
-    labelNames: ENDPOINT,
-    registers: [this.fleetRegistry],
-  });
-  private readonly certLastChange = this.fleetGauge('chainwatch_cert_last_change_timestamp_seconds', 'When the presented chain last changed, Unix seconds; 0 = never changed since first seen.', ENDPOINT);
-  private readonly policyConsistent = this.fleetGauge('chainwatch_policy_consistent', 'Whether every judged member of the policy chains to an allowed CA.', ['policy']);
-  private readonly policyIssuers = this.fleetGauge('chainwatch_policy_issuers', 'Number of distinct CAs (by key) seen among the policy members.', ['policy']);
-  private readonly policyDivergent = this.fleetGauge('chainwatch_policy_divergent_endpoints', 'Number of policy members whose CA is not an allowed one.', ['policy']);
-  private readonly policyMemberDivergent = this.fleetGauge('chainwatch_policy_member_divergent', 'Per policy member: 1 divergent, 0 matching; members that could not be judged have no series.', ['policy', ...ENDPOINT]);
+  private fleet: Buffer;
+  private fleetGzip: Promise<Buffer>;
 
   private readonly scansTotal = new Counter({ name: 'chainwatch_scans_total', help: 'Completed scans.', registers: [this.registry] });
   private readonly scansSkipped = new Counter({
@@ -85,18 +68,31 @@ export class ChainwatchMetrics {
   constructor(options: MetricsOptions) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.buildInfo.set({ version: options.version }, 1);
-    this.fleetText = this.fleetRegistry.metrics();
+    this.fleet = renderFleet({ startedAt: new Date(0), finishedAt: new Date(0), endpoints: [], policies: [], changes: [] }, []);
+    this.fleetGzip = gzip(this.fleet);
   }
 
   get contentType(): string {
     return this.registry.contentType;
   }
 
-  /** The exposition text for a scrape. */
+  /** The exposition text, whole (tests and tools; a scrape uses `scrape`). */
   async render(): Promise<string> {
+    const scrape = await this.scrape(false);
+    return Buffer.concat(scrape.body).toString('utf8');
+  }
+
+  /** What a scrape sends; `gzip` when the scraper accepts it. */
+  async scrape(gzipped: boolean): Promise<Scrape> {
     // Both halves are taken in this tick, so they always come from the same scan.
-    const [own, fleet] = await Promise.all([this.registry.metrics(), this.fleetText]);
-    return `${own}\n${fleet}`;
+    const fleet = gzipped ? this.fleetGzip : Promise.resolve(this.fleet);
+    const own = this.registry.metrics();
+    const ownBytes = Buffer.from(`${await own}\n`, 'utf8');
+    return {
+      contentType: this.contentType,
+      encoding: gzipped ? 'gzip' : null,
+      body: [gzipped ? await gzip(ownBytes) : ownBytes, await fleet],
+    };
   }
 
   /**
@@ -104,40 +100,10 @@ export class ChainwatchMetrics {
    * Synchronous on purpose: no scrape can observe the fleet half-replaced.
    */
   updateFromScan(scan: ScanResult, baseline: readonly BaselineEntry[]): void {
-    const fleet = [
-      this.probeSuccess, this.probeDuration, this.probeError, this.certNotAfter, this.certNotBefore,
-      this.chainInfo, this.chainTrusted, this.chainHostname, this.chainProblem, this.tlsInfo,
-      this.certLastChange, this.policyConsistent, this.policyIssuers, this.policyDivergent,
-      this.policyMemberDivergent,
-    ];
-    for (const g of fleet) g.reset();
-    this.certChanges.reset();
-
-    const present = new Set<string>();
-    for (const result of scan.endpoints) {
-      present.add(result.probe.endpoint.key);
-      this.setEndpoint(result);
-    }
-    for (const entry of baseline) {
-      // The baseline keeps departed endpoints for a grace period; their series must still go.
-      if (!present.has(entry.key)) continue;
-      const labels = endpointLabels(entry.target, entry.group, entry.address);
-      this.certChanges.inc(labels, entry.changes);
-      this.certLastChange.set(labels, entry.lastChange === null ? 0 : seconds(entry.lastChange));
-    }
-    for (const policy of scan.policies) {
-      const p = { policy: label(policy.name) };
-      this.policyConsistent.set(p, policy.consistent ? 1 : 0);
-      this.policyIssuers.set(p, policy.issuers.length);
-      this.policyDivergent.set(p, policy.divergent.length);
-      for (const m of policy.matching) this.policyMemberDivergent.set({ ...p, ...endpointLabels(m.target, m.group, m.address) }, 0);
-      for (const m of policy.divergent) this.policyMemberDivergent.set({ ...p, ...endpointLabels(m.target, m.group, m.address) }, 1);
-    }
-
-    // Registry.metrics() reads every value synchronously before its first await, so this
-    // snapshot is exactly the state set above.
-    this.fleetText = this.fleetRegistry.metrics();
-
+    this.fleet = renderFleet(scan, baseline);
+    this.fleetGzip = gzip(this.fleet);
+    // An unhandled rejection would outlive the scan that caused it; a scrape sees the error.
+    this.fleetGzip.catch(() => undefined);
     this.scansTotal.inc();
     this.scanDuration.observe(Math.max(0, scan.finishedAt.getTime() - scan.startedAt.getTime()) / 1000);
     this.scanLastCompleted.set(scan.finishedAt.getTime() / 1000);
@@ -153,70 +119,11 @@ export class ChainwatchMetrics {
     if (ok && targets !== undefined) this.targetsGauge.set(targets);
   }
 
-  private setEndpoint({ probe, analysis }: EndpointResult): void {
-    const ep = probe.endpoint;
-    const labels = endpointLabels(ep.target, ep.group, ep.address);
-    this.probeSuccess.set(labels, probe.error === null ? 1 : 0);
-    this.probeDuration.set(labels, probe.durationMs / 1000);
-    if (probe.error !== null) this.probeError.set({ ...labels, kind: probe.error.kind }, 1);
-    if (probe.tls !== null && probe.tls.version !== null) {
-      this.tlsInfo.set({ ...labels, version: probe.tls.version, cipher: label(probe.tls.cipher ?? '') }, 1);
-    }
-    if (analysis === null) return;
-
-    analysis.chain.slice(0, MAX_CERT_SERIES_PER_ENDPOINT).forEach((cert, position) => {
-      const c = { ...labels, ...certLabels(cert, position) };
-      this.certNotAfter.set(c, seconds(cert.notAfter));
-      this.certNotBefore.set(c, seconds(cert.notBefore));
-    });
-    const leaf = analysis.chain[0];
-    this.chainInfo.set(
-      {
-        ...labels,
-        leaf_sha256: leaf?.sha256 ?? '',
-        issuer_dn: label(analysis.issuer?.dn ?? ''),
-        issuer_key_id: analysis.issuer?.keyId ?? '',
-        root_dn: label(analysis.root?.dn ?? ''),
-      },
-      1,
-    );
-    this.chainTrusted.set(labels, analysis.trusted ? 1 : 0);
-    this.chainHostname.set(labels, analysis.hostnameMatch ? 1 : 0);
-    for (const problem of new Set(analysis.problems)) this.chainProblem.set({ ...labels, problem }, 1);
-  }
-
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
     return new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
-  }
-
-  private fleetGauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
-    return new Gauge<L>({ name, help, labelNames, registers: [this.fleetRegistry] });
   }
 }
 
 export function createMetrics(options: MetricsOptions): ChainwatchMetrics {
   return new ChainwatchMetrics(options);
-}
-
-function endpointLabels(target: string, group: string, address: string | null): EndpointLabels {
-  return { target: label(target), group: label(group), address: address ?? '' };
-}
-
-function certLabels(cert: CertificateInfo, position: number) {
-  return {
-    position: String(position),
-    subject: label(cert.subject),
-    issuer: label(cert.issuer),
-    serial: label(cert.serialNumber),
-    sha256: cert.sha256,
-  };
-}
-
-function label(value: string): string {
-  return value.length > MAX_LABEL_LENGTH ? value.slice(0, MAX_LABEL_LENGTH - 1) + '…' : value;
-}
-
-function seconds(iso: string): number {
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? 0 : ms / 1000;
 }
