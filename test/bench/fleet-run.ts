@@ -130,7 +130,7 @@ async function startNginx(dir: string, count: number, stops: (() => void | Promi
     await writeFile(
       join(dir, 'nginx.conf'),
       `worker_processes 1;\ndaemon off;\nmaster_process off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log error;\n` +
-        `worker_rlimit_nofile ${count + 4096};\nevents { worker_connections 4096; }\n` +
+        `worker_rlimit_nofile ${count + 4096};\nevents { worker_connections ${count + 4096}; }\n` +
         `http {\n  access_log off;\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;\n  fastcgi_temp_path ${dir}/fastcgi;\n` +
         `  uwsgi_temp_path ${dir}/uwsgi;\n  scgi_temp_path ${dir}/scgi;\n` +
         `  ssl_certificate ${dir}/chain.pem;\n  ssl_certificate_key ${dir}/key.pem;\n  ssl_session_cache off;\n  ssl_session_tickets off;\n` +

@@ -1,6 +1,6 @@
 // `npm run bench -- fleet`: chainwatch against the handshake floor and blackbox_exporter on a
 // loopback nginx fleet, at 1,000 and 10,000 endpoints with 5 % black holes (see fleet-run.ts).
-// Prints a table and writes .bench-results/fleet.json. Installs nginx and the blackbox exporter
+// Prints a table and writes .bench-results/fleet-<sizes>.json. Installs nginx and the blackbox exporter
 // (Debian packages) when missing. The machine may be shared: compare the same-run ratios, not
 // absolute times.
 //
@@ -52,4 +52,4 @@ if (results.length >= 2) {
 }
 console.log(`(×bare: median of per-round bare/variant time ratios; above 1 is faster than the bare loop. Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${f(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version})`);
 await mkdir('.bench-results', { recursive: true });
-await writeFile('.bench-results/fleet.json', JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, results }, null, 2) + '\n');
+await writeFile(`.bench-results/fleet-${sizes.join('-')}.json`, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, results }, null, 2) + '\n');
