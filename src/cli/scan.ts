@@ -18,7 +18,7 @@ export async function scanCommand(config: Config, opts: ScanCommandOptions): Pro
   const known = new Set(config.targets.map((t) => t.name));
   const unknown = opts.targets.filter((t) => !known.has(t));
   if (unknown.length > 0) {
-    throw new UsageError(`no target named ${unknown.join(', ')} in ${config.source} (known: ${[...known].join(', ')})`);
+    throw new UsageError(`no target named ${unknown.join(', ')} in ${config.source} (known: ${[...known].join(', ')})`, 'scan');
   }
   // Logs go to stderr so that stdout carries only the report.
   const log = createLogger({ sink: process.stderr, format: process.stderr.isTTY ? 'pretty' : 'json', level: 'warn' });
@@ -27,6 +27,12 @@ export async function scanCommand(config: Config, opts: ScanCommandOptions): Pro
   const scan = await runScan(config, {
     baseline,
     targetNames: opts.targets,
+    onInternalError: (endpoint, err) =>
+      log.error('internal error while scanning an endpoint; please report this', {
+        target: endpoint.target,
+        address: endpoint.address,
+        stack: err instanceof Error ? err.stack : String(err),
+      }),
     onProgress: showProgress ? (done, total) => process.stderr.write(`\rscanning: ${done}/${total} endpoints`) : undefined,
   });
   if (showProgress) process.stderr.write('\r\x1b[K');

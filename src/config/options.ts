@@ -21,6 +21,7 @@ import {
   path,
   secretUrl,
   serverName,
+  size,
   targetUrl,
   text,
   type JsonSchema,
@@ -117,6 +118,12 @@ export const SCAN = mapping('When and how scans run.', {
   }),
   concurrency: option({ type: integer(1, 1_000_000, 'integer >= 1'), default: 64, description: 'Connections in flight at once.' }),
   expiry_warning: option({ type: duration(), field: 'expiryWarningMs', default: '30d', description: "A certificate closer than this to its notAfter is reported as 'expires_soon'." }),
+  expiry_critical: option({
+    type: duration(),
+    field: 'expiryCriticalMs',
+    default: '7d',
+    description: 'A leaf closer than this to its notAfter makes ChainwatchCertificateExpiringSoon critical instead of warning; at most scan.expiry_warning.',
+  }),
 });
 
 export const DNS = mapping('Name resolution for targets.', {
@@ -189,6 +196,10 @@ export const CLIENT_CERT = mapping('Client certificate to present, for MTLS port
   key: mandatory({ type: file(checkPrivateKeyFile), description: 'PEM private key (unencrypted); relative to the config file.' }),
 });
 
+/** Protocols whose STARTTLS exchange the probe can speak before its TLS handshake. */
+export const STARTTLS_PROTOCOLS = ['smtp', 'imap', 'pop3', 'ldap', 'xmpp', 'ftp', 'postgres'] as const;
+export type StartTlsProtocol = (typeof STARTTLS_PROTOCOLS)[number];
+
 export const TARGET = listOfMappings(
   'The endpoints to watch; at least one.',
   {
@@ -208,6 +219,11 @@ export const TARGET = listOfMappings(
     }),
     sni: optional({ type: serverName, defaultNote: 'host; none when host is an IP address', description: 'Server name to send in the TLS handshake.' }),
     role: optional({ type: text(), description: 'Free-form label, e.g. front-end, edge-internal.' }),
+    starttls: optional({
+      type: oneOf(STARTTLS_PROTOCOLS, 'a STARTTLS protocol'),
+      description:
+        'Speak this protocol in clear text and ask for STARTTLS before the TLS handshake (xmpp: server-to-server namespace on port 5269, client namespace elsewhere). Not set: TLS from the first byte.',
+    }),
     client_cert: CLIENT_CERT,
   },
   { required: true, schemaExtra: { anyOf: [{ required: ['host'] }, { required: ['url'] }] } },
@@ -230,6 +246,35 @@ export const POLICY = listOfMappings('CA-consistency rules across groups.', {
   }),
 });
 
+export const REVOCATION = mapping('Revocation checks of every presented certificate: CRL distribution points, OCSP responders and stapled OCSP responses.', {
+  enabled: option({ type: boolean, default: true, description: 'Check revocation; off: no CRL or OCSP request is made and reports carry no revocation status.' }),
+  refresh: option({
+    type: duration({ positive: true }),
+    field: 'refreshMs',
+    default: '1h',
+    description: 'A fetched CRL or OCSP answer is reused this long (never past its nextUpdate), so a fleet sharing one CA fetches its CRL once per interval.',
+  }),
+  timeout: option({
+    type: duration({ positive: true, maxMs: HOUR_MS, maxText: '1h' }),
+    field: 'timeoutMs',
+    default: '10s',
+    description: 'One deadline per CRL or OCSP request, covering connect, redirects and the body (at most 1h).',
+  }),
+  max_crl_size: option({
+    type: size({ maxBytes: 1024 ** 3, maxText: '1GB' }),
+    field: 'maxCrlBytes',
+    default: '20MB',
+    description: 'A CRL larger than this is refused (its certificates become revocation_unknown).',
+  }),
+  stale_warning: option({
+    type: duration(),
+    field: 'staleWarningMs',
+    default: '24h',
+    description: 'A CRL whose nextUpdate is closer than this is reported as expiring (a CA that stopped publishing).',
+  }),
+  ocsp: option({ type: boolean, default: true, description: 'Ask the OCSP responder a certificate names; a stapled OCSP response is checked either way.' }),
+});
+
 /** The whole file. */
 export const ROOT = mapping('A chainwatch configuration.', {
   scan: SCAN,
@@ -237,6 +282,7 @@ export const ROOT = mapping('A chainwatch configuration.', {
   trust: TRUST,
   state: STATE,
   server: SERVER,
+  revocation: REVOCATION,
   alerting: ALERTING,
   targets: TARGET,
   policies: POLICY,

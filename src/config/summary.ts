@@ -3,6 +3,7 @@
 import { formatDuration } from './duration.js';
 import { pemCertificates } from './files.js';
 import { formatHostPort } from './net.js';
+import { formatSize } from './size.js';
 import type { Config, TargetConfig } from './types.js';
 
 /** scheme://host[:port] of a URL, nothing else. */
@@ -48,7 +49,7 @@ export function summarizeConfig(c: Config): string {
     out.push(`  ${p.name}: ${p.members.join(', ')} ${against}${pins}`);
   }
 
-  out.push(`schedule: ${c.scan.schedule} (timeout ${formatDuration(c.scan.timeoutMs)}, concurrency ${c.scan.concurrency}, expiry warning ${formatDuration(c.scan.expiryWarningMs)})`);
+  out.push(`schedule: ${c.scan.schedule} (timeout ${formatDuration(c.scan.timeoutMs)}, concurrency ${c.scan.concurrency}, expiry warning ${formatDuration(c.scan.expiryWarningMs)}, critical ${formatDuration(c.scan.expiryCriticalMs)})`);
   out.push(`dns: ${c.dns.servers.length === 0 ? 'system resolver' : `servers ${c.dns.servers.join(', ')}`}`);
   const anchors = c.trust.caFiles.map((f, i) => `${f} (${plural(pemCertificates(c.trust.caPems[i] ?? '').length, 'certificate')})`);
   const trust = [...anchors, ...(c.trust.systemRoots ? ['system roots'] : [])];
@@ -56,6 +57,9 @@ export function summarizeConfig(c: Config): string {
   out.push(`state: ${c.state.path} (retention ${formatDuration(c.state.retentionMs)})`);
   const listen = formatHostPort(c.server.listen.host, c.server.listen.port);
   out.push(`listen: ${listen}${c.server.externalUrl ? ` (status page ${redactUrl(c.server.externalUrl)})` : ''}`);
+
+  const r = c.revocation;
+  out.push(`revocation: ${r.enabled ? `CRL${r.ocsp ? ' + OCSP' : ''} + stapled OCSP (refresh ${formatDuration(r.refreshMs)}, timeout ${formatDuration(r.timeoutMs)}, CRLs up to ${formatSize(r.maxCrlBytes)}, stale warning ${formatDuration(r.staleWarningMs)})` : 'off'}`);
 
   const receivers = [
     ...c.alerting.alertmanagerUrls.map((u) => `alertmanager ${redactUrl(u)}`),

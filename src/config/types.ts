@@ -1,7 +1,7 @@
 // The validated, normalised configuration. Every later stage reads only these types; the
 // YAML loader (load.ts) is the one place that knows about files, keys and source positions.
 // The simple sections' types come straight from the options table.
-import type { DNS, POLICY, SCAN, SERVER, STATE, TARGET, Values } from './options.js';
+import type { DNS, POLICY, REVOCATION, SCAN, SERVER, STATE, TARGET, Values } from './options.js';
 
 export interface Config {
   /** Absolute path of the config file this was loaded from. */
@@ -11,12 +11,13 @@ export interface Config {
   trust: TrustConfig;
   state: StateConfig;
   server: ServerConfig;
+  revocation: RevocationConfig;
   alerting: AlertingConfig;
   targets: TargetConfig[];
   policies: PolicyConfig[];
 }
 
-/** scan: schedule (node-cron, 5 or 6 fields), timeoutMs, concurrency, expiryWarningMs. */
+/** scan: schedule (node-cron, 5 or 6 fields), timeoutMs, concurrency, expiryWarningMs, expiryCriticalMs. */
 export type ScanConfig = Values<typeof SCAN.children>;
 
 /** dns: servers, as host or host:port ([v6]:port); empty means the system resolver. */
@@ -35,6 +36,9 @@ export type StateConfig = Values<typeof STATE.children>;
 
 /** server: listen, externalUrl (null: http://<listen>). */
 export type ServerConfig = Values<typeof SERVER.children>;
+
+/** revocation: enabled, refreshMs, timeoutMs, maxCrlBytes, staleWarningMs, ocsp. */
+export type RevocationConfig = Values<typeof REVOCATION.children>;
 
 export type WebhookFormat = 'teams' | 'slack' | 'generic';
 

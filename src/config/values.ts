@@ -1,11 +1,13 @@
 // The kinds of value an option can hold. Each kind knows how to read what the operator wrote
 // (reporting at the node at fault), how it looks to people, and its JSON Schema, so one
 // declaration in the options table gives the validator, the defaults and the documentation.
-import cron from 'node-cron';
+import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
-import { isSeq } from 'yaml';
+import { isScalar, isSeq } from 'yaml';
 import { formatHostPort, ipLiteral, isHostname, splitHostPort } from './net.js';
+import { parseSize } from './size.js';
 import {
+  describe,
   readBoolean,
   readDuration,
   readInteger,
@@ -66,6 +68,34 @@ export function duration(bounds: DurationBounds = {}): ValueType<number> {
   return { text: 'duration', schema: { type: 'string', pattern: DURATION_PATTERN }, read: (ctx, field) => readDuration(ctx, field, bounds) };
 }
 
+/** Matches what parseSize accepts, for editors. */
+const SIZE_PATTERN = '^\\s*\\d{1,12}(\\.\\d{1,6})?\\s*([kKmMgG][iI]?[bB]|[bB])\\s*$';
+
+/** Bytes, from text such as 512KB or 20MB (1024-based); a bare number is refused like a unit-less duration. */
+export function size(bounds: { maxBytes: number; maxText: string }): ValueType<number> {
+  return {
+    text: 'size (B, KB, MB, GB; 1024-based)',
+    schema: { type: 'string', pattern: SIZE_PATTERN },
+    read(ctx, field) {
+      const v = field.node && isScalar(field.node) ? field.node.value : undefined;
+      if (typeof v === 'number') {
+        ctx.report(field.at, field.key, `${v} has no unit — write a size such as '${v}MB' (units: B, KB, MB, GB; 1024-based)`);
+        return undefined;
+      }
+      const bytes = typeof v === 'string' ? parseSize(v) : null;
+      if (bytes === null) {
+        ctx.report(field.at, field.key, `expected a size such as 512KB or 20MB (units: B, KB, MB, GB; 1024-based), got ${describe(field.node)}`);
+        return undefined;
+      }
+      if (bytes <= 0 || bytes > bounds.maxBytes) {
+        ctx.report(field.at, field.key, `'${v}' is out of range: give more than 0 and at most ${bounds.maxText}`);
+        return undefined;
+      }
+      return bytes;
+    },
+  };
+}
+
 function orList(values: readonly string[]): string {
   return values.length === 1 ? values[0]! : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
 }
@@ -77,8 +107,16 @@ export function oneOf<const V extends string>(values: readonly V[], noun: string
   );
 }
 
+/**
+ * node-cron, loaded when a schedule is checked, not when the config module is: loading it costs
+ * more than reading a small config, and a config without a schedule never needs it.
+ */
+function cron(): (typeof import('node-cron'))['default'] {
+  return createRequire(import.meta.url)('node-cron') as (typeof import('node-cron'))['default'];
+}
+
 export const cronExpression: ValueType<string> = refine<string, string>(text('a cron expression in quotes'), 'cron expression (5 or 6 fields)', { type: 'string', minLength: 9 }, (v) => {
-  const check = cron.validateDetailed(v);
+  const check = cron().validateDetailed(v);
   if (check.valid) return { value: v };
   const reasons = check.errors.map((e) => (e.field === 'expression' ? e.message : `${e.field} '${e.value ?? ''}' is not valid`));
   return {

@@ -78,7 +78,7 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
   const text = await readFile(file).catch(() => null);
   const config = await loadConfig(configFile);
   const metrics = createMetrics({ version: chainwatchVersion() });
-  metrics.configLoaded(true, config.targets.length);
+  metrics.configLoaded(true, config);
   const baseline = await BaselineStore.open(config.state.path, log.child({ component: 'baseline' }));
   const daemon = new Daemon(configFile, file, config, metrics, baseline, log, options, text === null ? null : digest(text));
   await daemon.start();
@@ -215,7 +215,7 @@ class Daemon implements DaemonHandle {
     return {
       now: new Date(),
       expiryWarningMs: this.cfg.scan.expiryWarningMs,
-      expiryCriticalMs: null,
+      expiryCriticalMs: this.cfg.scan.expiryCriticalMs,
       schedule: this.cfg.scan.schedule,
       configuredTargets: this.cfg.targets.length,
       configReloadOk: this.reloadOk,
@@ -284,7 +284,7 @@ class Daemon implements DaemonHandle {
     this.cfg = next;
     this.scheduler.setSchedule(next.scan.schedule);
     this.reloadOk = true;
-    this.metrics.configLoaded(true, next.targets.length);
+    this.metrics.configLoaded(true, next);
     const before = new Set(prev.targets.map((t) => t.name));
     const after = new Set(next.targets.map((t) => t.name));
     this.log.info('config reloaded; scanning now', {

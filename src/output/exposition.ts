@@ -6,6 +6,7 @@
 import type { CertificateInfo } from '../chain/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../pipeline/types.js';
+import type { RevocationUrlHealth } from '../revocation/types.js';
 
 export interface FleetFamily {
   name: string;
@@ -38,6 +39,11 @@ export const FLEET_FAMILIES = {
   policyIssuers: family('chainwatch_policy_issuers', 'Number of distinct CAs (by key) seen among the policy members.', ['policy']),
   policyDivergent: family('chainwatch_policy_divergent_endpoints', 'Number of policy members whose CA is not an allowed one.', ['policy']),
   policyMemberDivergent: family('chainwatch_policy_member_divergent', 'Per policy member: 1 divergent, 0 matching; members that could not be judged have no series.', ['policy', ...ENDPOINT]),
+  certRevoked: family('chainwatch_cert_revoked', 'Per presented certificate whose revocation status is known: 1 revoked, 0 good (position 0 = leaf).', [...ENDPOINT, 'position']),
+  crlFetchSuccess: family('chainwatch_crl_fetch_success', "Whether the last fetch of the CRL at url gave a CRL verified with its issuer's key (1) or not (0).", ['url']),
+  crlNextUpdate: family('chainwatch_crl_next_update_timestamp_seconds', 'nextUpdate of the CRL held for url, Unix seconds.', ['url']),
+  crlFetchDuration: family('chainwatch_crl_fetch_duration_seconds', 'Duration of the last request for the CRL at url.', ['url']),
+  ocspResponseStatus: family('chainwatch_ocsp_response_status', 'The last answer of the OCSP responder at url: successful, tryLater, unauthorized, …, or unreachable / invalid.', ['url', 'status']),
 } as const;
 
 type FamilyKey = keyof typeof FLEET_FAMILIES;
@@ -72,6 +78,7 @@ export function renderFleet(scan: ScanResult, baseline: readonly BaselineEntry[]
     for (const m of policy.matching) out.add('policyMemberDivergent', `${p},${endpointLabels(m.target, m.group, m.address)}`, 0);
     for (const m of policy.divergent) out.add('policyMemberDivergent', `${p},${endpointLabels(m.target, m.group, m.address)}`, 1);
   }
+  for (const u of scan.revocationUrls ?? []) writeRevocationUrl(out, u);
   return out.toBuffer();
 }
 
@@ -82,7 +89,8 @@ interface CertSeries {
   notBefore: number;
 }
 
-function writeEndpoint(out: FamilyWriter, { probe, analysis }: EndpointResult, certLabels: Map<string, CertSeries>): void {
+function writeEndpoint(out: FamilyWriter, result: EndpointResult, certLabels: Map<string, CertSeries>): void {
+  const { probe, analysis } = result;
   const ep = probe.endpoint;
   const labels = endpointLabels(ep.target, ep.group, ep.address);
   out.add('probeSuccess', labels, probe.error === null ? 1 : 0);
@@ -114,6 +122,21 @@ function writeEndpoint(out: FamilyWriter, { probe, analysis }: EndpointResult, c
   out.add('chainTrusted', labels, analysis.trusted ? 1 : 0);
   out.add('chainHostname', labels, analysis.hostnameMatch ? 1 : 0);
   for (const problem of new Set(analysis.problems)) out.add('chainProblem', `${labels},problem="${problem}"`, 1);
+  result.revocation?.slice(0, MAX_CERT_SERIES_PER_ENDPOINT).forEach((r, position) => {
+    if (r && r.status !== 'unknown') out.add('certRevoked', `${labels},position="${position}"`, r.status === 'revoked' ? 1 : 0);
+  });
+}
+
+function writeRevocationUrl(out: FamilyWriter, u: RevocationUrlHealth): void {
+  if (!u.checked) return;
+  const url = `url="${escape(u.url)}"`;
+  if (u.kind === 'ocsp') {
+    if (u.ocspStatus) out.add('ocspResponseStatus', `${url},status="${escape(u.ocspStatus)}"`, 1);
+    return;
+  }
+  out.add('crlFetchSuccess', url, u.reachable === true && u.error === null ? 1 : 0);
+  if (u.nextUpdate) out.add('crlNextUpdate', url, seconds(u.nextUpdate));
+  if (u.durationMs !== null) out.add('crlFetchDuration', url, u.durationMs / 1000);
 }
 
 /**

@@ -6,6 +6,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from '../config/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { ScanResult } from '../pipeline/types.js';
 import { renderFleet } from './exposition.js';
@@ -19,6 +20,9 @@ export interface MetricsOptions {
   /** Default process/Node.js metrics (CPU, memory, event loop); on unless false. */
   processMetrics?: boolean;
 }
+
+/** What the process metrics say about the config in use. */
+export type LoadedConfig = Pick<Config, 'targets' | 'scan'>;
 
 /** One scrape's answer: parts sent one after the other (the fleet part is shared, never copied). */
 export interface Scrape {
@@ -55,6 +59,10 @@ export class ChainwatchMetrics {
   private readonly configReload = this.gauge('chainwatch_config_last_reload_successful', 'Whether the last config load or reload succeeded (0: the previous config is still in use).', []);
   private readonly configReloadTime = this.gauge('chainwatch_config_last_reload_success_timestamp_seconds', 'When the config was last loaded successfully, Unix seconds.', []);
   private readonly targetsGauge = this.gauge('chainwatch_targets', 'Targets in the active config.', []);
+  // The configured thresholds, so that rules and dashboards compare against the number the daemon
+  // uses instead of a constant of their own.
+  private readonly expiryWarning = this.gauge('chainwatch_expiry_warning_seconds', 'scan.expiry_warning: a certificate closer than this to its notAfter is expiring soon.', []);
+  private readonly expiryCritical = this.gauge('chainwatch_expiry_critical_seconds', 'scan.expiry_critical: an expiring leaf closer than this to its notAfter is critical.', []);
   private readonly buildInfo = this.gauge('chainwatch_build_info', 'Always 1; the chainwatch version in a label.', ['version']);
 
   /** chainwatch_alert_deliveries_total{receiver,result}; for the alert senders. */
@@ -113,10 +121,14 @@ export class ChainwatchMetrics {
     this.scansSkipped.inc();
   }
 
-  configLoaded(ok: boolean, targets?: number, at: Date = new Date()): void {
+  /** After a config load or reload: `loaded` is the config now in use, absent when it was refused. */
+  configLoaded(ok: boolean, loaded?: LoadedConfig, at: Date = new Date()): void {
     this.configReload.set(ok ? 1 : 0);
-    if (ok) this.configReloadTime.set(at.getTime() / 1000);
-    if (ok && targets !== undefined) this.targetsGauge.set(targets);
+    if (!ok || loaded === undefined) return;
+    this.configReloadTime.set(at.getTime() / 1000);
+    this.targetsGauge.set(loaded.targets.length);
+    this.expiryWarning.set(loaded.scan.expiryWarningMs / 1000);
+    this.expiryCritical.set(loaded.scan.expiryCriticalMs / 1000);
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {

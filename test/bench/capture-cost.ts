@@ -30,7 +30,7 @@ const context = probeContext(null);
 const base = { servername: BENCH_HOST, secureContext: context, rejectUnauthorized: false, checkServerIdentity: () => undefined };
 const endpoint: Endpoint = {
   key: 'cost', target: 'cost', group: 'cost', role: null, host: BENCH_HOST, port: server.port, address: '127.0.0.1',
-  sni: BENCH_HOST, url: null, clientCert: null, resolveError: null,
+  sni: BENCH_HOST, url: null, clientCert: null, resolveError: null, starttls: null,
 };
 
 function finish(socket: tls.TLSSocket, done: (err?: Error) => void, ok: () => boolean): void {

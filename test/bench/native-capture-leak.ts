@@ -28,7 +28,7 @@ const STEP = 2_000;
 function once(variant: Variant, port: number): Once {
   const endpoint: Endpoint = {
     key: 'leak', target: 'leak', group: 'leak', role: null, host: BENCH_HOST, port, address: '127.0.0.1',
-    sni: BENCH_HOST, url: null, clientCert: null, resolveError: null,
+    sni: BENCH_HOST, url: null, clientCert: null, resolveError: null, starttls: null,
   };
   if (variant === 'probe' || variant === 'stream') {
     const capture = variant === 'probe' ? 'auto' : 'stream';

@@ -29,10 +29,10 @@ export function syntheticScan(n: number): { scan: ScanResult; baseline: Baseline
     const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
     const endpoint = {
       key: `${target}@${address}`, target, group: 'lync-internal', role: null, host: `${target}.contoso.local`, port: 5061, address,
-      sni: `${target}.contoso.local`, url: null, clientCert: null, resolveError: null,
+      sni: `${target}.contoso.local`, url: null, clientCert: null, resolveError: null, starttls: null,
     };
     const tls = { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null };
-    const probe = { endpoint, startedAt: new Date(0), durationMs: 12.5, presented: [], tls, error: null };
+    const probe = { endpoint, startedAt: new Date(0), durationMs: 12.5, presented: [], tls, stapledOcsp: null, error: null };
     if (i % 20 === 19) {
       endpoints.push({ probe: { ...probe, tls: null, error: { kind: 'timeout', message: 'no answer within 5s' } }, analysis: null });
       continue;
@@ -44,7 +44,7 @@ export function syntheticScan(n: number): { scan: ScanResult; baseline: Baseline
         chain: [leaf, intermediate],
         issuer: { dn: ISSUER, keyId: intermediate.subjectKeyId!, spkiSha256: intermediate.spkiSha256 },
         root: { dn: ROOT, sha256: hex('root'), spkiSha256: hex('rootspki'), keyId: hex('rootski', 20) },
-        trusted: true, hostnameMatch: true, problems: [],
+        trusted: true, hostnameMatch: true, problems: [], path: [],
       },
     });
     const snapshot = { leafSha256: leaf.sha256, chain: [leaf.sha256, intermediate.sha256], issuer: { dn: ISSUER, keyId: intermediate.subjectKeyId! }, leafNotAfter: leaf.notAfter, leafSubject: leaf.subject };
