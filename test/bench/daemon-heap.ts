@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { createLogger } from '../../src/log/logger.js';
-import { startLoopbackFleet, writeFleetConfig } from './fleet.js';
+import { startLoopbackFleet, writeFleetConfig } from './loopback-fleet.js';
 
 const scans = Number(process.env.HEAP_SCANS ?? 50);
 const targets = Number(process.env.HEAP_TARGETS ?? 30);

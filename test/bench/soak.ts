@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseExposition, select, value, type Sample } from '../helpers/daemon-process.js';
-import { startLoopbackFleet, writeFleetConfig } from './fleet.js';
+import { startLoopbackFleet, writeFleetConfig } from './loopback-fleet.js';
 
 const scans = Number(process.env.SOAK_SCANS ?? 300);
 const size = Number(process.env.SOAK_TARGETS ?? 60);
