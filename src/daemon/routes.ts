@@ -7,6 +7,7 @@ import { PAGE_HEADERS } from '../output/page/layout.js';
 import { renderOverview } from '../output/page/overview.js';
 import { renderTarget } from '../output/page/target.js';
 import type { PageContext } from '../output/page/view.js';
+import type { Scrape } from '../output/metrics.js';
 import type { StatusSnapshot } from '../output/status.js';
 import { RouteTable, type HttpReply } from './http/routes.js';
 
@@ -15,8 +16,8 @@ export interface DaemonView {
   /** What the last completed scan published; null before the first. */
   status(): StatusSnapshot | null;
   pageContext(): PageContext;
-  /** Prometheus exposition text and its content type. */
-  metrics(): Promise<{ contentType: string; body: string | Buffer }>;
+  /** Prometheus exposition for one scrape, gzip-encoded when `gzip`. */
+  metrics(gzip: boolean): Promise<Scrape>;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -41,9 +42,11 @@ export function daemonRoutes(view: DaemonView): RouteTable {
         ? { status: 503, type: JSON_TYPE, body: JSON.stringify({ error: 'no scan has completed yet; try again shortly' }) + '\n' }
         : { status: 200, type: JSON_TYPE, body: s.json };
     })
-    .get('/metrics', async () => {
-      const m = await view.metrics();
-      return { status: 200, type: m.contentType, body: m.body };
+    .get('/metrics', async (req) => {
+      const m = await view.metrics(acceptsGzip(req.headers['accept-encoding']));
+      const headers: Record<string, string> = { Vary: 'Accept-Encoding' };
+      if (m.encoding !== null) headers['Content-Encoding'] = m.encoding;
+      return { status: 200, type: m.contentType, body: m.body, headers };
     })
     .get('/healthz', () => ({ status: 200, type: TEXT, body: 'ok\n' }))
     .get('/readyz', () =>
@@ -51,4 +54,15 @@ export function daemonRoutes(view: DaemonView): RouteTable {
         ? { status: 200, type: TEXT, body: 'ready\n' }
         : { status: 503, type: TEXT, body: 'not ready: the first scan has not completed yet\n' },
     );
+}
+
+/** True when the Accept-Encoding header lists gzip (or *) without q=0. */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value.split(',').some((item) => {
+    const [coding, ...params] = item.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }

@@ -3,27 +3,18 @@
 // one, never a mix, and series of endpoints that left the config (or addresses that no longer
 // resolve) vanish. Change counters come from the persisted baseline so they survive restarts.
 
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CertificateInfo } from '../chain/types.js';
 import type { Config } from '../config/types.js';
-import type { BaselineEntry, PolicyMember } from '../fleet/types.js';
-import type { EndpointResult, ScanResult } from '../pipeline/types.js';
-import { ERROR_KINDS } from '../probe/types.js';
-import type { RevocationUrlHealth } from '../revocation/types.js';
+import type { BaselineEntry } from '../fleet/types.js';
+import type { ScanResult } from '../pipeline/types.js';
 import { alertDeliveriesCounter, type DeliveryCounter } from './alerts/metrics.js';
+import { renderFleet } from './exposition.js';
 
-const ENDPOINT = ['target', 'group', 'address'] as const;
-const CERT = [...ENDPOINT, 'position', 'subject', 'issuer', 'serial', 'sha256'] as const;
-const CHAIN_INFO = [...ENDPOINT, 'leaf_sha256', 'issuer_dn', 'issuer_key_id', 'root_dn'] as const;
-const CHAIN_INFO_HELP = 'The presented leaf and the CA that issued it, identified by key; carries the target labels too.';
-const MEMBER_DIVERGENT = ['policy', ...ENDPOINT] as const;
-const MEMBER_DIVERGENT_HELP =
-  'Per policy member and reference endpoint: 1 divergent, 0 matching; endpoints that could not be judged have no series. Carries the target labels, so a scoped policy can be read per site.';
+export { FLEET_FAMILIES, MAX_CERT_SERIES_PER_ENDPOINT } from './exposition.js';
 
-/** A hostile server could present hundreds of certificates; the scrape stays bounded. */
-export const MAX_CERT_SERIES_PER_ENDPOINT = 16;
-/** Label values are truncated so one odd subject cannot bloat every scrape. */
-const MAX_LABEL_LENGTH = 256;
+const gzip = promisify(gzipCallback);
 
 export interface MetricsOptions {
   version: string;
@@ -34,46 +25,24 @@ export interface MetricsOptions {
 /** What the process metrics say about the config in use. */
 export type LoadedConfig = Pick<Config, 'targets' | 'scan'>;
 
-type EndpointLabels = Record<(typeof ENDPOINT)[number], string>;
+/** One scrape's answer: parts sent one after the other (the fleet part is shared, never copied). */
+export interface Scrape {
+  contentType: string;
+  /** 'gzip' when the parts are gzip members (a multi-member gzip stream, RFC 1952). */
+  encoding: 'gzip' | null;
+  body: Buffer[];
+}
 
 export class ChainwatchMetrics {
   /** Process, scan and config metrics, and whatever other outputs register (alert deliveries). */
   readonly registry = new Registry();
   /**
    * Endpoint and policy series. They change only when a scan completes, so they are rendered
-   * then, once, instead of on every scrape (a large fleet is megabytes of text).
+   * then, once, into bytes a scrape sends as they are; the gzip form is made once per scan, off
+   * the event loop, for scrapers that ask for it (Prometheus does).
    */
-  readonly fleetRegistry = new Registry();
-  private fleetText: Promise<string>;
-
-  private readonly probeSuccess = this.fleetGauge('chainwatch_probe_success', 'Whether the last probe obtained the presented chain (1) or not (0).', ENDPOINT);
-  private readonly probeDuration = this.fleetGauge('chainwatch_probe_duration_seconds', 'Duration of the last probe: TCP connect plus TLS handshake.', ENDPOINT);
-  private readonly probeError = this.fleetGauge('chainwatch_probe_error_info', `Why the last probe obtained no chain; kind is one of ${ERROR_KINDS.join(', ')} (see docs/errors.md).`, [...ENDPOINT, 'kind']);
-  private readonly certNotAfter = this.fleetGauge('chainwatch_cert_not_after_timestamp_seconds', 'notAfter of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
-  private readonly certNotBefore = this.fleetGauge('chainwatch_cert_not_before_timestamp_seconds', 'notBefore of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT);
-  /** Target label names on the two labelled gauges; they are rebuilt when the config's set changes. */
-  private targetLabelNames: string[] = [];
-  private chainInfo = this.fleetGauge<string>('chainwatch_chain_info', CHAIN_INFO_HELP, [...CHAIN_INFO]);
-  private readonly chainTrusted = this.fleetGauge('chainwatch_chain_trusted', 'Whether a path from the leaf to a configured trust anchor was built and verified.', ENDPOINT);
-  private readonly chainHostname = this.fleetGauge('chainwatch_chain_hostname_match', 'Whether the leaf is valid for the configured host (or sni).', ENDPOINT);
-  private readonly chainProblem = this.fleetGauge('chainwatch_chain_problem', 'A problem found in the presented chain, one series per problem.', [...ENDPOINT, 'problem']);
-  private readonly tlsInfo = this.fleetGauge('chainwatch_tls_info', 'Negotiated TLS version and cipher suite of the last probe.', [...ENDPOINT, 'version', 'cipher']);
-  private readonly certRevoked = this.fleetGauge('chainwatch_cert_revoked', 'Per presented certificate whose revocation status is known: 1 revoked, 0 good (position 0 = leaf).', [...ENDPOINT, 'position']);
-  private readonly crlFetchSuccess = this.fleetGauge('chainwatch_crl_fetch_success', 'Whether the last fetch of the CRL at url gave a CRL verified with its issuer\'s key (1) or not (0).', ['url']);
-  private readonly crlNextUpdate = this.fleetGauge('chainwatch_crl_next_update_timestamp_seconds', 'nextUpdate of the CRL held for url, Unix seconds.', ['url']);
-  private readonly crlFetchDuration = this.fleetGauge('chainwatch_crl_fetch_duration_seconds', 'Duration of the last request for the CRL at url.', ['url']);
-  private readonly ocspResponseStatus = this.fleetGauge('chainwatch_ocsp_response_status', 'The last answer of the OCSP responder at url: successful, tryLater, unauthorized, …, or unreachable / invalid.', ['url', 'status']);
-  private readonly certChanges = new Counter({
-    name: 'chainwatch_cert_changes_total',
-    help: 'Changes of the presented chain since the endpoint was first seen (persisted across restarts).',
-    labelNames: ENDPOINT,
-    registers: [this.fleetRegistry],
-  });
-  private readonly certLastChange = this.fleetGauge('chainwatch_cert_last_change_timestamp_seconds', 'When the presented chain last changed, Unix seconds; 0 = never changed since first seen.', ENDPOINT);
-  private readonly policyConsistent = this.fleetGauge('chainwatch_policy_consistent', 'Whether every judged member of the policy chains to an allowed CA.', ['policy']);
-  private readonly policyIssuers = this.fleetGauge('chainwatch_policy_issuers', 'Number of distinct CAs (by key) seen among the policy members.', ['policy']);
-  private readonly policyDivergent = this.fleetGauge('chainwatch_policy_divergent_endpoints', 'Number of policy members whose CA is not an allowed one.', ['policy']);
-  private policyMemberDivergent = this.fleetGauge<string>('chainwatch_policy_member_divergent', MEMBER_DIVERGENT_HELP, [...MEMBER_DIVERGENT]);
+  private fleet: Buffer;
+  private fleetGzip: Promise<Buffer>;
 
   private readonly scansTotal = new Counter({ name: 'chainwatch_scans_total', help: 'Completed scans.', registers: [this.registry] });
   private readonly scansSkipped = new Counter({
@@ -91,11 +60,11 @@ export class ChainwatchMetrics {
   private readonly configReload = this.gauge('chainwatch_config_last_reload_successful', 'Whether the last config load or reload succeeded (0: the previous config is still in use).', []);
   private readonly configReloadTime = this.gauge('chainwatch_config_last_reload_success_timestamp_seconds', 'When the config was last loaded successfully, Unix seconds.', []);
   private readonly targetsGauge = this.gauge('chainwatch_targets', 'Targets in the active config.', []);
-  private readonly buildInfo = this.gauge('chainwatch_build_info', 'Always 1; the chainwatch version in a label.', ['version']);
   // The configured thresholds, so that rules and dashboards compare against the number the daemon
   // uses instead of a constant of their own.
   private readonly expiryWarning = this.gauge('chainwatch_expiry_warning_seconds', 'scan.expiry_warning: a certificate closer than this to its notAfter is expiring soon.', []);
   private readonly expiryCritical = this.gauge('chainwatch_expiry_critical_seconds', 'scan.expiry_critical: an expiring leaf closer than this to its notAfter is critical.', []);
+  private readonly buildInfo = this.gauge('chainwatch_build_info', 'Always 1; the chainwatch version in a label.', ['version']);
 
   /** chainwatch_alert_deliveries_total{receiver,result}; for the alert senders. */
   readonly alertDeliveries: DeliveryCounter = alertDeliveriesCounter(this.registry);
@@ -103,18 +72,31 @@ export class ChainwatchMetrics {
   constructor(options: MetricsOptions) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.buildInfo.set({ version: options.version }, 1);
-    this.fleetText = this.fleetRegistry.metrics();
+    this.fleet = renderFleet({ startedAt: new Date(0), finishedAt: new Date(0), endpoints: [], policies: [], changes: [] }, []);
+    this.fleetGzip = gzip(this.fleet);
   }
 
   get contentType(): string {
     return this.registry.contentType;
   }
 
-  /** The exposition text for a scrape. */
+  /** The exposition text, whole (tests and tools; a scrape uses `scrape`). */
   async render(): Promise<string> {
+    const scrape = await this.scrape(false);
+    return Buffer.concat(scrape.body).toString('utf8');
+  }
+
+  /** What a scrape sends; `gzip` when the scraper accepts it. */
+  async scrape(gzipped: boolean): Promise<Scrape> {
     // Both halves are taken in this tick, so they always come from the same scan.
-    const [own, fleet] = await Promise.all([this.registry.metrics(), this.fleetText]);
-    return `${own}\n${fleet}`;
+    const fleet = gzipped ? this.fleetGzip : Promise.resolve(this.fleet);
+    const own = this.registry.metrics();
+    const ownBytes = Buffer.from(`${await own}\n`, 'utf8');
+    return {
+      contentType: this.contentType,
+      encoding: gzipped ? 'gzip' : null,
+      body: [gzipped ? await gzip(ownBytes) : ownBytes, await fleet],
+    };
   }
 
   /**
@@ -122,47 +104,10 @@ export class ChainwatchMetrics {
    * Synchronous on purpose: no scrape can observe the fleet half-replaced.
    */
   updateFromScan(scan: ScanResult, baseline: readonly BaselineEntry[]): void {
-    this.useTargetLabels(scan.endpoints.map((r) => r.probe.endpoint.labels));
-    const fleet = [
-      this.probeSuccess, this.probeDuration, this.probeError, this.certNotAfter, this.certNotBefore,
-      this.chainInfo, this.chainTrusted, this.chainHostname, this.chainProblem, this.tlsInfo,
-      this.certLastChange, this.policyConsistent, this.policyIssuers, this.policyDivergent,
-      this.policyMemberDivergent, this.certRevoked, this.crlFetchSuccess, this.crlNextUpdate,
-      this.crlFetchDuration, this.ocspResponseStatus,
-    ];
-    for (const g of fleet) g.reset();
-    this.certChanges.reset();
-
-    const present = new Set<string>();
-    const labelsOf = new Map<string, Record<string, string>>();
-    for (const result of scan.endpoints) {
-      present.add(result.probe.endpoint.key);
-      labelsOf.set(result.probe.endpoint.key, this.targetLabels(result.probe.endpoint.labels));
-      this.setEndpoint(result);
-    }
-    for (const entry of baseline) {
-      // The baseline keeps departed endpoints for a grace period; their series must still go.
-      if (!present.has(entry.key)) continue;
-      const labels = endpointLabels(entry.target, entry.group, entry.address);
-      this.certChanges.inc(labels, entry.changes);
-      this.certLastChange.set(labels, entry.lastChange === null ? 0 : seconds(entry.lastChange));
-    }
-    for (const policy of scan.policies) {
-      const p = { policy: label(policy.name) };
-      this.policyConsistent.set(p, policy.consistent ? 1 : 0);
-      this.policyIssuers.set(p, policy.issuers.length);
-      this.policyDivergent.set(p, policy.divergent.length);
-      const member = (m: PolicyMember) => ({ ...p, ...endpointLabels(m.target, m.group, m.address), ...(labelsOf.get(m.key) ?? this.targetLabels({})) });
-      for (const m of policy.matching) this.policyMemberDivergent.set(member(m), 0);
-      for (const m of policy.divergent) this.policyMemberDivergent.set(member(m), 1);
-    }
-
-    for (const u of scan.revocationUrls ?? []) this.setRevocationUrl(u);
-
-    // Registry.metrics() reads every value synchronously before its first await, so this
-    // snapshot is exactly the state set above.
-    this.fleetText = this.fleetRegistry.metrics();
-
+    this.fleet = renderFleet(scan, baseline);
+    this.fleetGzip = gzip(this.fleet);
+    // An unhandled rejection would outlive the scan that caused it; a scrape sees the error.
+    this.fleetGzip.catch(() => undefined);
     this.scansTotal.inc();
     this.scanDuration.observe(Math.max(0, scan.finishedAt.getTime() - scan.startedAt.getTime()) / 1000);
     this.scanLastCompleted.set(scan.finishedAt.getTime() / 1000);
@@ -182,106 +127,11 @@ export class ChainwatchMetrics {
     this.expiryCritical.set(loaded.scan.expiryCriticalMs / 1000);
   }
 
-  private setEndpoint(result: EndpointResult): void {
-    const { probe, analysis } = result;
-    const ep = probe.endpoint;
-    const labels = endpointLabels(ep.target, ep.group, ep.address);
-    this.probeSuccess.set(labels, probe.error === null ? 1 : 0);
-    this.probeDuration.set(labels, probe.durationMs / 1000);
-    if (probe.error !== null) this.probeError.set({ ...labels, kind: probe.error.kind }, 1);
-    if (probe.tls !== null && probe.tls.version !== null) {
-      this.tlsInfo.set({ ...labels, version: probe.tls.version, cipher: label(probe.tls.cipher ?? '') }, 1);
-    }
-    if (analysis === null) return;
-
-    analysis.chain.slice(0, MAX_CERT_SERIES_PER_ENDPOINT).forEach((cert, position) => {
-      const c = { ...labels, ...certLabels(cert, position) };
-      this.certNotAfter.set(c, seconds(cert.notAfter));
-      this.certNotBefore.set(c, seconds(cert.notBefore));
-    });
-    const leaf = analysis.chain[0];
-    this.chainInfo.set(
-      {
-        ...labels,
-        leaf_sha256: leaf?.sha256 ?? '',
-        issuer_dn: label(analysis.issuer?.dn ?? ''),
-        issuer_key_id: analysis.issuer?.keyId ?? '',
-        root_dn: label(analysis.root?.dn ?? ''),
-        ...this.targetLabels(ep.labels),
-      },
-      1,
-    );
-    this.chainTrusted.set(labels, analysis.trusted ? 1 : 0);
-    this.chainHostname.set(labels, analysis.hostnameMatch ? 1 : 0);
-    for (const problem of new Set(analysis.problems)) this.chainProblem.set({ ...labels, problem }, 1);
-    result.revocation?.slice(0, MAX_CERT_SERIES_PER_ENDPOINT).forEach((r, position) => {
-      if (r && r.status !== 'unknown') this.certRevoked.set({ ...labels, position: String(position) }, r.status === 'revoked' ? 1 : 0);
-    });
-  }
-
-  private setRevocationUrl(u: RevocationUrlHealth): void {
-    if (!u.checked) return;
-    const url = { url: label(u.url) };
-    if (u.kind === 'ocsp') {
-      if (u.ocspStatus) this.ocspResponseStatus.set({ ...url, status: u.ocspStatus }, 1);
-      return;
-    }
-    this.crlFetchSuccess.set(url, u.reachable === true && u.error === null ? 1 : 0);
-    if (u.nextUpdate) this.crlNextUpdate.set(url, seconds(u.nextUpdate));
-    if (u.durationMs !== null) this.crlFetchDuration.set(url, u.durationMs / 1000);
-  }
-
-  /**
-   * Target labels are free-form, so the label names of the two gauges that carry them follow the
-   * config: the union of every target's label names. A reload that changes the set replaces both.
-   */
-  private useTargetLabels(all: Record<string, string>[]): void {
-    const names = [...new Set(all.flatMap((l) => Object.keys(l)))].sort();
-    if (names.join('\u0000') === this.targetLabelNames.join('\u0000')) return;
-    this.targetLabelNames = names;
-    this.fleetRegistry.removeSingleMetric('chainwatch_chain_info');
-    this.fleetRegistry.removeSingleMetric('chainwatch_policy_member_divergent');
-    this.chainInfo = this.fleetGauge<string>('chainwatch_chain_info', CHAIN_INFO_HELP, [...CHAIN_INFO, ...names]);
-    this.policyMemberDivergent = this.fleetGauge<string>('chainwatch_policy_member_divergent', MEMBER_DIVERGENT_HELP, [...MEMBER_DIVERGENT, ...names]);
-  }
-
-  /** Every configured target label name, empty where this target has none. */
-  private targetLabels(labels: Record<string, string>): Record<string, string> {
-    return Object.fromEntries(this.targetLabelNames.map((n) => [n, label(labels[n] ?? '')]));
-  }
-
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
     return new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
-  }
-
-  private fleetGauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
-    return new Gauge<L>({ name, help, labelNames, registers: [this.fleetRegistry] });
   }
 }
 
 export function createMetrics(options: MetricsOptions): ChainwatchMetrics {
   return new ChainwatchMetrics(options);
-}
-
-function endpointLabels(target: string, group: string, address: string | null): EndpointLabels {
-  return { target: label(target), group: label(group), address: address ?? '' };
-}
-
-function certLabels(cert: CertificateInfo, position: number) {
-  return {
-    position: String(position),
-    subject: label(cert.subject),
-    issuer: label(cert.issuer),
-    serial: label(cert.serialNumber),
-    sha256: cert.sha256,
-  };
-}
-
-function label(value: string): string {
-  return value.length > MAX_LABEL_LENGTH ? value.slice(0, MAX_LABEL_LENGTH - 1) + '…' : value;
-}
-
-function seconds(iso: string): number {
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? 0 : ms / 1000;
 }

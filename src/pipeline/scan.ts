@@ -20,6 +20,8 @@ export interface ScanOptions {
   /** Told about a bug of ours (that endpoint's error says `internal`): log it with `err.stack`. */
   onInternalError?: (endpoint: Endpoint, err: unknown) => void;
   now?: () => Date;
+  /** How probes read the presented chain; see probeEndpoint. */
+  capture?: 'auto' | 'stream';
 }
 
 /**
@@ -55,6 +57,7 @@ export class Scanner {
       timeoutMs: this.config.scan.timeoutMs,
       concurrency: this.config.scan.concurrency,
       signal: opts.signal,
+      capture: opts.capture,
       onInternalError: opts.onInternalError,
       onResult: (r, done, total) => {
         analyses.set(r, this.analyze(r, startedAt, opts.onInternalError));

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { createMetrics } from '../../src/output/metrics.js';
+import { createMetrics, FLEET_FAMILIES } from '../../src/output/metrics.js';
 import { generateRuleFile } from '../../src/output/prometheus-rules.js';
 import {
   METRICS, PROMETHEUS, PROMTOOL, ServerProcess, checkNames, deployPath, freePort, getJson, readDeploy, runTool, tempDir, waitFor,
@@ -181,8 +181,8 @@ describe('names used by rules and dashboard', () => {
   test("the test's metric list is exactly what the daemon's exporter registers", () => {
     const registered: Record<string, string[]> = {};
     const metrics = createMetrics({ version: 'test', processMetrics: false });
-    const all = [...metrics.registry.getMetricsAsArray(), ...metrics.fleetRegistry.getMetricsAsArray()];
-    for (const m of all as unknown as { name: string; labelNames?: string[]; constructor: { name: string } }[]) {
+    for (const f of Object.values(FLEET_FAMILIES)) registered[f.name] = [...f.labels];
+    for (const m of metrics.registry.getMetricsAsArray() as unknown as { name: string; labelNames?: string[]; constructor: { name: string } }[]) {
       const labels = [...(m.labelNames ?? [])];
       if (m.constructor.name === 'Histogram') {
         registered[`${m.name}_bucket`] = [...labels, 'le'];

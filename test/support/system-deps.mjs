@@ -12,10 +12,17 @@ const NEEDED = [
   { bin: '/usr/bin/amtool', pkg: 'prometheus-alertmanager' },
   { bin: '/usr/bin/dig', pkg: 'bind9-dnsutils' },
   { bin: '/usr/bin/chromium', pkg: 'chromium' },
+  // The fleet smoke test serves its loopback fleet with nginx.
+  { bin: '/usr/sbin/nginx', pkg: 'nginx' },
 ];
 
 export function ensureSystemDeps() {
-  const missing = [...new Set(NEEDED.filter((n) => !existsSync(n.bin)).map((n) => n.pkg))];
+  ensurePackages(NEEDED);
+}
+
+/** Installs the packages of `needed` ({ bin, pkg }) whose binary is missing (benchmarks add theirs). */
+export function ensurePackages(needed) {
+  const missing = [...new Set(needed.filter((n) => !existsSync(n.bin)).map((n) => n.pkg))];
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;

@@ -93,15 +93,17 @@ function pathOf(url: string | undefined): string {
 }
 
 function send(res: ServerResponse, req: IncomingMessage, reply: HttpReply): void {
-  const buf = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : reply.body;
+  const parts = typeof reply.body === 'string' ? [Buffer.from(reply.body, 'utf8')] : Array.isArray(reply.body) ? reply.body : [reply.body];
   res.writeHead(reply.status, {
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
     ...reply.headers,
     'Content-Type': reply.type,
-    'Content-Length': buf.length,
+    'Content-Length': parts.reduce((n, b) => n + b.length, 0),
   });
-  res.end(req.method === 'HEAD' ? undefined : buf);
+  if (req.method === 'HEAD') return void res.end();
+  for (let i = 0; i < parts.length - 1; i++) res.write(parts[i]);
+  res.end(parts[parts.length - 1]);
 }
 
 function bind(server: Server, host: string, port: number): Promise<void> {

@@ -16,7 +16,8 @@ export interface HttpReply {
   status: number;
   /** Content-Type. */
   type: string;
-  body: string | Buffer;
+  /** A list of buffers is sent one after the other, as one body. */
+  body: string | Buffer | Buffer[];
   /** Extra response headers, e.g. a Content-Security-Policy for a page. */
   headers?: Record<string, string>;
 }

@@ -1,0 +1,318 @@
+// The side-by-side fleet run: one loopback fleet served by Debian's nginx (one server block with
+// a `listen` line per endpoint, ECDSA P-256 leaf + intermediate, no session reuse), a share of
+// black holes (a listener that accepts and never answers), and in interleaved rounds:
+//   bare       a tls.connect loop over the same endpoints (no certificate read): the floor
+//   scan       `chainwatch scan` as a whole process (node dist/src/cli/main.js)
+//   blackbox   Debian's prometheus-blackbox-exporter, driven with /probe requests at the same
+//              concurrency (tcp prober with TLS)
+// then `chainwatch run` on the same fleet: its own scan durations (log), its RSS, and /metrics
+// size and time, plain and gzip. Used by fleet.bench.ts (npm run bench) and, at a few dozen
+// endpoints, by the smoke test in npm test.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import tls from 'node:tls';
+import { createIntermediateCa, createRootCa, issueLeaf } from '../../src/demo/pki.js';
+import { median } from './support.js';
+
+export const NGINX = '/usr/sbin/nginx';
+export const BLACKBOX = '/usr/bin/prometheus-blackbox-exporter';
+const HOST = 'fleet.contoso.test';
+
+export interface FleetRunOptions {
+  endpoints: number;
+  /** Share of endpoints that are black holes, e.g. 0.05. */
+  holes: number;
+  concurrency: number;
+  rounds: number;
+  timeoutMs: number;
+  /** Scans of the daemon to time. */
+  daemonScans: number;
+  blackbox: boolean;
+  /** How to start chainwatch: node arguments before the command (default: the build in dist/). */
+  entry?: string[];
+  log?: (line: string) => void;
+}
+
+export interface FleetRunResult {
+  endpoints: number;
+  holes: number;
+  concurrency: number;
+  rounds: number;
+  /** Seconds per round for each variant. */
+  seconds: Record<string, number[]>;
+  /** Median of per-round ratios, bare / variant (above 1: faster than the bare loop). */
+  speedVsBare: Record<string, number>;
+  /** Endpoints each variant got a chain (or a TLS handshake) from, in the last round. */
+  ok: Record<string, number>;
+  scanMaxRssMb: number;
+  daemon: { scanSeconds: number[]; rssMb: number; metricsBytes: number; metricsGzipBytes: number; metricsMs: number; metricsGzipMs: number; chainsOk: number };
+}
+
+export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
+  const log = o.log ?? (() => undefined);
+  const entry = o.entry ?? ['dist/src/cli/main.js'];
+  const dir = await mkdtemp(join(tmpdir(), 'chainwatch-fleet-'));
+  const stops: (() => void | Promise<void>)[] = [];
+  try {
+    const root = await createRootCa({ commonName: 'Fleet Root CA' });
+    const ca = await createIntermediateCa(root, { commonName: 'Fleet Issuing CA' });
+    const leaf = await issueLeaf(ca, { commonName: HOST, dnsNames: [HOST], key: 'p256' });
+    await writeFile(join(dir, 'chain.pem'), leaf.pem + ca.pem);
+    await writeFile(join(dir, 'key.pem'), leaf.keyPem);
+    await writeFile(join(dir, 'root.pem'), root.pem);
+
+    const holeCount = Math.round(o.endpoints * o.holes);
+    const ports = await startNginx(dir, o.endpoints - holeCount, stops);
+    const hole = await blackHole(stops);
+    // Holes spread evenly through the list, as they would be in a real fleet.
+    const targets: number[] = [];
+    const every = holeCount > 0 ? o.endpoints / holeCount : Infinity;
+    for (let i = 0, p = 0, h = 0; i < o.endpoints; i++) {
+      if (h < holeCount && i >= Math.floor(h * every + every / 2)) {
+        targets.push(hole);
+        h++;
+      } else targets.push(ports[p++]!);
+    }
+    const config = join(dir, 'chainwatch.yaml');
+    const timeout = `${o.timeoutMs / 1000}s`;
+    const writeConfig = (schedule: string) =>
+      writeFile(
+        config,
+        `server: {listen: "127.0.0.1:0"}\nscan: {schedule: "${schedule}", timeout: ${timeout}, concurrency: ${o.concurrency}}\n` +
+          `trust: {ca_files: [root.pem], system_roots: false}\nstate: {path: state}\ntargets:\n` +
+          targets.map((port, i) => `  - {name: e${i}, group: fleet, host: ${HOST}, address: 127.0.0.1, port: ${port}}`).join('\n') + '\n',
+      );
+    await writeConfig('0 0 1 1 *');
+
+    const bb = o.blackbox ? await startBlackbox(dir, o.timeoutMs, stops) : null;
+    const variants: Record<string, () => Promise<number>> = {
+      bare: () => bareLoop(targets, o.concurrency, o.timeoutMs),
+      scan: () => wholeScan(entry, config),
+      ...(bb === null ? {} : { blackbox: () => blackboxLoop(bb, targets, o.concurrency) }),
+    };
+    const seconds: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+    const ok: Record<string, number> = {};
+    let scanMaxRssMb = 0;
+    for (let round = 0; round < o.rounds; round++) {
+      const order = round % 2 === 0 ? Object.keys(variants) : Object.keys(variants).reverse();
+      for (const name of order) {
+        const t0 = performance.now();
+        const got = await variants[name]!();
+        seconds[name]!.push((performance.now() - t0) / 1000);
+        ok[name] = got;
+      }
+      scanMaxRssMb = Math.max(scanMaxRssMb, lastScanMaxRssMb);
+      log(`  round ${round + 1}/${o.rounds}: ${Object.entries(seconds).map(([k, v]) => `${k} ${v[v.length - 1]!.toFixed(2)} s`).join(', ')}`);
+    }
+    const speedVsBare = Object.fromEntries(
+      Object.keys(variants).map((k) => [k, median(seconds.bare!.map((b, i) => b / seconds[k]![i]!))]),
+    );
+
+    await writeConfig(`*/${Math.max(1, Math.ceil(((o.endpoints / 500) * o.timeoutMs) / 1000))} * * * * *`);
+    const daemon = await daemonRun(entry, config, o.daemonScans, stops);
+    return { endpoints: o.endpoints, holes: holeCount, concurrency: o.concurrency, rounds: o.rounds, seconds, speedVsBare, ok, scanMaxRssMb, daemon };
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function startNginx(dir: string, count: number, stops: (() => void | Promise<void>)[]): Promise<number[]> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    // A block of consecutive ports; another process may hold one of them, so retry elsewhere.
+    const base = 20_000 + Math.floor(Math.random() * (40_000 - count));
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    await writeFile(
+      join(dir, 'nginx.conf'),
+      `worker_processes 1;\ndaemon off;\nmaster_process off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/nginx-error.log error;\n` +
+        `worker_rlimit_nofile ${count + 4096};\nevents { worker_connections ${count + 4096}; }\n` +
+        `http {\n  access_log off;\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;\n  fastcgi_temp_path ${dir}/fastcgi;\n` +
+        `  uwsgi_temp_path ${dir}/uwsgi;\n  scgi_temp_path ${dir}/scgi;\n` +
+        `  ssl_certificate ${dir}/chain.pem;\n  ssl_certificate_key ${dir}/key.pem;\n  ssl_session_cache off;\n  ssl_session_tickets off;\n` +
+        `  server {\n${ports.map((p) => `    listen 127.0.0.1:${p} ssl;\n`).join('')}    return 204;\n  }\n}\n`,
+    );
+    const nginx = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    nginx.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const up = await waitForPort(ports[ports.length - 1]!, nginx, 20_000);
+    if (up) {
+      stops.push(() => stopChild(nginx));
+      return ports;
+    }
+    await stopChild(nginx);
+    if (!/Address already in use/.test(stderr)) throw new Error(`nginx did not start: ${stderr.trim()}`);
+  }
+  throw new Error('nginx could not find a free block of loopback ports');
+}
+
+async function waitForPort(port: number, child: ChildProcess, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && child.exitCode === null) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: HOST });
+      s.once('secureConnect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => (s.destroy(), resolve(false)));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  });
+}
+
+async function blackHole(stops: (() => void | Promise<void>)[]): Promise<number> {
+  const held = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    held.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => held.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  stops.push(() => {
+    for (const s of held) s.destroy();
+    server.close();
+  });
+  return (server.address() as { port: number }).port;
+}
+
+/** tls.connect per endpoint, nothing read; returns the handshakes completed. */
+function bareLoop(ports: number[], concurrency: number, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const context = tls.createSecureContext({ ca: [] });
+    let next = 0;
+    let active = 0;
+    let ok = 0;
+    const launch = (): void => {
+      while (active < concurrency && next < ports.length) {
+        const port = ports[next++]!;
+        active++;
+        const socket = tls.connect({ host: '127.0.0.1', port, servername: HOST, secureContext: context, rejectUnauthorized: false });
+        const timer = setTimeout(() => end(false), timeoutMs);
+        let ended = false;
+        const end = (handshake: boolean): void => {
+          if (ended) return;
+          ended = true;
+          clearTimeout(timer);
+          socket.destroy();
+          if (handshake) ok++;
+          active--;
+          if (next < ports.length) launch();
+          else if (active === 0) resolve(ok);
+        };
+        socket.once('secureConnect', () => end(true));
+        socket.once('error', () => end(false));
+      }
+    };
+    launch();
+  });
+}
+
+let lastScanMaxRssMb = 0;
+const MAXRSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("MAXRSS "+process.resourceUsage().maxRSS+"\\n"))`;
+
+/** `chainwatch scan` as a whole process; returns the endpoints with a chain. */
+async function wholeScan(entry: string[], config: string): Promise<number> {
+  const r = spawnSync(process.execPath, ['--import', MAXRSS_HOOK, ...entry, 'scan', '--config', config, '--format', 'json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  const rss = /MAXRSS (\d+)/.exec(r.stderr ?? '');
+  lastScanMaxRssMb = rss ? Number(rss[1]) / 1024 : 0;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`chainwatch scan failed (${r.status}): ${r.stderr}`);
+  const report = JSON.parse(r.stdout) as { targets: { ok: boolean }[] };
+  return report.targets.filter((e) => e.ok).length;
+}
+
+async function startBlackbox(dir: string, timeoutMs: number, stops: (() => void | Promise<void>)[]): Promise<string> {
+  await writeFile(
+    join(dir, 'blackbox.yml'),
+    `modules:\n  tls:\n    prober: tcp\n    timeout: ${timeoutMs / 1000}s\n    tcp:\n      tls: true\n      tls_config:\n        insecure_skip_verify: true\n        server_name: ${HOST}\n`,
+  );
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const bb = spawn(BLACKBOX, [`--config.file=${join(dir, 'blackbox.yml')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], { stdio: 'ignore' });
+  stops.push(() => stopChild(bb));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`${url}/-/healthy`).then((r) => r.ok, () => false)) return url;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('prometheus-blackbox-exporter did not start');
+}
+
+/** One /probe request per endpoint at the same concurrency; returns the successful probes. */
+async function blackboxLoop(url: string, ports: number[], concurrency: number): Promise<number> {
+  let next = 0;
+  let ok = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ports.length) {
+      const port = ports[next++]!;
+      const text = await (await fetch(`${url}/probe?module=tls&target=127.0.0.1:${port}`)).text();
+      if (/^probe_success 1$/m.test(text)) ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, ports.length) }, worker));
+  return ok;
+}
+
+/** `chainwatch run` until it has logged `scans` scans; its durations, RSS and /metrics. */
+async function daemonRun(entry: string[], config: string, scans: number, stops: (() => void | Promise<void>)[]): Promise<FleetRunResult['daemon']> {
+  const daemon = spawn(process.execPath, [...entry, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+  stops.push(() => stopChild(daemon));
+  const durations: number[] = [];
+  let url = '';
+  let chainsOk = 0;
+  await new Promise<void>((resolve, reject) => {
+    daemon.once('exit', (code) => reject(new Error(`chainwatch run exited with ${code}`)));
+    createInterface({ input: daemon.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const rec = JSON.parse(line) as { msg?: string; listen?: string; durationMs?: number; endpoints?: number; failures?: number };
+      if (rec.msg === 'chainwatch started') url = String(rec.listen);
+      if (rec.msg === 'scan finished') {
+        durations.push((rec.durationMs ?? 0) / 1000);
+        chainsOk = (rec.endpoints ?? 0) - (rec.failures ?? 0);
+        if (durations.length >= scans) resolve();
+      }
+    });
+  });
+  const timed = async (gzip: boolean): Promise<{ bytes: number; ms: number; body: Buffer }> => {
+    const t0 = performance.now();
+    const res = await fetch(`${url}/metrics`, { headers: { 'Accept-Encoding': gzip ? 'gzip' : 'identity' } });
+    // fetch decodes gzip itself; the length on the wire is the header.
+    const body = Buffer.from(await res.arrayBuffer());
+    return { bytes: Number(res.headers.get('content-length') ?? body.length), ms: performance.now() - t0, body };
+  };
+  const plain = await timed(false);
+  const gz = await timed(true);
+  const rss = /^process_resident_memory_bytes (\S+)$/m.exec(plain.body.toString('utf8'));
+  return {
+    scanSeconds: durations,
+    rssMb: rss ? Number(rss[1]) / 1048576 : 0,
+    metricsBytes: plain.bytes,
+    metricsGzipBytes: gz.bytes,
+    metricsMs: plain.ms,
+    metricsGzipMs: gz.ms,
+    chainsOk,
+  };
+}
+
+export function haveFleetTools(): { nginx: boolean; blackbox: boolean } {
+  return { nginx: existsSync(NGINX), blackbox: existsSync(BLACKBOX) };
+}
