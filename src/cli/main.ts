@@ -9,6 +9,7 @@ import { chainwatchVersion } from '../daemon/version.js';
 import { demoMain } from '../demo/demo.js';
 import { importTopologyFile, TopologyError } from '../topology/index.js';
 import { scanCommand } from './scan.js';
+import { formatShardPlan, parseShardCount, shardFromArgs } from './shard.js';
 import { USAGE, UsageError } from './usage.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -28,23 +29,28 @@ async function main(argv: string[]): Promise<number> {
         format: { type: 'string', short: 'f' },
         target: { type: 'string', short: 't', multiple: true },
         save: { type: 'boolean' },
+        shard: { type: 'string' },
       });
       const format = values.format ?? (process.stdout.isTTY ? 'table' : 'json');
       if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, not '${format}'`);
       const config = await loadConfig(requireConfig(values.config));
-      return scanCommand(config, { format, targets: values.target ?? [], save: values.save ?? false });
+      const shard = shardFromArgs(values.shard);
+      return scanCommand(config, { format, targets: values.target ?? [], save: values.save ?? false, shard });
     }
     case 'check-config': {
-      const { values } = parse(rest, { config: { type: 'string', short: 'c' } });
+      const { values } = parse(rest, { config: { type: 'string', short: 'c' }, shards: { type: 'string' } });
+      const shards = values.shards === undefined ? undefined : parseShardCount(values.shards);
       const config = await loadConfig(requireConfig(values.config));
       process.stdout.write(summarizeConfig(config) + '\n');
+      if (shards !== undefined) process.stdout.write(formatShardPlan(config, shards) + '\n');
       return 0;
     }
     case 'run': {
-      const { values } = parse(rest, { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } });
+      const { values } = parse(rest, { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, shard: { type: 'string' } });
+      const shard = shardFromArgs(values.shard);
       const level = values['log-level'] === undefined ? undefined : parseLogLevel(values['log-level']);
       if (level === null) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-      return runDaemon(requireConfig(values.config), { log: createLogger({ level }) });
+      return runDaemon(requireConfig(values.config), { log: createLogger({ level }), shard });
     }
     case 'demo':
       return demoMain(rest);

@@ -5,21 +5,27 @@ import { BaselineStore } from '../fleet/baseline-store.js';
 import { buildReport, hasFindings } from '../output/report.js';
 import { formatTable } from '../output/table.js';
 import { runScan } from '../pipeline/scan.js';
+import { shardConfig, type Shard } from '../targets/shard.js';
 import { UsageError } from './usage.js';
 
 export interface ScanCommandOptions {
   format: 'table' | 'json';
   targets: string[];
   save: boolean;
+  /** Scan exactly what this shard of `chainwatch run --shard` would. */
+  shard?: Shard;
 }
 
 /** `chainwatch scan`: one pass of the pipeline, the report on stdout. Returns the exit code. */
-export async function scanCommand(config: Config, opts: ScanCommandOptions): Promise<number> {
-  const known = new Set(config.targets.map((t) => t.name));
+export async function scanCommand(whole: Config, opts: ScanCommandOptions): Promise<number> {
+  const known = new Set(whole.targets.map((t) => t.name));
   const unknown = opts.targets.filter((t) => !known.has(t));
   if (unknown.length > 0) {
-    throw new UsageError(`no target named ${unknown.join(', ')} in ${config.source} (known: ${[...known].join(', ')})`);
+    throw new UsageError(`no target named ${unknown.join(', ')} in ${whole.source} (known: ${[...known].join(', ')})`);
   }
+  const config = opts.shard ? shardConfig(whole, opts.shard).config : whole;
+  const elsewhere = opts.targets.filter((t) => !config.targets.some((c) => c.name === t));
+  if (elsewhere.length > 0) throw new UsageError(`not on shard ${opts.shard!.index}/${opts.shard!.count} (see check-config --shards ${opts.shard!.count}): ${elsewhere.join(', ')}`);
   // Logs go to stderr so that stdout carries only the report.
   const log = createLogger({ sink: process.stderr, format: process.stderr.isTTY ? 'pretty' : 'json', level: 'warn' });
   const baseline = opts.save || (await exists(config.state.path)) ? await BaselineStore.open(config.state.path, log) : undefined;

@@ -8,6 +8,7 @@ import { resolve as resolvePath } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import type { Config } from '../config/types.js';
+import { formatShard, shardConfig, type Shard, type ShardView } from '../targets/shard.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
 import type { CertChange } from '../fleet/types.js';
 import { alertingExtension } from './alerting.js';
@@ -37,6 +38,15 @@ export interface DaemonOptions {
   /** Watch the config file and reload when it changes. Default true. */
   watchConfig?: boolean;
   extensions?: ((ctx: DaemonContext) => DaemonExtension)[];
+  /** Scan only this shard's share of the targets (`--shard I/N`); default the whole config. */
+  shard?: Shard;
+}
+
+const WHOLE: Shard = { index: 0, count: 1 };
+
+/** The config file as this instance sees it: restricted to its shard, with what it judges whole. */
+async function loadShard(configArg: string, shard: Shard): Promise<ShardView> {
+  return shardConfig(await loadConfig(configArg), shard);
 }
 
 export interface DaemonHandle {
@@ -75,8 +85,9 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
   const log = options.log ?? createLogger();
   const file = resolvePath(configFile);
   const text = await readFile(file).catch(() => null);
-  const config = await loadConfig(configFile);
   const metrics = createMetrics({ version: chainwatchVersion() });
+  const { config, judgedLocally } = await loadShard(configFile, options.shard ?? WHOLE);
+  metrics.policiesJudgedLocally(judgedLocally);
   metrics.configLoaded(true, config.targets.length);
   const baseline = await BaselineStore.open(config.state.path, log.child({ component: 'baseline' }));
   const daemon = new Daemon(configFile, file, config, metrics, baseline, log, options, text === null ? null : digest(text));
@@ -148,6 +159,7 @@ class Daemon implements DaemonHandle {
       config: this.configArg,
       targets: this.cfg.targets.length,
       policies: this.cfg.policies.length,
+      shard: formatShard(this.options.shard ?? WHOLE),
       schedule: this.cfg.scan.schedule,
       listen: this.http.url,
       state: this.cfg.state.path,
@@ -324,8 +336,9 @@ class Daemon implements DaemonHandle {
     this.lastDigest = d;
 
     let next: Config;
+    let judgedLocally: ShardView['judgedLocally'];
     try {
-      next = await loadConfig(this.configArg);
+      ({ config: next, judgedLocally } = await loadShard(this.configArg, this.options.shard ?? WHOLE));
     } catch (err) {
       return this.refuse(err instanceof ConfigError ? err.message : (err as Error).message, err instanceof ConfigError ? err.issues : undefined);
     }
@@ -357,6 +370,7 @@ class Daemon implements DaemonHandle {
     this.scheduler.setSchedule(next.scan.schedule);
     this.reloadOk = true;
     this.metrics.configLoaded(true, next.targets.length);
+    this.metrics.policiesJudgedLocally(judgedLocally);
     const before = new Set(prev.targets.map((t) => t.name));
     const after = new Set(next.targets.map((t) => t.name));
     this.log.info('config reloaded; scanning now', {

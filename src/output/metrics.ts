@@ -72,6 +72,7 @@ export class ChainwatchMetrics {
   private readonly configReload = this.gauge('chainwatch_config_last_reload_successful', 'Whether the last config load or reload succeeded (0: the previous config is still in use).', []);
   private readonly configReloadTime = this.gauge('chainwatch_config_last_reload_success_timestamp_seconds', 'When the config was last loaded successfully, Unix seconds.', []);
   private readonly targetsGauge = this.gauge('chainwatch_targets', 'Targets in the active config.', []);
+  private readonly policyJudgedLocally = this.gauge('chainwatch_policy_judged_locally', 'Whether all targets of the policy are scanned by this instance (1), or the policy spans shards and is judged whole only by the PromQL rules (0).', ['policy']);
   private readonly buildInfo = this.gauge('chainwatch_build_info', 'Always 1; the chainwatch version in a label.', ['version']);
 
   /** chainwatch_alert_deliveries_total{receiver,result}; for the alert senders. */
@@ -151,6 +152,12 @@ export class ChainwatchMetrics {
     this.configReload.set(ok ? 1 : 0);
     if (ok) this.configReloadTime.set(at.getTime() / 1000);
     if (ok && targets !== undefined) this.targetsGauge.set(targets);
+  }
+
+  /** Which policies this instance judges completely; set with each config (sharding). */
+  policiesJudgedLocally(judged: ReadonlyMap<string, boolean>): void {
+    this.policyJudgedLocally.reset();
+    for (const [policy, whole] of judged) this.policyJudgedLocally.set({ policy: label(policy) }, whole ? 1 : 0);
   }
 
   private setEndpoint({ probe, analysis }: EndpointResult): void {
