@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.js';
+import { StateLockedError } from '../fleet/state-lock.js';
 import { loadConfig } from '../config/load.js';
 import { summarizeConfig } from '../config/summary.js';
 import { runDaemon } from '../daemon/daemon.js';
@@ -93,6 +94,9 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof StateLockedError) {
+      process.stderr.write(`chainwatch: ${err.message}\n`);
       process.exitCode = 2;
     } else if (err instanceof UsageError) {
       process.stderr.write(`chainwatch: ${err.message}\n\n${USAGE}`);

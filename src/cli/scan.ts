@@ -28,7 +28,11 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
   if (elsewhere.length > 0) throw new UsageError(`not on shard ${opts.shard!.index}/${opts.shard!.count} (see check-config --shards ${opts.shard!.count}): ${elsewhere.join(', ')}`);
   // Logs go to stderr so that stdout carries only the report.
   const log = createLogger({ sink: process.stderr, format: process.stderr.isTTY ? 'pretty' : 'json', level: 'warn' });
-  const baseline = opts.save || (await exists(config.state.path)) ? await BaselineStore.open(config.state.path, log) : undefined;
+  // Without --save the baseline is only read, so a scan beside the running daemon neither waits
+  // for its lock nor disturbs its files.
+  const baseline = opts.save
+    ? await BaselineStore.open(config.state.path, log)
+    : (await exists(config.state.path)) ? await BaselineStore.open(config.state.path, log, { readOnly: true }) : undefined;
   const showProgress = process.stderr.isTTY === true;
   const scan = await runScan(config, {
     baseline,
@@ -36,7 +40,10 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
     onProgress: showProgress ? (done, total) => process.stderr.write(`\rscanning: ${done}/${total} endpoints`) : undefined,
   });
   if (showProgress) process.stderr.write('\r\x1b[K');
-  if (opts.save && baseline) await baseline.save();
+  if (opts.save && baseline) {
+    await baseline.save();
+    await baseline.close();
+  }
   const report = buildReport(scan);
   process.stdout.write(opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatTable(report));
   return hasFindings(report) ? 1 : 0;

@@ -10,6 +10,7 @@ import { ConfigError } from '../config/errors.js';
 import type { Config } from '../config/types.js';
 import { formatShard, shardConfig, type Shard, type ShardView } from '../targets/shard.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
+import { StateLockedError } from '../fleet/state-lock.js';
 import type { CertChange } from '../fleet/types.js';
 import { alertingExtension } from './alerting.js';
 import { createMetrics, type ChainwatchMetrics } from '../output/metrics.js';
@@ -72,6 +73,11 @@ export async function runDaemon(configFile: string, options: DaemonOptions = {})
       log.error('config is not valid; not starting', { file: configFile, issues: err.issues });
       return 2;
     }
+    if (err instanceof StateLockedError) {
+      process.stderr.write(`chainwatch: not starting: ${err.message}\n`);
+      log.error('state directory is in use by another chainwatch; not starting', { reason: err.message });
+      return 2;
+    }
     log.error('chainwatch could not start', { err });
     process.stderr.write(`chainwatch: could not start: ${(err as Error).message}\n`);
     return 1;
@@ -91,7 +97,12 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
   metrics.configLoaded(true, config.targets.length);
   const baseline = await BaselineStore.open(config.state.path, log.child({ component: 'baseline' }));
   const daemon = new Daemon(configFile, file, config, metrics, baseline, log, options, text === null ? null : digest(text));
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (err) {
+    await baseline.close();
+    throw err;
+  }
   return daemon;
 }
 
@@ -360,7 +371,9 @@ class Daemon implements DaemonHandle {
     if (next.state.path !== prev.state.path) {
       try {
         await this.baseline.save();
+        const old = this.baseline;
         this.baseline = await BaselineStore.open(next.state.path, this.log.child({ component: 'baseline' }));
+        await old.close();
       } catch (err) {
         return this.refuse(`cannot use the new state.path ${next.state.path}: ${(err as Error).message}`);
       }
@@ -465,6 +478,7 @@ class Daemon implements DaemonHandle {
     } catch (err) {
       this.log.error('could not save the baseline at shutdown', { path: this.cfg.state.path, err });
     }
+    await this.baseline.close();
     for (const ext of this.extensions) {
       try {
         await ext.stop?.();
