@@ -9,6 +9,7 @@ import { createLogger, LOG_LEVELS, parseLogLevel } from '../log/logger.js';
 import { chainwatchVersion } from '../daemon/version.js';
 import { demoMain } from '../demo/demo.js';
 import { importTopologyFile, TopologyError } from '../topology/index.js';
+import { healthcheckCommand } from './healthcheck.js';
 import { scanCommand } from './scan.js';
 import { formatShardPlan, parseShardCount, shardFromArgs } from './shard.js';
 import { USAGE, UsageError } from './usage.js';
@@ -52,6 +53,10 @@ async function main(argv: string[]): Promise<number> {
       const level = values['log-level'] === undefined ? undefined : parseLogLevel(values['log-level']);
       if (level === null) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
       return runDaemon(requireConfig(values.config), { log: createLogger({ level }), shard });
+    }
+    case 'healthcheck': {
+      const { values } = parse(rest, { config: { type: 'string', short: 'c' } });
+      return healthcheckCommand(requireConfig(values.config));
     }
     case 'demo':
       return demoMain(rest);

@@ -13,6 +13,8 @@ Usage:
   chainwatch check-config --config FILE [--shards N]
                                           validate a config and summarise it; with --shards,
                                           print which targets and policies each shard gets
+  chainwatch healthcheck --config FILE    exit 0 when the daemon of this config answers /healthz
+                                          (for container health checks)
   chainwatch import-topology FILE.xml     turn a Lync topology export into a config (stdout)
   chainwatch demo                         run a simulated Lync fleet on loopback with the daemon
   chainwatch --version | --help

@@ -1,5 +1,5 @@
 // Installs the Debian packages the tests drive for real (openssl, Prometheus, Alertmanager,
-// dig) when they are missing, so `npm ci && npm test` passes on a fresh Debian machine.
+// dig, kubectl for `kubectl kustomize`) when they are missing, so `npm ci && npm test` passes on a fresh Debian machine.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -10,6 +10,8 @@ const NEEDED = [
   { bin: '/usr/bin/prometheus-alertmanager', pkg: 'prometheus-alertmanager' },
   { bin: '/usr/bin/amtool', pkg: 'prometheus-alertmanager' },
   { bin: '/usr/bin/dig', pkg: 'bind9-dnsutils' },
+  // Debian 12's kubectl is 1.20 (kustomize 2.0): the manifests stay within what it renders.
+  { bin: '/usr/bin/kubectl', pkg: 'kubernetes-client' },
 ];
 
 export function ensureSystemDeps() {
