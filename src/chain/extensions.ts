@@ -21,36 +21,36 @@ import type { ParsedCertificate } from './certificate.js';
 type Schema = Parameters<typeof AsnConvert.parse>[1];
 
 /** OID → the schema its value must decode with; null: handled, value not checked here. */
-const HANDLED = new Map<string, { name: string; schema: Schema | null }>([
-  ['2.5.29.15', { name: 'keyUsage', schema: KeyUsage }],
-  ['2.5.29.17', { name: 'subjectAltName', schema: SubjectAlternativeName }],
-  ['2.5.29.19', { name: 'basicConstraints', schema: BasicConstraints }],
-  ['2.5.29.30', { name: 'nameConstraints', schema: NameConstraints }],
-  ['2.5.29.31', { name: 'cRLDistributionPoints', schema: CRLDistributionPoints }],
-  ['2.5.29.32', { name: 'certificatePolicies', schema: CertificatePolicies }],
-  ['2.5.29.33', { name: 'policyMappings', schema: PolicyMappings }],
-  ['2.5.29.36', { name: 'policyConstraints', schema: PolicyConstraints }],
-  ['2.5.29.37', { name: 'extKeyUsage', schema: ExtendedKeyUsage }],
-  ['2.5.29.54', { name: 'inhibitAnyPolicy', schema: InhibitAnyPolicy }],
-  ['2.16.840.1.113730.1.1', { name: 'nsCertType', schema: null }],
-  ['1.3.6.1.5.5.7.1.7', { name: 'sbgp-ipAddrBlock', schema: null }],
-  ['1.3.6.1.5.5.7.1.8', { name: 'sbgp-autonomousSysNum', schema: null }],
-  ['1.3.6.1.5.5.7.1.14', { name: 'proxyCertInfo', schema: null }],
-  ['1.3.6.1.5.5.7.48.1.5', { name: 'ocspNoCheck', schema: null }],
+const HANDLED = new Map<string, Schema | null>([
+  ['2.5.29.15', KeyUsage],
+  ['2.5.29.17', SubjectAlternativeName],
+  ['2.5.29.19', BasicConstraints],
+  ['2.5.29.30', NameConstraints],
+  ['2.5.29.31', CRLDistributionPoints],
+  ['2.5.29.32', CertificatePolicies],
+  ['2.5.29.33', PolicyMappings],
+  ['2.5.29.36', PolicyConstraints],
+  ['2.5.29.37', ExtendedKeyUsage],
+  ['2.5.29.54', InhibitAnyPolicy],
+  ['2.16.840.1.113730.1.1', null], // Netscape cert type
+  ['1.3.6.1.5.5.7.1.7', null], // RFC 3779 IP address blocks
+  ['1.3.6.1.5.5.7.1.8', null], // RFC 3779 AS identifiers
+  ['1.3.6.1.5.5.7.1.14', null], // proxy certificate info
+  ['1.3.6.1.5.5.7.48.1.5', null], // OCSP no-check
 ]);
 
-/** Why a client must reject this certificate for its critical extensions, or null. */
-export function criticalExtensionProblem(cert: ParsedCertificate): string | null {
+/** True when a client must reject this certificate for one of its critical extensions. */
+export function refusesCriticalExtension(cert: ParsedCertificate): boolean {
   for (const ext of cert.cert.extensions) {
     if (!ext.critical) continue;
-    const handled = HANDLED.get(ext.type);
-    if (!handled) return `unhandled critical extension ${ext.type} in ${cert.info.subject}`;
-    if (handled.schema === null) continue;
+    const schema = HANDLED.get(ext.type);
+    if (schema === undefined) return true;
+    if (schema === null) continue;
     try {
-      AsnConvert.parse(ext.value, handled.schema);
+      AsnConvert.parse(ext.value, schema);
     } catch {
-      return `malformed critical ${handled.name} extension in ${cert.info.subject}`;
+      return true;
     }
   }
-  return null;
+  return false;
 }

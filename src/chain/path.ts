@@ -1,17 +1,18 @@
 import type { ParsedCertificate } from './certificate.js';
-import { criticalExtensionProblem } from './extensions.js';
+import { refusesCriticalExtension } from './extensions.js';
 import type { TrustStore } from './trust-store.js';
 import { x509 } from './x509.js';
 
 export interface CertificationPath {
   /** Leaf first, then each verified issuer; ends at a self-signed certificate or where no issuer was found. */
   certs: ParsedCertificate[];
-  /** The path reaches a trust anchor and every certificate on it is acceptable to a client. */
+  /**
+   * The path reaches a trust anchor and every certificate on it is acceptable to a client (no
+   * critical extension a client must refuse).
+   */
   anchored: boolean;
   /** The last certificate of the path signs itself. */
   topSelfSigned: boolean;
-  /** Why a path that reaches an anchor is still refused (a critical extension), or null. */
-  refused: string | null;
   /** Signature checks spent; never more than MAX_SIGNATURE_CHECKS. */
   signatureChecks: number;
 }
@@ -35,17 +36,8 @@ const MAX_DEPTH = 12;
 export async function buildPath(leaf: ParsedCertificate, others: ParsedCertificate[], store: TrustStore): Promise<CertificationPath> {
   const search = new PathSearch(relevantCandidates(leaf, others, store), store);
   const { certs, topSelfSigned } = await search.from(leaf);
-  const reachesAnchor = certs.some((c) => store.isAnchor(c));
-  const refused = reachesAnchor ? firstRefusal(certs) : null;
-  return { certs, anchored: reachesAnchor && refused === null, topSelfSigned, refused, signatureChecks: search.checks };
-}
-
-function firstRefusal(certs: ParsedCertificate[]): string | null {
-  for (const c of certs) {
-    const problem = criticalExtensionProblem(c);
-    if (problem !== null) return problem;
-  }
-  return null;
+  const anchored = certs.some((c) => store.isAnchor(c)) && certs.every((c) => !refusesCriticalExtension(c));
+  return { certs, anchored, topSelfSigned, signatureChecks: search.checks };
 }
 
 interface Found {
@@ -158,5 +150,4 @@ function dedupe(certs: ParsedCertificate[]): ParsedCertificate[] {
   return certs.filter((c) => (seen.has(c.info.sha256) ? false : (seen.add(c.info.sha256), true)));
 }
 
-// The library's types are needed only for the key cache above.
 type CryptoKey = Awaited<ReturnType<x509.PublicKey['export']>>;

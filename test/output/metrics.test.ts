@@ -158,3 +158,15 @@ test('label values are bounded and escaped; process metrics are present by defau
   m.alertDeliveries.inc({ receiver: 'teams-ops', result: 'success' });
   assert.match(await m.render(), /chainwatch_alert_deliveries_total\{receiver="teams-ops",result="success"\} 1/);
 });
+
+test('chainwatch_policy_judged_locally follows the latest config: 1 whole here, 0 spread over shards, gone when dropped', async () => {
+  const m = createMetrics({ version: 'test', processMetrics: false });
+  m.policiesJudgedLocally(new Map([['pchat-web-same-ca', false], ['edge-one-ca', true]]));
+  let text = await m.render();
+  assert.match(text, /^chainwatch_policy_judged_locally\{policy="pchat-web-same-ca"\} 0$/m);
+  assert.match(text, /^chainwatch_policy_judged_locally\{policy="edge-one-ca"\} 1$/m);
+  m.policiesJudgedLocally(new Map([['edge-one-ca', true]]));
+  text = await m.render();
+  assert.doesNotMatch(text, /pchat-web-same-ca/);
+  assert.match(text, /^chainwatch_policy_judged_locally\{policy="edge-one-ca"\} 1$/m);
+});
