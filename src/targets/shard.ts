@@ -24,7 +24,7 @@ export class ShardSpecError extends Error {}
  * A component is split by target when it holds more than this many times a shard's fair share:
  * below it, keeping a policy whole is worth some imbalance.
  */
-export const SPLIT_FACTOR = 1.5;
+const SPLIT_FACTOR = 1.5;
 
 /**
  * Reads `I/N` (0 ≤ I < N) or `auto/N`, where I is the ordinal of a StatefulSet pod name
