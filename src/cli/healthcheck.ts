@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parse } from 'yaml';
-import { defaultOf } from '../config/defaults.js';
 import { formatHostPort } from '../config/net.js';
-import { parseListen } from '../config/sections/general.js';
+import { SERVER } from '../config/options.js';
+import { parseListen } from '../config/values.js';
 
 const TIMEOUT_MS = 4000;
 
@@ -31,7 +31,7 @@ export async function healthcheckCommand(configFile: string): Promise<number> {
 }
 
 async function listenAddress(configFile: string): Promise<{ host: string; port: number }> {
-  const fallback = parseListen(defaultOf('server.listen') as string)!;
+  const fallback = parseListen(SERVER.children.listen.default as string)!;
   try {
     const doc = parse(await readFile(configFile, 'utf8')) as { server?: { listen?: unknown } } | null;
     const text = doc?.server?.listen;

@@ -30,6 +30,14 @@ export function checkCaBundle(text: string): string | null {
   return null;
 }
 
+export function checkCertificateFile(text: string): string | null {
+  return pemCertificates(text).length > 0 ? null : 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)';
+}
+
+export function checkPrivateKeyFile(text: string): string | null {
+  return /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) ? null : 'holds no PEM private key (-----BEGIN PRIVATE KEY-----)';
+}
+
 function describeReadError(path: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   switch (code) {

@@ -4,7 +4,9 @@ import { dirname, resolve } from 'node:path';
 import { isScalar, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { readPendingFiles } from './files.js';
-import { Ctx, readMap } from './reader.js';
+import { readMapping } from './mapping.js';
+import { ROOT } from './options.js';
+import { Ctx } from './reader.js';
 import { readAlerting } from './sections/alerting.js';
 import { readDns, readScan, readServer, readState, readTrust } from './sections/general.js';
 import { readPolicies } from './sections/policies.js';
@@ -40,8 +42,9 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
     ctx.report(0, '', 'the config file is empty: it needs at least a targets list (see config/example.yaml)');
     fail(ctx);
   }
-  const fields = readMap(ctx, top, '', '', 'a mapping of sections (scan, dns, trust, state, server, alerting, targets, policies)');
-  if (!fields) fail(ctx);
+  const map = readMapping(ctx, top, '', ROOT, 'a mapping of sections (scan, dns, trust, state, server, alerting, targets, policies)');
+  if (!map) fail(ctx);
+  const { fields } = map;
 
   const { targets, groups } = readTargets(ctx, fields.get('targets'), top);
   const config: Config = {

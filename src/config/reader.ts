@@ -1,10 +1,8 @@
 // Walking the YAML tree with positions. Every reader reports what is wrong at the node at fault
 // and returns undefined, so validation carries on and the operator sees every mistake at once.
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
-import { childKeys, OPTIONS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import type { ConfigIssue } from './errors.js';
-import { nearestKey } from './suggest.js';
 
 /** A file the config names, read after the tree has been walked. */
 export interface PendingRead {
@@ -21,6 +19,8 @@ export class Ctx {
   readonly reads: PendingRead[] = [];
   /** Checks that need the files read first (e.g. does this key match this certificate). */
   readonly afterReads: (() => void)[] = [];
+  /** Defaults of the options table, read once per load (keyed by the option). */
+  readonly defaults = new Map<object, unknown>();
 
   constructor(
     readonly file: string,
@@ -55,12 +55,6 @@ export function joinKey(parent: string, key: string): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
-/** Where else in the schema a key lives, for keys put in the wrong section. */
-function homeOf(key: string): string | null {
-  const home = OPTIONS.find((o) => o.key.split('.').at(-1)?.replace(/\[\]$/, '') === key);
-  return home ? home.key : null;
-}
-
 export function describe(node: Node | null): string {
   if (node === null) return 'nothing';
   if (isMap(node)) return 'a mapping';
@@ -75,56 +69,8 @@ export function describe(node: Node | null): string {
   return 'a value of another type';
 }
 
-function isNull(node: Node | null): boolean {
+export function isNull(node: Node | null): boolean {
   return node === null || (isScalar(node) && node.value === null);
-}
-
-/**
- * The keys of a mapping, each checked against the options table entry `schema`
- * ('' for the top level, 'scan', 'targets[]', ...). Returns null when the node is not a mapping.
- */
-export function readMap(ctx: Ctx, node: Node, path: string, schema: string, what = 'a mapping'): Map<string, Field> | null {
-  if (!isMap(node)) {
-    ctx.report(node, path, `expected ${what}, got ${describe(node)}`);
-    return null;
-  }
-  const known = childKeys(schema);
-  const fields = new Map<string, Field>();
-  for (const pair of node.items) {
-    const keyNode = ctx.deref(pair.key);
-    const rawKey = keyNode && isScalar(keyNode) ? keyNode.value : undefined;
-    if (!keyNode || typeof rawKey !== 'string') {
-      ctx.report(keyNode ?? node, path, `keys must be plain names, got ${describe(keyNode)}`);
-      continue;
-    }
-    const key = joinKey(path, rawKey);
-    if (!known.includes(rawKey)) {
-      const near = nearestKey(rawKey, known);
-      const home = near ? null : homeOf(rawKey);
-      const hint = near
-        ? ` — did you mean '${near}'?`
-        : home
-          ? ` — '${rawKey}' belongs under ${home.replace(/\.[^.]+$/, '')} (${home})`
-          : ` — known keys here: ${known.join(', ')}`;
-      ctx.report(keyNode, key, `unknown key '${rawKey}'${hint}`);
-      continue;
-    }
-    if (fields.has(rawKey)) continue; // the YAML parser already reported the duplicate
-    const value = ctx.deref(pair.value);
-    const hasText = value?.range && value.range[1] > value.range[0];
-    fields.set(rawKey, { key, node: isNull(value) ? null : value, at: hasText ? value! : keyNode });
-  }
-  return fields;
-}
-
-/** A key a mapping must have; reports it missing at the mapping. */
-export function required(ctx: Ctx, fields: Map<string, Field>, name: string, mapNode: Node, path: string): Field | undefined {
-  const field = fields.get(name);
-  if (!field || field.node === null) {
-    ctx.report(field?.at ?? mapNode, joinKey(path, name), `missing required key '${name}'`);
-    return undefined;
-  }
-  return field;
 }
 
 function scalarValue(field: Field): unknown {
@@ -227,87 +173,4 @@ export function readStringList(ctx: Ctx, field: Field | undefined, what = 'a lis
     if (value !== undefined) out.push({ value, field: item });
   }
   return out;
-}
-
-/** A name as shown inside a key path: one line, and short enough to read. */
-export function displayName(name: string): string {
-  const oneLine = name.trim().replace(/[\u0000-\u001f\u007f]+/g, ' ');
-  return oneLine.length > 40 ? `${oneLine.slice(0, 40)}…` : oneLine;
-}
-
-/** The raw text of a key of a mapping, without reporting anything (to name list items early). */
-export function peekString(ctx: Ctx, node: Node | null, key: string): string | undefined {
-  if (!node || !isMap(node)) return undefined;
-  for (const pair of node.items) {
-    const k = ctx.deref(pair.key);
-    if (k && isScalar(k) && k.value === key) {
-      const v = ctx.deref(pair.value);
-      return v && isScalar(v) && typeof v.value === 'string' ? v.value : undefined;
-    }
-  }
-  return undefined;
-}
-
-/** Where a name was first used, for "duplicate name" messages. */
-export interface FirstUse {
-  line: number;
-  column: number;
-}
-
-/**
- * A named list entry being read (a target, a policy): its fields, a key path that names it, and
- * whether anything in it was wrong. `bad` reports at a field and marks the entry unusable.
- */
-export class NamedEntry {
-  ok = true;
-
-  constructor(
-    private readonly ctx: Ctx,
-    readonly node: Node,
-    readonly path: string,
-    readonly fields: Map<string, Field>,
-    readonly name: string | undefined,
-  ) {}
-
-  bad(field: Field, message: string): void {
-    this.ctx.report(field.at, field.key, message);
-    this.ok = false;
-  }
-}
-
-/**
- * The opening every named list entry shares: not empty, a mapping, and a name that is unique
- * within the list (`seen` remembers where each name was first used).
- */
-export function openNamedEntry(
-  ctx: Ctx,
-  item: Field,
-  index: number,
-  list: { key: 'targets' | 'policies'; noun: string; expected: string },
-  seen: Map<string, FirstUse>,
-): NamedEntry | null {
-  if (item.node === null) {
-    ctx.report(item.at, item.key, `empty list entry: expected a ${list.noun} with ${list.expected}`);
-    return null;
-  }
-  const node = item.node;
-  const peeked = peekString(ctx, node, 'name');
-  const path = peeked ? `${list.key}[${index}] (${displayName(peeked)})` : `${list.key}[${index}]`;
-  const fields = readMap(ctx, node, path, `${list.key}[]`, `a ${list.noun} (a mapping with ${list.expected})`);
-  if (!fields) return null;
-  const nameField = required(ctx, fields, 'name', node, path);
-  const name = readString(ctx, nameField);
-  const entry = new NamedEntry(ctx, node, path, fields, name);
-  if (name === undefined) {
-    entry.ok = false;
-    return entry;
-  }
-  const first = seen.get(name);
-  if (first) {
-    entry.bad(nameField!, `duplicate ${list.noun} name '${name}' — first used at line ${first.line}, column ${first.column}; names must be unique`);
-  } else {
-    const { line, col } = ctx.lines.linePos(nameField!.at.range?.[0] ?? 0);
-    seen.set(name, { line, column: col });
-  }
-  return entry;
 }

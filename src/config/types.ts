@@ -1,5 +1,7 @@
 // The validated, normalised configuration. Every later stage reads only these types; the
 // YAML loader (load.ts) is the one place that knows about files, keys and source positions.
+// The simple sections' types come straight from the options table.
+import type { DNS, POLICY, SCAN, SERVER, STATE, TARGET, Values } from './options.js';
 
 export interface Config {
   /** Absolute path of the config file this was loaded from. */
@@ -14,21 +16,11 @@ export interface Config {
   policies: PolicyConfig[];
 }
 
-export interface ScanConfig {
-  /** node-cron expression, 5 or 6 fields. */
-  schedule: string;
-  /** One deadline per connection attempt, covering TCP connect and TLS handshake. */
-  timeoutMs: number;
-  /** Connections in flight at once. */
-  concurrency: number;
-  /** A certificate closer than this to notAfter is 'expires_soon'. */
-  expiryWarningMs: number;
-}
+/** scan: schedule (node-cron, 5 or 6 fields), timeoutMs, concurrency, expiryWarningMs. */
+export type ScanConfig = Values<typeof SCAN.children>;
 
-export interface DnsConfig {
-  /** host or host:port ([v6]:port); empty means the system resolver. */
-  servers: string[];
-}
+/** dns: servers, as host or host:port ([v6]:port); empty means the system resolver. */
+export type DnsConfig = Values<typeof DNS.children>;
 
 export interface TrustConfig {
   /** Absolute paths of the PEM bundles, as configured. */
@@ -38,18 +30,11 @@ export interface TrustConfig {
   systemRoots: boolean;
 }
 
-export interface StateConfig {
-  /** Absolute directory for the persisted baseline. */
-  path: string;
-  /** An endpoint missing from the config this long is dropped from the baseline. */
-  retentionMs: number;
-}
+/** state: path (absolute), retentionMs. */
+export type StateConfig = Values<typeof STATE.children>;
 
-export interface ServerConfig {
-  listen: { host: string; port: number };
-  /** Base URL people reach the status page at (links in alerts); default http://<listen>. */
-  externalUrl: string | null;
-}
+/** server: listen, externalUrl (null: http://<listen>). */
+export type ServerConfig = Values<typeof SERVER.children>;
 
 export type WebhookFormat = 'teams' | 'slack' | 'generic';
 
@@ -74,30 +59,24 @@ export interface ClientCertConfig {
   key: string;
 }
 
-export interface TargetConfig {
+/** The options of a target as the table declares them; the ones below are worked out from several keys. */
+type TargetOptions = Values<typeof TARGET.children>;
+
+export interface TargetConfig extends Omit<TargetOptions, 'name' | 'group' | 'host' | 'url' | 'sni'> {
   name: string;
   group: string;
+  /** From host, or from url. */
   host: string;
-  port: number;
-  /** Connect here instead of resolving host. */
-  address: string | null;
-  resolve: 'first' | 'all';
   /** SNI to send; null when none is sent (host is an IP address). */
   sni: string | null;
-  role: string | null;
   /** The URL the target was given as, if any. */
   url: string | null;
   clientCert: ClientCertConfig | null;
 }
 
-export type PolicyMatch = 'issuer' | 'root';
+export type PolicyMatch = PolicyConfig['match'];
 
-export interface PolicyConfig {
+export interface PolicyConfig extends Omit<Values<typeof POLICY.children>, 'name' | 'members'> {
   name: string;
-  /** Group whose issuing CAs are the allowed set; null: members must agree among themselves. */
-  reference: string | null;
   members: string[];
-  match: PolicyMatch;
-  /** Pinned issuing-CA key ids or SPKI SHA-256, lowercase hex without colons. */
-  allowedIssuers: string[];
 }

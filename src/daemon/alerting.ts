@@ -6,9 +6,11 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
-import type { DaemonContext, DaemonExtension } from './extension.js';
+import type { Logger } from '../log/logger.js';
 import { AlertDispatcher } from '../output/alerts/dispatcher.js';
 import { registerAlertDeliveries } from '../output/alerts/metrics.js';
+import type { ChainwatchMetrics } from '../output/metrics.js';
+import type { ScanResult } from '../pipeline/types.js';
 
 /** Shutdown gives queued alert deliveries this long, so the daemon still exits promptly. */
 const SHUTDOWN_FLUSH_MS = 2000;
@@ -24,28 +26,37 @@ export function externalUrlOf(config: Config): string {
   return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
 }
 
-export function alertingExtension(ctx: DaemonContext): DaemonExtension {
-  const config = ctx.config;
-  const dispatcher = new AlertDispatcher({
-    alerting: config.alerting,
-    externalUrl: externalUrlOf(config),
-    expiryWarningMs: config.scan.expiryWarningMs,
-    deliveries: registerAlertDeliveries(ctx.metrics.registry),
-    logger: ctx.log.child({ component: 'alerts' }),
-    statePath: join(config.state.path, ALERT_STATE_FILE),
-  });
-  const receivers = dispatcher.receivers();
-  if (receivers.length > 0) ctx.log.info('alerting enabled', { receivers });
-  return {
-    afterScan(scan) {
-      // Returns at once: deliveries run in the background and never hold up the next scan.
-      dispatcher.onScan(scan);
-    },
-    configChanged(next) {
-      dispatcher.reconfigure(next.alerting, externalUrlOf(next), next.scan.expiryWarningMs);
-    },
-    async stop() {
-      await dispatcher.close(SHUTDOWN_FLUSH_MS);
-    },
-  };
+export class Alerting {
+  private readonly dispatcher: AlertDispatcher;
+
+  constructor(config: Config, metrics: ChainwatchMetrics, log: Logger) {
+    this.dispatcher = new AlertDispatcher({
+      alerting: config.alerting,
+      externalUrl: externalUrlOf(config),
+      expiryWarningMs: config.scan.expiryWarningMs,
+      deliveries: registerAlertDeliveries(metrics.registry),
+      logger: log.child({ component: 'alerts' }),
+      statePath: join(config.state.path, ALERT_STATE_FILE),
+    });
+    const receivers = this.dispatcher.receivers();
+    if (receivers.length > 0) log.info('alerting enabled', { receivers });
+  }
+
+  /** Returns at once: deliveries run in the background and never hold up the next scan. */
+  afterScan(scan: ScanResult): void {
+    this.dispatcher.onScan(scan);
+  }
+
+  configChanged(next: Config): void {
+    this.dispatcher.reconfigure(next.alerting, externalUrlOf(next), next.scan.expiryWarningMs);
+  }
+
+  /** Keeps the alert state in `stateDir` from now on; see moveStateFiles. */
+  moveStateTo(stateDir: string): Promise<void> {
+    return this.dispatcher.moveState(join(stateDir, ALERT_STATE_FILE));
+  }
+
+  stop(): Promise<unknown> {
+    return this.dispatcher.close(SHUTDOWN_FLUSH_MS);
+  }
 }

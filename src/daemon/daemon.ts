@@ -1,6 +1,7 @@
-// `chainwatch run`: wires config, the scan pipeline, the baseline, metrics and the HTTP server to
-// a schedule, and keeps them consistent across reloads and shutdown. Everything the outside world
-// reads (metrics, status, readiness) changes only when a scan completes.
+// `chainwatch run`: the loop. Scans on a schedule, reloads the config, shuts down cleanly; what
+// the outside world reads (metrics, the status page and API, readiness) is published only when a
+// scan completes. What is served lives in routes.ts, how scans are logged in scan-log.ts, and how
+// state files move in state-dir.ts.
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -11,26 +12,27 @@ import type { Config } from '../config/types.js';
 import { formatShard, shardConfig, type Shard, type ShardView } from '../targets/shard.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
 import { StateLockedError } from '../fleet/state-lock.js';
-import type { CertChange } from '../fleet/types.js';
-import { alertingExtension } from './alerting.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { createMetrics, type ChainwatchMetrics } from '../output/metrics.js';
-import { buildReport } from '../output/report.js';
+import type { PageContext } from '../output/page/view.js';
+import { buildStatus, STATUS_CHANGES, type StatusSnapshot } from '../output/status.js';
+import type { ScanSummary } from '../output/summary.js';
 import { runScan } from '../pipeline/scan.js';
 import type { ScanResult } from '../pipeline/types.js';
+import { Alerting } from './alerting.js';
 import { watchConfigFile, type ConfigWatcher } from './config-watch.js';
-import { startHttpServer, type FleetSummary, type HttpServerHandle } from './http.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { HttpFront } from './http/front.js';
+import type { RouteTable } from './http/routes.js';
+import { daemonRoutes } from './routes.js';
+import { ScanLog } from './scan-log.js';
 import { ScanScheduler, type ScanReason } from './scheduler.js';
-import type { DaemonContext, DaemonExtension } from './extension.js';
+import { moveStateFiles } from './state-dir.js';
 import { chainwatchVersion } from './version.js';
 
-/** Recent baseline changes shown by /api/v1/status. */
-const STATUS_CHANGES = 50;
 /** Shutdown waits this long for an aborted scan to wind down before flushing anyway. */
 const SHUTDOWN_SCAN_GRACE_MS = 3000;
 /** A scan still running after this long logs its progress, and again at this interval. */
 const SCAN_PROGRESS_EVERY_MS = 30_000;
-
 
 export interface DaemonOptions {
   log?: Logger;
@@ -38,7 +40,6 @@ export interface DaemonOptions {
   signals?: boolean;
   /** Watch the config file and reload when it changes. Default true. */
   watchConfig?: boolean;
-  extensions?: ((ctx: DaemonContext) => DaemonExtension)[];
   /** Scan only this shard's share of the targets (`--shard I/N`); default the whole config. */
   shard?: Shard;
 }
@@ -106,26 +107,18 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
   return daemon;
 }
 
-interface DivergenceState {
-  divergent: boolean;
-  issuer: string | null;
-}
-
 class Daemon implements DaemonHandle {
-  private http: HttpServerHandle | null = null;
+  private http: HttpFront | null = null;
+  private readonly routes: RouteTable;
   private readonly scheduler: ScanScheduler;
+  private readonly scanLog: ScanLog;
+  private readonly alerting: Alerting;
   private watcher: ConfigWatcher | null = null;
-  private lastScan: ScanResult | null = null;
-  private status: string | null = null;
-  private summaryCache: Omit<FleetSummary, 'targets' | 'schedule' | 'configReloadOk' | 'version'> = {
-    lastScanFinishedAt: null, lastScanDurationMs: null, endpoints: 0, failures: 0, withProblems: 0, divergent: 0, policies: [],
-  };
+  private status: StatusSnapshot | null = null;
   private reloadOk = true;
   private scanAbort: AbortController | null = null;
   private stopping: Promise<void> | null = null;
   private reloading: Promise<boolean> = Promise.resolve(true);
-  private divergence = new Map<string, DivergenceState>();
-  private extensions: DaemonExtension[] = [];
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
   private resolveStopped!: () => void;
   readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
@@ -135,7 +128,7 @@ class Daemon implements DaemonHandle {
     private readonly file: string,
     private cfg: Config,
     private readonly metrics: ChainwatchMetrics,
-    private baseline: BaselineStore,
+    private readonly baseline: BaselineStore,
     private readonly log: Logger,
     private readonly options: DaemonOptions,
     private lastDigest: string | null,
@@ -145,6 +138,14 @@ class Daemon implements DaemonHandle {
       scan: (reason) => this.scan(reason),
       onSkipped: () => this.metrics.scanSkipped(),
       log: log.child({ component: 'scheduler' }),
+    });
+    this.scanLog = new ScanLog(log);
+    // Alerting (Alertmanager push, webhooks) is built in; it does nothing without receivers.
+    this.alerting = new Alerting(cfg, metrics, log);
+    this.routes = daemonRoutes({
+      status: () => this.status,
+      pageContext: () => this.pageContext(),
+      metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.render() }),
     });
   }
 
@@ -158,9 +159,6 @@ class Daemon implements DaemonHandle {
 
   async start(): Promise<void> {
     this.http = await this.listen(this.cfg);
-    const ctx: DaemonContext = { config: this.cfg, metrics: this.metrics, baseline: this.baseline, log: this.log };
-    // Alerting (Alertmanager push, webhooks) is built in; it does nothing without receivers.
-    this.extensions = [alertingExtension, ...(this.options.extensions ?? [])].map((make) => make(ctx));
     if (this.options.watchConfig !== false) {
       this.watcher = watchConfigFile(this.file, () => void this.reloadFromDisk(), this.log.child({ component: 'config' }));
     }
@@ -183,7 +181,6 @@ class Daemon implements DaemonHandle {
   private async scan(reason: ScanReason): Promise<void> {
     if (this.stopping) return;
     const config = this.cfg;
-    const baseline = this.baseline;
     const abort = new AbortController();
     this.scanAbort = abort;
     this.log.debug('scan started', { reason, targets: config.targets.length });
@@ -195,7 +192,7 @@ class Daemon implements DaemonHandle {
     try {
       scan = await runScan(config, {
         signal: abort.signal,
-        baseline,
+        baseline: this.baseline,
         onProgress: (done, total) => {
           progress.done = done;
           progress.total = total;
@@ -210,112 +207,37 @@ class Daemon implements DaemonHandle {
       this.log.info('scan aborted for shutdown', { reason });
       return;
     }
-    this.publish(scan, baseline);
-    this.logScan(scan, reason);
+    const summary = this.publish(scan);
+    this.scanLog.finished(scan, summary, reason);
     try {
-      await baseline.save();
+      await this.baseline.save();
     } catch (err) {
       this.log.error('could not save the baseline; certificate history since the last save would be lost on restart. Check that state.path is writable and has space', {
-        path: config.state.path,
+        path: this.baseline.dir,
         err,
       });
     }
-    for (const ext of this.extensions) {
-      try {
-        await ext.afterScan?.(scan, config);
-      } catch (err) {
-        this.log.error('an output failed after the scan', { err });
-      }
-    }
+    this.alerting.afterScan(scan);
   }
 
   /** Everything readers see switches to this scan here, synchronously. */
-  private publish(scan: ScanResult, baseline: BaselineStore): void {
-    this.metrics.updateFromScan(scan, baseline.entries());
-    this.lastScan = scan;
-    const report = buildReport(scan);
-    this.status = JSON.stringify({ ...report, changes: baseline.recentChanges(STATUS_CHANGES) }) + '\n';
-    const divergentKeys = new Set<string>();
-    for (const p of scan.policies) for (const d of p.divergent) divergentKeys.add(d.key);
-    this.summaryCache = {
-      lastScanFinishedAt: scan.finishedAt.toISOString(),
-      lastScanDurationMs: scan.finishedAt.getTime() - scan.startedAt.getTime(),
-      endpoints: scan.endpoints.length,
-      failures: scan.endpoints.filter((e) => e.probe.error !== null).length,
-      withProblems: scan.endpoints.filter((e) => (e.analysis?.problems.length ?? 0) > 0).length,
-      divergent: divergentKeys.size,
-      policies: scan.policies.map((p) => ({ name: p.name, consistent: p.consistent, divergent: p.divergent.length, unknown: p.unknown.length })),
+  private publish(scan: ScanResult): ScanSummary {
+    const entries = this.baseline.entries();
+    this.metrics.updateFromScan(scan, entries);
+    this.status = buildStatus(scan, { entries, recentChanges: this.baseline.recentChanges(STATUS_CHANGES) });
+    return this.status.report.summary;
+  }
+
+  private pageContext(): PageContext {
+    return {
+      now: new Date(),
+      expiryWarningMs: this.cfg.scan.expiryWarningMs,
+      expiryCriticalMs: null,
+      schedule: this.cfg.scan.schedule,
+      configuredTargets: this.cfg.targets.length,
+      configReloadOk: this.reloadOk,
+      version: chainwatchVersion(),
     };
-  }
-
-  private logScan(scan: ScanResult, reason: ScanReason): void {
-    const s = this.summaryCache;
-    this.log.info('scan finished', {
-      reason,
-      endpoints: s.endpoints,
-      failures: s.failures,
-      problems: s.withProblems,
-      divergent: s.divergent,
-      changes: scan.changes.length,
-      durationMs: s.lastScanDurationMs,
-    });
-    for (const c of scan.changes) this.logChange(c);
-    this.logDivergence(scan);
-  }
-
-  private logChange(c: CertChange): void {
-    const fields = {
-      target: c.target,
-      group: c.group,
-      address: c.address ?? '',
-      kind: c.kind,
-      fromLeaf: c.from.leafSha256,
-      toLeaf: c.to.leafSha256,
-      fromIssuer: c.from.issuer ? `${c.from.issuer.dn} (key ${c.from.issuer.keyId})` : null,
-      toIssuer: c.to.issuer ? `${c.to.issuer.dn} (key ${c.to.issuer.keyId})` : null,
-      toNotAfter: c.to.leafNotAfter,
-    };
-    const what =
-      c.kind === 'renewal' ? 'certificate renewed under the same issuing CA'
-        : c.kind === 'issuer_change' ? 'certificate changed to a different issuing CA'
-          : 'presented chain changed (same leaf, different intermediates)';
-    if (c.kind === 'renewal') this.log.info(what, fields);
-    else this.log.warn(what, fields);
-  }
-
-  /** Logs only transitions; an endpoint that could not be judged keeps its previous state. */
-  private logDivergence(scan: ScanResult): void {
-    const next = new Map<string, DivergenceState>();
-    for (const p of scan.policies) {
-      const expected = p.expected.map((e) => `${e.dn} (key ${e.keyId})`).join(', ');
-      for (const d of p.divergent) {
-        const id = `${p.name}\u0000${d.key}`;
-        const issuer = `${d.issuer.dn} (key ${d.issuer.keyId})`;
-        const before = this.divergence.get(id);
-        next.set(id, { divergent: true, issuer });
-        if (!before?.divergent || before.issuer !== issuer) {
-          this.log.warn('endpoint became divergent: its issuing CA is not the one the policy expects', {
-            policy: p.name, target: d.target, group: d.group, address: d.address ?? '', issuer, expected,
-          });
-        }
-      }
-      for (const m of p.matching) {
-        const id = `${p.name}\u0000${m.key}`;
-        const before = this.divergence.get(id);
-        next.set(id, { divergent: false, issuer: null });
-        if (before?.divergent) {
-          this.log.info('endpoint back to consistent: its issuing CA matches the policy again', {
-            policy: p.name, target: m.target, group: m.group, address: m.address ?? '',
-          });
-        }
-      }
-      for (const u of p.unknown) {
-        const id = `${p.name}\u0000${u.key}`;
-        const before = this.divergence.get(id);
-        if (before) next.set(id, before);
-      }
-    }
-    this.divergence = next;
   }
 
   // ---- reload --------------------------------------------------------------------------------
@@ -357,7 +279,7 @@ class Daemon implements DaemonHandle {
 
     const prev = this.cfg;
     if (next.server.listen.host !== prev.server.listen.host || next.server.listen.port !== prev.server.listen.port) {
-      let fresh: HttpServerHandle;
+      let fresh: HttpFront;
       try {
         fresh = await this.listen(next);
       } catch (err) {
@@ -370,13 +292,11 @@ class Daemon implements DaemonHandle {
     }
     if (next.state.path !== prev.state.path) {
       try {
-        await this.baseline.save();
-        const old = this.baseline;
-        this.baseline = await BaselineStore.open(next.state.path, this.log.child({ component: 'baseline' }));
-        await old.close();
+        await moveStateFiles(next.state.path, this.baseline, this.alerting);
       } catch (err) {
-        return this.refuse(`cannot use the new state.path ${next.state.path}: ${(err as Error).message}`);
+        return this.refuse(`cannot move the state to the new state.path ${next.state.path}: ${(err as Error).message}`);
       }
+      this.log.info('state moved', { from: prev.state.path, to: next.state.path });
     }
 
     this.cfg = next;
@@ -393,13 +313,7 @@ class Daemon implements DaemonHandle {
       removed: [...before].filter((n) => !after.has(n)),
       schedule: next.scan.schedule,
     });
-    for (const ext of this.extensions) {
-      try {
-        ext.configChanged?.(next);
-      } catch (err) {
-        this.log.error('an output failed to take the new config', { err });
-      }
-    }
+    this.alerting.configChanged(next);
     this.scheduler.triggerNow('reload');
     return true;
   }
@@ -414,23 +328,12 @@ class Daemon implements DaemonHandle {
     return false;
   }
 
-  private listen(config: Config): Promise<HttpServerHandle> {
-    return startHttpServer({
+  private listen(config: Config): Promise<HttpFront> {
+    return HttpFront.listen({
       host: config.server.listen.host,
       port: config.server.listen.port,
+      handler: (req) => this.routes.handle(req),
       log: this.log.child({ component: 'http' }),
-      state: {
-        metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.render() }),
-        ready: () => this.lastScan !== null,
-        statusJson: () => this.status,
-        summary: () => ({
-          ...this.summaryCache,
-          targets: this.cfg.targets.length,
-          schedule: this.cfg.scan.schedule,
-          configReloadOk: this.reloadOk,
-          version: chainwatchVersion(),
-        }),
-      },
     });
   }
 
@@ -479,12 +382,10 @@ class Daemon implements DaemonHandle {
       this.log.error('could not save the baseline at shutdown', { path: this.cfg.state.path, err });
     }
     await this.baseline.close();
-    for (const ext of this.extensions) {
-      try {
-        await ext.stop?.();
-      } catch (err) {
-        this.log.error('an output failed to stop cleanly', { err });
-      }
+    try {
+      await this.alerting.stop();
+    } catch (err) {
+      this.log.error('alerting failed to stop cleanly', { err });
     }
     await this.http?.close();
     for (const [sig, fn] of this.signalHandlers) process.off(sig, fn);

@@ -7,8 +7,8 @@ import { applyScan, type BaselineState } from './drift.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
 import type { BaselineEntry, CertChange } from './types.js';
 
-const FILE = 'baseline.json';
-const HISTORY = 'history.jsonl';
+export const BASELINE_FILE = 'baseline.json';
+export const HISTORY_FILE = 'history.jsonl';
 const RECENT_LIMIT = 500;
 /** Change records kept for history.jsonl while it cannot be written; the oldest go first. */
 const HISTORY_BACKLOG_LIMIT = 10_000;
@@ -33,12 +33,16 @@ export class BaselineStore {
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(
-    readonly dir: string,
+    private directory: string,
     private readonly log: Logger,
     state: BaselineState,
-    private readonly lock: StateLock | null,
+    private lock: StateLock | null,
   ) {
     this.state = state;
+  }
+
+  get dir(): string {
+    return this.directory;
   }
 
   /**
@@ -99,6 +103,40 @@ export class BaselineStore {
     return next;
   }
 
+  /**
+   * Moves the baseline and its history to `dir` (state.path changed); later saves go there. The
+   * old files are removed only once the new ones are written; on failure the old ones stay in use.
+   */
+  moveTo(dir: string): Promise<void> {
+    const next = this.saving.then(async () => {
+      const from = this.directory;
+      if (from === dir) return;
+      if (this.lock === null) throw new Error('the baseline was opened read-only');
+      await mkdir(dir, { recursive: true });
+      // The new directory must not be another chainwatch's: its lock is taken before anything moves.
+      const lock = await acquireStateLock(dir);
+      try {
+        const history = await readFile(join(from, HISTORY_FILE), 'utf8').catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return null;
+          throw err;
+        });
+        if (history !== null) await writeDurably(join(dir, HISTORY_FILE), history, 'w');
+        this.directory = dir;
+        await this.writeNow();
+      } catch (err) {
+        this.directory = from;
+        await lock.release();
+        throw err;
+      }
+      for (const name of [BASELINE_FILE, HISTORY_FILE]) await unlink(join(from, name)).catch(() => undefined);
+      const old = this.lock;
+      this.lock = lock;
+      await old.release();
+    });
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+
   private async writeNow(): Promise<void> {
     if (this.lock === null) throw new Error('the baseline was opened read-only');
     const body = JSON.stringify({
@@ -107,8 +145,8 @@ export class BaselineStore {
       entries: [...this.state.entries.values()],
       recentChanges: this.state.recentChanges,
     });
-    const target = join(this.dir, FILE);
-    const tmp = join(this.dir, `${FILE}.tmp-${process.pid}`);
+    const target = join(this.dir, BASELINE_FILE);
+    const tmp = join(this.dir, `${BASELINE_FILE}.tmp-${process.pid}`);
     await writeDurably(tmp, body, 'w');
     await rename(tmp, target);
     await syncDir(this.dir);
@@ -122,7 +160,7 @@ export class BaselineStore {
   private async appendHistory(): Promise<void> {
     const pending = this.unsavedHistory;
     if (pending.length === 0) return;
-    const path = join(this.dir, HISTORY);
+    const path = join(this.dir, HISTORY_FILE);
     try {
       await appendLines(path, pending.map((c) => JSON.stringify(c)));
       this.unsavedHistory = this.unsavedHistory.slice(pending.length);
@@ -183,12 +221,12 @@ async function syncDir(dir: string): Promise<void> {
 
 async function removeLeftovers(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
-    if (name.startsWith(`${FILE}.tmp-`)) await unlink(join(dir, name)).catch(() => undefined);
+    if (name.startsWith(`${BASELINE_FILE}.tmp-`)) await unlink(join(dir, name)).catch(() => undefined);
   }
 }
 
 async function loadState(dir: string, log: Logger, writable: boolean): Promise<BaselineState> {
-  const path = join(dir, FILE);
+  const path = join(dir, BASELINE_FILE);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -1,3 +1,4 @@
+import { caLabel } from '../chain/ca-label.js';
 import type { PolicyConfig } from '../config/types.js';
 import type { EndpointResult } from '../chain/types.js';
 import type { CaRef, DivergentMember, PolicyIssuer, PolicyMember, PolicyVerdict, UnknownMember } from './types.js';
@@ -33,10 +34,10 @@ export function judgePolicy(policy: PolicyConfig, results: EndpointResult[]): Po
     const reference = identify(policy, results.filter((r) => r.probe.endpoint.group === policy.reference));
     expected = tally(reference.known);
     if (expected.length > 1) {
-      notes.push(`reference group ${policy.reference} itself holds ${expected.length} different ${what(policy)}s: ${expected.map(describe).join('; ')}`);
+      notes.push(`reference group ${policy.reference} itself holds ${expected.length} different ${what(policy)}s: ${expected.map(caLabel).join('; ')}`);
     }
     for (const ref of reference.known) {
-      if (pins.size > 0 && !pinned(ref)) notes.push(`reference endpoint ${label(ref.member)} uses ${describe(ref.ca)}, which is not pinned in allowed_issuers`);
+      if (pins.size > 0 && !pinned(ref)) notes.push(`reference endpoint ${label(ref.member)} uses ${caLabel(ref.ca)}, which is not pinned in allowed_issuers`);
     }
     if (expected.length === 0) {
       notes.push(`reference group ${policy.reference} has no endpoint with a readable chain, so members cannot be judged`);
@@ -57,7 +58,7 @@ export function judgePolicy(policy: PolicyConfig, results: EndpointResult[]): Po
     const top = counts[0];
     const tied = top !== undefined && counts.filter((c) => c.endpoints === top.endpoints).length > 1;
     expected = top && !tied ? [top] : [];
-    if (tied) notes.push(`no majority: ${counts.filter((c) => c.endpoints === top!.endpoints).map(describe).join(' and ')} are equally common, so every member is divergent`);
+    if (tied) notes.push(`no majority: ${counts.filter((c) => c.endpoints === top!.endpoints).map(caLabel).join(' and ')} are equally common, so every member is divergent`);
     allowed = (i) => expected.some((e) => e.keyId === i.ca.keyId);
   }
 
@@ -117,10 +118,6 @@ function tally(items: Identified[]): PolicyIssuer[] {
 
 function what(policy: PolicyConfig): string {
   return policy.match === 'root' ? 'root CA' : 'issuing CA';
-}
-
-export function describe(ca: CaRef): string {
-  return `${ca.dn} (key ${ca.keyId.slice(0, 8)}…)`;
 }
 
 function label(m: PolicyMember): string {

@@ -2,6 +2,7 @@ import type { CertificateInfo, ProblemCode } from '../chain/types.js';
 import type { CertChange, PolicyVerdict } from '../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../pipeline/types.js';
 import type { ProbeError, TlsInfo } from '../probe/types.js';
+import { summarizeScan, type ScanSummary } from './summary.js';
 
 /** One (target, address) in SPEC's JSON report. */
 export interface EndpointReport {
@@ -26,21 +27,11 @@ export interface EndpointReport {
   problems: ProblemCode[];
 }
 
-export interface ReportSummary {
-  endpoints: number;
-  failed: number;
-  withProblems: number;
-  policies: number;
-  inconsistentPolicies: number;
-  divergent: number;
-  changes: number;
-}
-
 /** SPEC's report (`scan --format json`, `/api/v1/status`), plus a summary and the scan's changes. */
 export interface Report {
   startedAt: string;
   finishedAt: string;
-  summary: ReportSummary;
+  summary: ScanSummary;
   targets: EndpointReport[];
   policies: PolicyVerdict[];
   changes: CertChange[];
@@ -51,7 +42,7 @@ export function buildReport(scan: ScanResult): Report {
   return {
     startedAt: scan.startedAt.toISOString(),
     finishedAt: scan.finishedAt.toISOString(),
-    summary: summarize(scan, targets),
+    summary: summarizeScan(scan),
     targets,
     policies: scan.policies,
     changes: scan.changes,
@@ -84,16 +75,15 @@ export function endpointReport(r: EndpointResult): EndpointReport {
   };
 }
 
-function summarize(scan: ScanResult, targets: EndpointReport[]): ReportSummary {
-  return {
-    endpoints: targets.length,
-    failed: targets.filter((t) => !t.ok).length,
-    withProblems: targets.filter((t) => t.problems.length > 0).length,
-    policies: scan.policies.length,
-    inconsistentPolicies: scan.policies.filter((p) => !p.consistent).length,
-    divergent: scan.policies.reduce((n, p) => n + p.divergent.length, 0),
-    changes: scan.changes.length,
-  };
+export type EndpointStatus = 'FAIL' | 'MTLS' | 'ABORTED' | 'WARN' | 'OK';
+
+/** One word for an endpoint, as the table and the status page show it. */
+export function endpointStatus(t: EndpointReport): EndpointStatus {
+  if (!t.ok) return 'FAIL';
+  // The chain was read but the server ended the handshake: on MTLS ports that is the server
+  // asking for a client certificate we did not send, which is expected there.
+  if (t.tls && !t.tls.completed) return t.tls.alert === 'certificate_required' || t.tls.alert === 'handshake_failure' ? 'MTLS' : 'ABORTED';
+  return t.problems.length > 0 ? 'WARN' : 'OK';
 }
 
 /** `scan` exits 1 on any finding: a failed probe, a problem, or a divergent policy member. */

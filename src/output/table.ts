@@ -1,5 +1,5 @@
-import type { CaRef } from '../fleet/types.js';
-import type { EndpointReport, Report } from './report.js';
+import { caLabel } from '../chain/ca-label.js';
+import { endpointStatus, type EndpointReport, type Report } from './report.js';
 
 const DAY_MS = 86_400_000;
 
@@ -11,19 +11,20 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
   const rows = report.targets.map((t) => [
     t.target,
     t.address ? `${t.address}:${t.port}` : `${t.host}:${t.port}`,
-    status(t),
+    endpointStatus(t),
     t.issuer ? caLabel(t.issuer) : '-',
     daysLeft(t, now),
     t.ok ? t.problems.join(',') || '-' : `${t.error?.kind}: ${t.error?.message ?? ''}`,
   ]);
-  const lines = [...align(['TARGET', 'ENDPOINT', 'STATUS', 'ISSUER (KEY)', 'DAYS', 'PROBLEMS'], rows, [22, 24, 8, 34, 5])];
+  const lines = [...align(['TARGET', 'ENDPOINT', 'STATUS', 'ISSUER (KEY)', 'DAYS', 'PROBLEMS'], rows, [22, 24, 8, 38, 5])];
   if (report.policies.length > 0) {
     lines.push('', 'POLICIES');
     for (const p of report.policies) {
       const state = p.consistent ? 'consistent' : `DIVERGENT (${p.divergent.length})`;
       const unknown = p.unknown.length > 0 ? `, ${p.unknown.length} unknown` : '';
       const expected = p.expected.length > 0 ? p.expected.map(caLabel).join(' | ') : 'no common CA';
-      lines.push(`  ${p.name} [match ${p.match}${p.reference ? `, reference ${p.reference}` : ''}]: ${state}${unknown}; expected ${expected}`);
+      lines.push(`  ${p.name} [match ${p.match}${p.reference ? `, reference ${p.reference}` : ''}]: ${state}${unknown}`);
+      lines.push(`    expected: ${expected}`);
       for (const d of p.divergent) {
         lines.push(`    ✗ ${memberLabel(d)} has ${caLabel(d.issuer)}, expected ${expected}`);
       }
@@ -41,7 +42,7 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
     }
   }
   const s = report.summary;
-  if (report.targets.some((t) => status(t) === 'MTLS')) {
+  if (report.targets.some((t) => endpointStatus(t) === 'MTLS')) {
     lines.push('', 'MTLS: the chain was read; the server then ended the handshake for want of a client certificate (normal on MTLS ports).');
   }
   lines.push(
@@ -51,24 +52,10 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
   return lines.join('\n') + '\n';
 }
 
-function status(t: EndpointReport): string {
-  if (!t.ok) return 'FAIL';
-  // The chain was read but the server ended the handshake: on MTLS ports that is the server
-  // asking for a client certificate we did not send, which is expected there.
-  if (t.tls && !t.tls.completed) return t.tls.alert === 'certificate_required' || t.tls.alert === 'handshake_failure' ? 'MTLS' : 'ABORTED';
-  return t.problems.length > 0 ? 'WARN' : 'OK';
-}
-
 function daysLeft(t: EndpointReport, now: Date): string {
   const leaf = t.chain[0];
   if (!leaf?.notAfter) return '-';
   return String(Math.floor((Date.parse(leaf.notAfter) - now.getTime()) / DAY_MS));
-}
-
-/** The CA's common name and the first hex of its key id: enough to tell same-name twins apart. */
-export function caLabel(ca: CaRef): string {
-  const cn = /(?:^|,\s*)CN=([^,]+)/.exec(ca.dn)?.[1] ?? ca.dn;
-  return `${cn} (${ca.keyId ? ca.keyId.slice(0, 8) : 'key ?'})`;
 }
 
 function memberLabel(m: { target: string; address: string | null; key: string }): string {

@@ -1,6 +1,6 @@
 // Plan → the YAML text of a complete, commented chainwatch config.
 import { Document, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
-import { defaultOf } from '../config/defaults.js';
+import { defaultOf } from '../config/options.js';
 import { GROUPS, POLICY_INTERNAL, POLICY_PCHAT_WEB, type Plan, type PlannedTarget, type PoolKind } from './plan.js';
 
 const GROUP_NOTES: Record<string, string> = {

@@ -66,9 +66,9 @@ describe('chainwatch scan', () => {
     const r = await chainwatch('scan', '--config', join(dir, 'fleet.yaml'), '--format', 'table');
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /^TARGET\s+ENDPOINT\s+STATUS\s+ISSUER \(KEY\)\s+DAYS\s+PROBLEMS$/m);
-    assert.match(r.stdout, /^fe01\s+127\.0\.0\.41:\d+\s+OK\s+Contoso Issuing CA 01 \([0-9a-f]{8}\)\s+\d+\s+-$/m);
+    assert.match(r.stdout, /^fe01\s+127\.0\.0\.41:\d+\s+OK\s+Contoso Issuing CA 01 \(key [0-9a-f]{8}…\)\s+\d+\s+-$/m);
     assert.match(r.stdout, /pchat-web-same-ca \[match issuer, reference lync-internal\]: DIVERGENT \(1\)/);
-    assert.match(r.stdout, /✗ web01 has Fabrikam TLS CA \([0-9a-f]{8}\), expected Contoso Issuing CA 01 \([0-9a-f]{8}\)/);
+    assert.match(r.stdout, /✗ web01 has Fabrikam TLS CA \(key [0-9a-f]{8}…\), expected Contoso Issuing CA 01 \(key [0-9a-f]{8}…\)/);
     for (const line of r.stdout.split('\n')) assert.ok(line.length <= 120, `line longer than 120 columns: ${line}`);
   });
 

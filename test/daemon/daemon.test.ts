@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { closedPort, serveBlackHole, serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
 import { chainPems, standardPki, type StandardPki } from '../helpers/fixtures.js';
-import { eventually, killAll, scrape, select, spawnChainwatch, value, type ChainwatchProcess, type LogRecord } from '../helpers/daemon-process.js';
+import { eventually, freePort, killAll, scrape, select, spawnChainwatch, value, type ChainwatchProcess, type LogRecord } from '../helpers/daemon-process.js';
 
 const servers: ServedEndpoint[] = [];
 const dirs: string[] = [];
@@ -66,17 +65,6 @@ ${o.targets.map((t) => `  - name: ${t.name}\n    group: ${t.group}\n    host: ${
 function replaceFile(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const isMsg = (re: RegExp) => (r: LogRecord) => typeof r.msg === 'string' && re.test(r.msg);
@@ -220,8 +208,8 @@ describe('a daemon over a small fleet', () => {
     const changedAt = value(m, 'chainwatch_cert_last_change_timestamp_seconds', { target: 'web2' });
     assert.ok(Math.abs(changedAt - Date.now() / 1000) < 120, `last change at ${changedAt}`);
     const change = await cw.waitForLog((r) => isMsg(/different issuing CA/)(r) && r.target === 'web2', 'the change line');
-    assert.match(String(change.fromIssuer), new RegExp(`key ${pki.fabrikamTlsCa.keyId}`));
-    assert.match(String(change.toIssuer), new RegExp(`key ${pki.contosoIssuing01.keyId}`));
+    assert.match(String(change.fromIssuer), new RegExp(`key id ${pki.fabrikamTlsCa.keyId}`));
+    assert.match(String(change.toIssuer), new RegExp(`key id ${pki.contosoIssuing01.keyId}`));
     await cw.waitForLog((r) => isMsg(/back to consistent/)(r) && r.target === 'web2', 'the transition line');
     const status = (await (await fetch(`${url}/api/v1/status`)).json()) as { changes: { target: string; kind: string }[] };
     assert.deepEqual(status.changes.map((c) => [c.target, c.kind]), [['web2', 'issuer_change']]);

@@ -1,17 +1,8 @@
-import { defaultOf } from '../defaults.js';
-import { openNamedEntry, readList, readString, readStringList, required, type Ctx, type Field, type FirstUse } from '../reader.js';
-import type { PolicyConfig, PolicyMatch } from '../types.js';
-
-/**
- * A pinned issuer as lowercase hex without separators, or null. Liberal on purpose: key ids are
- * copied from certutil, openssl or browsers in every spelling; 40 hex digits is a SHA-1 key id,
- * 64 an SPKI SHA-256, and other even lengths from 16 to 128 are accepted as key ids too.
- */
-export function normaliseKeyId(text: string): string | null {
-  const hex = text.replace(/[\s:]/g, '').toLowerCase();
-  if (!/^[0-9a-f]+$/.test(hex) || hex.length % 2 !== 0 || hex.length < 16 || hex.length > 128) return null;
-  return hex;
-}
+import { isScalar, isSeq } from 'yaml';
+import { type FirstUse, openNamedEntry } from '../mapping.js';
+import { POLICY } from '../options.js';
+import { type Ctx, type Field, readList } from '../reader.js';
+import type { PolicyConfig } from '../types.js';
 
 function groupList(groups: Set<string>): string {
   const sorted = [...groups].sort();
@@ -19,46 +10,21 @@ function groupList(groups: Set<string>): string {
 }
 
 function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): PolicyConfig | null {
-  const e = openNamedEntry(ctx, item, index, { key: 'policies', noun: 'policy', expected: 'name and members' }, seen);
+  const e = openNamedEntry(ctx, item, index, { key: 'policies', noun: 'policy', expected: 'name and members', spec: POLICY }, seen);
   if (!e) return null;
-  const { node, path, fields: f, name } = e;
-  const bad = (field: Field, message: string): void => e.bad(field, message);
+  const { name, reference, members } = e.values;
 
-  const referenceField = f.get('reference');
-  const reference = readString(ctx, referenceField, 'a group name') ?? null;
-  if (reference !== null && !groups.has(reference)) bad(referenceField!, `no target has group '${reference}' (${groupList(groups)})`);
-  if (referenceField?.node && reference === null) e.ok = false;
-
-  const membersField = required(ctx, f, 'members', node, path);
-  const members: string[] = [];
-  const memberItems = readStringList(ctx, membersField, 'a list of group names');
-  if (!memberItems) e.ok = false;
-  else if (memberItems.length === 0 && membersField) bad(membersField, 'members is empty: list the groups this policy checks');
-  for (const { value, field } of memberItems ?? []) {
-    if (!groups.has(value)) bad(field, `no target has group '${value}' (${groupList(groups)})`);
-    else if (!members.includes(value)) members.push(value);
+  if (reference !== null && !groups.has(reference)) e.bad(e.fields.get('reference')!, `no target has group '${reference}' (${groupList(groups)})`);
+  const membersField = e.fields.get('members');
+  if (members?.length === 0 && membersField) e.bad(membersField, 'members is empty: list the groups this policy checks');
+  // Each unknown group is pointed at where it is written in the list.
+  for (const member of membersField?.node && isSeq(membersField.node) ? (readList(ctx, membersField) ?? []) : []) {
+    const group = member.node && isScalar(member.node) && typeof member.node.value === 'string' ? member.node.value.trim() : '';
+    if (group !== '' && !groups.has(group)) e.bad(member, `no target has group '${group}' (${groupList(groups)})`);
   }
 
-  const matchField = f.get('match');
-  const matchText = readString(ctx, matchField);
-  let match = defaultOf('policies[].match') as PolicyMatch;
-  if (matchText !== undefined) {
-    if (matchText === 'issuer' || matchText === 'root') match = matchText;
-    else bad(matchField!, `'${matchText}' is not a match mode: use issuer or root`);
-  } else if (matchField?.node) e.ok = false;
-
-  const allowedIssuers: string[] = [];
-  const pinsField = f.get('allowed_issuers');
-  const pins = readStringList(ctx, pinsField, 'a list of hex key ids (in quotes)');
-  if (pinsField?.node && !pins) e.ok = false;
-  for (const { value, field } of pins ?? []) {
-    const hex = normaliseKeyId(value);
-    if (hex === null) bad(field, `'${value}' is not a key id: expected hex (an issuing CA's key id, 40 hex digits, or its SPKI SHA-256, 64); colons are fine`);
-    else if (!allowedIssuers.includes(hex)) allowedIssuers.push(hex);
-  }
-
-  if (!e.ok || name === undefined) return null;
-  return { name, reference, members, match, allowedIssuers };
+  if (!e.ok || name === undefined || members === undefined) return null;
+  return { ...e.values, name, members };
 }
 
 export function readPolicies(ctx: Ctx, field: Field | undefined, groups: Set<string>): PolicyConfig[] {

@@ -1,57 +1,23 @@
 import { createSecureContext } from 'node:tls';
 import type { Node } from 'yaml';
-import { defaultOf } from '../defaults.js';
-import { pemCertificates } from '../files.js';
-import { ipLiteral, isHostname } from '../net.js';
-import { joinKey, openNamedEntry, readInteger, readList, readMap, readString, required, type Ctx, type Field, type FirstUse } from '../reader.js';
+import { type FirstUse, openNamedEntry, readMapping, readValues } from '../mapping.js';
+import { ipLiteral } from '../net.js';
+import { CLIENT_CERT, TARGET } from '../options.js';
+import { type Ctx, type Field, joinKey, readList } from '../reader.js';
 import type { ClientCertConfig, TargetConfig } from '../types.js';
-import { configPath } from './general.js';
 
-/** Host and port of a target given by URL, or a problem in words. */
-export function parseTargetUrl(text: string): { host: string; port: number } | { problem: string } {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return { problem: `'${text}' is not a valid URL (expected https://host[:port]/path or tls://host:port)` };
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'tls:') {
-    return { problem: `'${text}' must start with https:// (or tls://host:port for a TLS service that is not HTTP)` };
-  }
-  const host = url.hostname.toLowerCase();
-  const bare = ipLiteral(host) ?? (isHostname(host) ? host : null);
-  if (!bare) return { problem: `'${text}' names no valid host` };
-  const port = url.port === '' ? 443 : Number(url.port);
-  if (!(port >= 1 && port <= 65535)) return { problem: `port in '${text}' is outside 1–65535` };
-  return { host: bare, port };
-}
-
-function readClientCert(ctx: Ctx, field: Field | undefined): ClientCertConfig | null {
+function readClientCert(ctx: Ctx, field: Field | undefined): ClientCertConfig | null | undefined {
   if (!field || field.node === null) return null;
-  const f = readMap(ctx, field.node, field.key, 'targets[].client_cert', 'a mapping with cert and key');
-  if (!f) return null;
-  const certField = required(ctx, f, 'cert', field.node, field.key);
-  const keyField = required(ctx, f, 'key', field.node, field.key);
-  const certText = readString(ctx, certField, 'a file path');
-  const keyText = readString(ctx, keyField, 'a file path');
-  if (certText === undefined || keyText === undefined) return null;
-  const cc: ClientCertConfig = { certFile: configPath(ctx, certText), keyFile: configPath(ctx, keyText), cert: '', key: '' };
-  ctx.reads.push({
-    path: cc.certFile,
-    at: certField!.at,
-    key: certField!.key,
-    check: (text) => (pemCertificates(text).length > 0 ? null : 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)'),
-    use: (text) => (cc.cert = text),
-  });
-  ctx.reads.push({
-    path: cc.keyFile,
-    at: keyField!.at,
-    key: keyField!.key,
-    check: (text) => (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) ? null : 'holds no PEM private key (-----BEGIN PRIVATE KEY-----)'),
-    use: (text) => (cc.key = text),
-  });
+  const map = readMapping(ctx, field.node, field.key, CLIENT_CERT, 'a mapping with cert and key');
+  if (!map) return undefined;
+  const { values, ok } = readValues(ctx, map, CLIENT_CERT);
+  if (!ok || !values.cert || !values.key) return undefined;
+  const { cert, key } = values;
+  const cc: ClientCertConfig = { certFile: cert.path, keyFile: key.path, cert: '', key: '' };
   ctx.afterReads.push(() => {
-    if (!cc.cert || !cc.key) return;
+    if (cert.text === null || key.text === null) return;
+    cc.cert = cert.text;
+    cc.key = key.text;
     try {
       createSecureContext({ cert: cc.cert, key: cc.key });
     } catch (err) {
@@ -68,93 +34,35 @@ function readClientCert(ctx: Ctx, field: Field | undefined): ClientCertConfig | 
 }
 
 function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, FirstUse>, groups: Set<string>): TargetConfig | null {
-  const e = openNamedEntry(ctx, item, index, { key: 'targets', noun: 'target', expected: 'name, group and host or url' }, seen);
+  const e = openNamedEntry(ctx, item, index, { key: 'targets', noun: 'target', expected: 'name, group and host or url', spec: TARGET }, seen);
   if (!e) return null;
-  const { node, path, fields: f, name } = e;
-  const bad = (field: Field, message: string): void => e.bad(field, message);
-
-  const group = readString(ctx, required(ctx, f, 'group', node, path));
+  const { name, group, url, resolve } = e.values;
+  const f = e.fields;
   if (group !== undefined) groups.add(group);
-  else e.ok = false;
 
-  const hostField = f.get('host');
-  const portField = f.get('port');
-  const urlField = f.get('url');
-  let host = readString(ctx, hostField, 'a hostname or IP address');
-  let port = readInteger(ctx, portField, 1, 65535, 'a port number');
-  if ((hostField?.node && host === undefined) || (portField?.node && port === undefined)) e.ok = false;
-  if (host !== undefined) {
-    const bare = ipLiteral(host) ?? (isHostname(host) ? host : null);
-    if (bare === null) bad(hostField!, `'${host}' is not a valid hostname or IP address`);
-    else host = bare;
-  }
-
-  const urlText = readString(ctx, urlField, 'an https:// URL');
-  let url: string | null = null;
-  if (urlText !== undefined) {
-    const parsed = parseTargetUrl(urlText);
-    if ('problem' in parsed) bad(urlField!, parsed.problem);
-    else {
-      url = urlText;
-      // host/port next to url are redundant at best; different values are a contradiction.
-      if (host !== undefined && host.toLowerCase() !== parsed.host) bad(hostField!, `host '${host}' conflicts with url (host '${parsed.host}'): give either url or host/port`);
-      if (port !== undefined && port !== parsed.port) bad(portField!, `port ${port} conflicts with url (port ${parsed.port}): give either url or host/port`);
-      host = parsed.host;
-      port = parsed.port;
-    }
-  } else if (urlField?.node) e.ok = false;
-  else if (host === undefined && !hostField?.node) {
-    ctx.report(node, joinKey(path, 'host'), "missing required key 'host' (or give url)");
+  let host = e.values.host ?? undefined;
+  let port = f.get('port')?.node ? e.values.port : undefined;
+  if (url !== null) {
+    // host/port next to url are redundant at best; different values are a contradiction.
+    if (host !== undefined && host.toLowerCase() !== url.host) e.bad(f.get('host')!, `host '${host}' conflicts with url (host '${url.host}'): give either url or host/port`);
+    if (port !== undefined && port !== url.port) e.bad(f.get('port')!, `port ${port} conflicts with url (port ${url.port}): give either url or host/port`);
+    host = url.host;
+    port = url.port;
+  } else if (host === undefined && !f.get('host')?.node && !f.get('url')?.node) {
+    ctx.report(e.map.node, joinKey(e.path, 'host'), "missing required key 'host' (or give url)");
     e.ok = false;
   }
-
-  const addressField = f.get('address');
-  const addressText = readString(ctx, addressField, 'an IP address');
-  let address: string | null = null;
-  if (addressText !== undefined) {
-    address = ipLiteral(addressText);
-    if (address === null) bad(addressField!, `'${addressText}' is not an IP address; address must be an IPv4 or IPv6 literal (put names in host)`);
-  } else if (addressField?.node) e.ok = false;
-
-  const resolveField = f.get('resolve');
-  const resolveText = readString(ctx, resolveField);
-  let resolve = defaultOf('targets[].resolve') as 'first' | 'all';
-  if (resolveText !== undefined) {
-    if (resolveText === 'first' || resolveText === 'all') resolve = resolveText;
-    else bad(resolveField!, `'${resolveText}' is not a resolve mode: use first or all`);
-  } else if (resolveField?.node) e.ok = false;
-  if (resolve === 'all' && addressField?.node) bad(resolveField!, 'resolve: all cannot be combined with address (address pins one endpoint): remove one of them');
-
-  const sniField = f.get('sni');
-  const sniText = readString(ctx, sniField, 'a hostname');
-  let sni: string | null = host !== undefined && ipLiteral(host) === null ? host : null;
-  if (sniText !== undefined) {
-    if (ipLiteral(sniText)) bad(sniField!, `'${sniText}' is an IP address; TLS server names must be DNS names (leave sni out to send none)`);
-    else if (!isHostname(sniText)) bad(sniField!, `'${sniText}' is not a valid DNS name`);
-    else sni = sniText;
-  } else if (sniField?.node) e.ok = false;
-
-  const roleField = f.get('role');
-  const role = readString(ctx, roleField) ?? null;
-  if (roleField?.node && role === null) e.ok = false;
+  if (resolve === 'all' && f.get('address')?.node) {
+    e.bad(f.get('resolve')!, 'resolve: all cannot be combined with address (address pins one endpoint): remove one of them');
+  }
+  const sni = f.get('sni')?.node ? e.values.sni : host !== undefined && ipLiteral(host) === null ? host : null;
 
   const ccField = f.get('client_cert');
   const clientCert = readClientCert(ctx, ccField);
-  if (ccField?.node && !clientCert) e.ok = false;
+  if (clientCert === undefined) e.ok = false;
 
-  if (!e.ok || name === undefined || group === undefined || host === undefined) return null;
-  return {
-    name,
-    group,
-    host,
-    port: port ?? (defaultOf('targets[].port') as number),
-    address,
-    resolve,
-    sni,
-    role,
-    url,
-    clientCert,
-  };
+  if (!e.ok || name === undefined || group === undefined || host === undefined || clientCert === undefined) return null;
+  return { ...e.values, name, group, host, port: port ?? e.values.port, sni, url: url?.url ?? null, clientCert };
 }
 
 export interface TargetsRead {

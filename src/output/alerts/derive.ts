@@ -4,7 +4,9 @@
 import type { CertChange, PolicyVerdict } from '../../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../../pipeline/types.js';
 import { fingerprint } from './fingerprint.js';
-import { caLabel, commonName, daysText, endpointLabel, keyPrefix, orList } from './text.js';
+import { caFullLabel, caLabel, commonName, keyPrefix } from '../../chain/ca-label.js';
+import { targetPageLink } from '../links.js';
+import { daysText, endpointLabel, orList } from './text.js';
 import type { Alert, AlertAnnotations, AlertName, Severity } from './types.js';
 
 export interface DeriveOptions {
@@ -74,10 +76,6 @@ export function conditionUndetermined(alert: Alert, scan: ScanResult): boolean {
   return false;
 }
 
-export function statusPageLink(externalUrl: string, target: string): string {
-  return `${externalUrl.replace(/\/+$/, '')}/#target=${encodeURIComponent(target)}`;
-}
-
 function finish(d: Draft, externalUrl: string): Alert {
   const labels: Record<string, string> = { alertname: d.name };
   const all: Record<string, string> = { ...d.labels, severity: d.severity };
@@ -86,7 +84,7 @@ function finish(d: Draft, externalUrl: string): Alert {
     labels,
     annotations: d.annotations,
     startsAt: d.startsAt,
-    generatorURL: statusPageLink(externalUrl, d.target),
+    generatorURL: targetPageLink(externalUrl, d.target),
     fingerprint: fingerprint(labels),
     holdUntil: d.holdUntil,
     forScans: d.forScans,
@@ -100,7 +98,7 @@ function divergenceAlerts(v: PolicyVerdict, opts: DeriveOptions): Draft[] {
     expected.length > 0
       ? `${byRoot ? 'root ' : ''}${orList(expected)}`
       : `all members to share one ${byRoot ? 'root' : 'CA'}, and none is held by most of them (seen: ${orList(v.issuers.map(caLabel))})`;
-  const expectedFull = v.expected.map((ca) => `${ca.dn} (key id ${ca.keyId})`);
+  const expectedFull = v.expected.map(caFullLabel);
   const basis = v.reference
     ? `the CAs of reference group ${v.reference}`
     : expected.length > 0
@@ -111,7 +109,7 @@ function divergenceAlerts(v: PolicyVerdict, opts: DeriveOptions): Draft[] {
     const what = byRoot ? `chains to root ${caLabel(m.issuer)}` : `presents a certificate from ${caLabel(m.issuer)}`;
     const summary = `${ep} ${what}; policy ${v.name} expects ${expectedText}`;
     const lines = [
-      `${ep}, in group ${m.group}, ${byRoot ? 'chains to root' : 'presents a certificate issued by'} ${m.issuer.dn} (key id ${m.issuer.keyId}).`,
+      `${ep}, in group ${m.group}, ${byRoot ? 'chains to root' : 'presents a certificate issued by'} ${caFullLabel(m.issuer)}.`,
       `Policy ${v.name} (match: ${v.match}) requires ${basis}` +
         (expectedFull.length > 0 ? `: ${orList(expectedFull)}.` : '.'),
       expected.length > 0

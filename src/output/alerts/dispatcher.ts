@@ -6,6 +6,7 @@
 // (its alerts carry an endsAt a few intervals ahead, so they expire on their own if chainwatch
 // dies), and resolved alerts once with endsAt = now. Webhooks get one message per transition.
 
+import { unlink } from 'node:fs/promises';
 import type { Counter } from 'prom-client';
 import type { AlertingConfig, WebhookConfig } from '../../config/types.js';
 import { type Logger, nullLogger } from '../../log/logger.js';
@@ -13,7 +14,7 @@ import type { ScanResult } from '../../pipeline/types.js';
 import { conditionUndetermined, deriveAlerts } from './derive.js';
 import { toPostableAlert } from './formats.js';
 import { AlertmanagerReceiver, DEFAULT_RETRY, type DeliveryResult, type ReceiverDeps, type RetryOptions, WebhookReceiver } from './receivers.js';
-import { loadAlertState, saveAlertState } from './state.js';
+import { loadAlertState, saveAlertState, writeAlertState } from './state.js';
 import type { Alert, ScanTransitions, Transition } from './types.js';
 
 export interface AlertDispatcherOptions {
@@ -69,6 +70,7 @@ export class AlertDispatcher {
   private closed = false;
   private saving: Promise<void> = Promise.resolve();
   private readonly retiring = new Set<Promise<number>>();
+  private statePath: string | null;
 
   constructor(private readonly opts: AlertDispatcherOptions) {
     this.logger = opts.logger ?? nullLogger;
@@ -83,8 +85,9 @@ export class AlertDispatcher {
     };
     this.settings = this.settingsFrom(opts.alerting, opts.externalUrl, opts.expiryWarningMs);
     this.buildReceivers(opts.alerting);
-    if (opts.statePath) {
-      const state = loadAlertState(opts.statePath, this.logger);
+    this.statePath = opts.statePath ?? null;
+    if (this.statePath) {
+      const state = loadAlertState(this.statePath, this.logger);
       for (const a of state.active) this.active.set(a.fingerprint, a);
       for (const [fp, n] of state.pending) this.pending.set(fp, n);
     }
@@ -197,6 +200,21 @@ export class AlertDispatcher {
   }
 
   /**
+   * Keeps the alert state at `path` from now on (state.path changed): writes it there, then
+   * removes the old file. Throws, keeping the old file in use, when the new one cannot be written.
+   */
+  async moveState(path: string): Promise<void> {
+    const from = this.statePath;
+    const move = this.saving.then(async () => {
+      await writeAlertState(path, { active: [...this.active.values()], pending: [...this.pending] });
+      this.statePath = path;
+      if (from !== null && from !== path) await unlink(from).catch(() => undefined);
+    });
+    this.saving = move.catch(() => undefined);
+    await move;
+  }
+
+  /**
    * Stops the timer and waits up to `timeoutMs` for queued deliveries, then drops the rest.
    * Firing alerts are not resolved: they are still true, and Alertmanager expires them at their
    * endsAt unless a restarted chainwatch re-sends them.
@@ -281,8 +299,8 @@ export class AlertDispatcher {
       if (batch.length > 0) for (const am of this.alertmanagers) am.push(batch);
     }
 
-    if (this.opts.statePath && (t.firing.length > 0 || t.resolved.length > 0 || this.pending.size > 0)) {
-      const path = this.opts.statePath;
+    if (this.statePath && (t.firing.length > 0 || t.resolved.length > 0 || this.pending.size > 0)) {
+      const path = this.statePath;
       const active = [...this.active.values()];
       const pending = [...this.pending];
       this.saving = this.saving.then(() => saveAlertState(path, { active, pending }, this.logger));

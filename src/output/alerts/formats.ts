@@ -13,7 +13,7 @@
 //       "annotations": { "summary": "...", "description": "...", ... },
 //       "startsAt": "2025-01-01T10:00:00.000Z",      // when the condition was first seen
 //       "endsAt": null | "2025-01-01T11:00:00.000Z", // null while firing; when it ended once resolved
-//       "generatorURL": "https://chainwatch.example/#target=web2"
+//       "generatorURL": "https://chainwatch.example/targets/web2"
 //     }
 //   }
 //

@@ -1,6 +1,6 @@
 // Alerting: derive alerts from a scan, push them to Alertmanager and webhooks.
 export { AlertDispatcher, type AlertDispatcherOptions } from './dispatcher.js';
-export { deriveAlerts, conditionUndetermined, statusPageLink, type DeriveOptions } from './derive.js';
+export { deriveAlerts, conditionUndetermined, type DeriveOptions } from './derive.js';
 export { fingerprint } from './fingerprint.js';
 export { genericBody, slackBody, teamsBody, toPostableAlert, webhookBody, type PostableAlert } from './formats.js';
 export { registerAlertDeliveries, ALERT_DELIVERIES, type DeliveryCounter } from './metrics.js';

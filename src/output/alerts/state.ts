@@ -86,8 +86,8 @@ function parseAlert(raw: unknown): Alert {
   };
 }
 
-/** Write, fsync, rename: a crash leaves the old file or the new one, never half of one. */
-export async function saveAlertState(path: string, state: AlertState, logger: Logger): Promise<void> {
+/** Write, fsync, rename: a crash leaves the old file or the new one, never half of one. Throws. */
+export async function writeAlertState(path: string, state: AlertState): Promise<void> {
   const stored = {
     version: VERSION,
     savedAt: new Date().toISOString(),
@@ -104,16 +104,21 @@ export async function saveAlertState(path: string, state: AlertState, logger: Lo
     pending: state.pending,
   };
   const tmp = `${path}.tmp-${process.pid}`;
+  await mkdir(dirname(path), { recursive: true });
+  const fh = await open(tmp, 'w', 0o600);
   try {
-    await mkdir(dirname(path), { recursive: true });
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(stored));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
+    await fh.writeFile(JSON.stringify(stored));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+/** writeAlertState that reports a failure instead of throwing: losing the file costs little. */
+export async function saveAlertState(path: string, state: AlertState, logger: Logger): Promise<void> {
+  try {
+    await writeAlertState(path, state);
   } catch (err) {
     logger.warn('cannot save the alert state file; a restart may announce firing alerts again. Check the state directory is writable', {
       path,
@@ -121,4 +126,3 @@ export async function saveAlertState(path: string, state: AlertState, logger: Lo
     });
   }
 }
-

@@ -1,26 +1,5 @@
-// Wording shared by the alert annotations: CA names a person recognises next to the key that
-// actually identifies the CA, and endpoint names as operators say them.
-
-import type { CaRef } from '../../fleet/types.js';
-
-/** Key-id prefix shown to people: long enough to tell CAs apart, short enough to read. */
-const KEY_PREFIX = 8;
-
-/** The CN of a distinguished name ("CN=Contoso Issuing CA 01, O=Contoso" → "Contoso Issuing CA 01"). */
-export function commonName(dn: string): string {
-  const m = /(?:^|[,+]\s*)CN=((?:\\.|[^,+\\])*)/i.exec(dn);
-  const cn = m?.[1]?.replace(/\\(.)/g, '$1').trim();
-  return cn !== undefined && cn !== '' ? cn : dn.trim() || 'an unnamed CA';
-}
-
-export function keyPrefix(keyId: string): string {
-  return keyId.length > KEY_PREFIX ? `${keyId.slice(0, KEY_PREFIX)}…` : keyId;
-}
-
-/** "Contoso Issuing CA 01 (key 42d1a9c0…)": the name for people, the key for the truth. */
-export function caLabel(ca: CaRef): string {
-  return `${commonName(ca.dn)} (key ${keyPrefix(ca.keyId)})`;
-}
+// Wording shared by the alert annotations: endpoint names as operators say them, durations and
+// lists in words. CAs are printed by chain/ca-label.ts.
 
 /** "web2 (10.1.2.5)", or just "web2" when the address is unknown. */
 export function endpointLabel(target: string, address: string | null | undefined): string {

@@ -71,7 +71,7 @@ describe('Alertmanager push', () => {
       );
       assert.deepEqual(Object.keys(div.annotations).sort(), ['description', 'summary']);
       assert.match(div.annotations.description ?? '', /Policy pchat-web-same-ca \(match: issuer\) requires the CAs of reference group lync-internal/);
-      assert.equal(div.generatorURL, `${EXTERNAL}/#target=web2`);
+      assert.equal(div.generatorURL, `${EXTERNAL}/targets/web2`);
       assert.equal(div.status.state, 'active');
       assert.equal(Date.parse(div.startsAt), t0.getTime(), 'startsAt is when chainwatch first saw it');
       const validity = Date.parse(div.endsAt) - t0.getTime();

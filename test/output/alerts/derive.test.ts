@@ -33,7 +33,7 @@ describe('deriveAlerts', () => {
     assert.match(a.annotations.description, /issued by CN=Fabrikam TLS CA, O=Fabrikam \(key id 3f2a8877c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6\)/);
     assert.match(a.annotations.description, /reference group lync-internal: CN=Contoso Issuing CA 01, O=Contoso, C=US \(key id 42d1a9c0/);
     assert.match(a.annotations.description, /Bind a certificate issued by Contoso Issuing CA 01 on web2/);
-    assert.equal(a.generatorURL, 'https://chainwatch.contoso.local/#target=web2');
+    assert.equal(a.generatorURL, 'https://chainwatch.contoso.local/targets/web2');
     assert.equal(a.fingerprint, fingerprint(a.labels));
     assert.equal(a.holdUntil, null);
   });
@@ -137,6 +137,6 @@ describe('deriveAlerts', () => {
       externalUrl: 'http://127.0.0.1:9862',
     });
     assert.equal('address' in a!.labels, false);
-    assert.equal(a!.generatorURL, 'http://127.0.0.1:9862/#target=edge');
+    assert.equal(a!.generatorURL, 'http://127.0.0.1:9862/targets/edge');
   });
 });

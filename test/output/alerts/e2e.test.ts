@@ -139,7 +139,7 @@ scrape_configs:
       `web2 (127.0.0.1) presents a certificate from Fabrikam TLS CA (key ${fab.slice(0, 8)}…); policy pchat-web-same-ca expects Contoso Issuing CA 01 (key ${con.slice(0, 8)}…)`,
     );
     assert.match(pushed.annotations.description ?? '', new RegExp(`key id ${fab}\\).*key id ${con}\\)`));
-    assert.equal(pushed.generatorURL, `${STATUS_PAGE}/#target=web2`);
+    assert.equal(pushed.generatorURL, `${STATUS_PAGE}/targets/web2`);
     assert.equal(pushed.status.state, 'active');
     const others = (await am.activeAlerts()).filter((a) => a.labels.alertname === 'ChainwatchIssuerDivergence' && a.labels.target !== 'web2');
     assert.deepEqual(others, [], 'only the divergent member is alerted');

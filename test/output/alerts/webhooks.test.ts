@@ -29,7 +29,7 @@ const DESCRIPTION =
   'web2 (10.1.2.5), in group pchat-web, presents a certificate issued by CN=Fabrikam TLS CA, O=Fabrikam (key id 3f2a8877c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6). ' +
   'Policy pchat-web-same-ca (match: issuer) requires the CAs of reference group lync-internal: CN=Contoso Issuing CA 01, O=Contoso, C=US (key id 42d1a9c07be35f10c2d3e4f5a6b7c8d9e0f1a2b3). ' +
   'Bind a certificate issued by Contoso Issuing CA 01 on web2, or, if the new CA is intended, update the policy.';
-const LINK = `${EXTERNAL}/#target=web2`;
+const LINK = `${EXTERNAL}/targets/web2`;
 const FINGERPRINT = '431caff102a8ffb0';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { childKeys, OPTIONS, optionsMarkdown } from '../../src/config/defaults.js';
+import { defaultOf, OPTIONS, optionsMarkdown } from '../../src/config/options.js';
 import { parseConfig } from '../../src/config/load.js';
-import { ONE_TARGET } from './support.js';
+import { configError, ONE_TARGET } from './support.js';
 
 const EXAMPLE = readFileSync(new URL('../../config/example.yaml', import.meta.url), 'utf8');
 
@@ -35,12 +35,30 @@ test('every option in the table is documented in config/example.yaml', () => {
   }
 });
 
-test('the validator knows exactly the keys of the table', () => {
-  assert.deepEqual(childKeys(''), ['scan', 'dns', 'trust', 'state', 'server', 'alerting', 'targets', 'policies']);
-  assert.deepEqual(childKeys('targets[]'), ['name', 'group', 'host', 'port', 'url', 'address', 'resolve', 'sni', 'role', 'client_cert']);
-  assert.deepEqual(childKeys('targets[].client_cert'), ['cert', 'key']);
-  assert.deepEqual(childKeys('policies[]'), ['name', 'reference', 'members', 'match', 'allowed_issuers']);
-  assert.deepEqual(childKeys('alerting.webhooks[]'), ['url', 'format']);
+test('the validator knows exactly the keys of the table, at every level', async () => {
+  // An unknown key lists the known keys of its mapping: they must be the table's.
+  const knownAt = async (text: string): Promise<string[]> => {
+    const err = await configError(text);
+    const m = /known keys here: (.*)$/m.exec(err.message);
+    assert.ok(m, err.message);
+    return m[1]!.split(', ');
+  };
+  const keys = (prefix: string): string[] =>
+    OPTIONS.filter((o) => o.key.startsWith(prefix) && !o.key.slice(prefix.length).includes('.')).map((o) => o.key.slice(prefix.length).replace(/\[\]$/, ''));
+  assert.deepEqual(await knownAt(`qqqqqqqq: 1\n${ONE_TARGET}`), ['scan', 'dns', 'trust', 'state', 'server', 'alerting', 'targets', 'policies']);
+  assert.deepEqual(await knownAt(`scan:\n  qqqqqqqq: 1\n${ONE_TARGET}`), keys('scan.'));
+  const target = '  - {name: t, group: g, host: h.test';
+  assert.deepEqual(await knownAt(`targets:\n${target}, qqqqqqqq: 1}\n`), ['name', 'group', 'host', 'port', 'url', 'address', 'resolve', 'sni', 'role', 'client_cert']);
+  assert.deepEqual(await knownAt(`targets:\n${target}, client_cert: {qqqqqqqq: 1}}\n`), keys('targets[].client_cert.'));
+  assert.deepEqual(await knownAt(`policies:\n  - {name: p, members: [g], qqqqqqqq: 1}\n${ONE_TARGET}`), keys('policies[].'));
+  assert.deepEqual(await knownAt(`alerting:\n  webhooks:\n    - {url: "https://x.test", qqqqqqqq: 1}\n${ONE_TARGET}`), keys('alerting.webhooks[].'));
+});
+
+test('every default in the table reads with its own parser', async () => {
+  const c = await parseConfig(ONE_TARGET, '/srv/chainwatch/c.yaml');
+  assert.equal(c.server.listen.port, Number(String(defaultOf('server.listen')).split(':')[1]));
+  assert.equal(c.state.path, '/srv/chainwatch/state');
+  assert.equal(c.targets[0]!.port, defaultOf('targets[].port'));
 });
 
 test('optionsMarkdown renders one row per option with its default', () => {

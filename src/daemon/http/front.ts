@@ -1,0 +1,127 @@
+// The daemon's HTTP front: it owns the listening socket, connection limits and timeouts, the
+// headers every answer carries, and turns requests into calls of one handler (the route table's).
+// Transport concerns added later (TLS, authentication, the web configuration file) belong here
+// or around `handler`, never in a route.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../log/logger.js';
+import type { HttpReply, HttpRequest } from './routes.js';
+
+export interface HttpFrontOptions {
+  host: string;
+  port: number;
+  /** Answers one request; usually RouteTable.handle. Must not wait on a scan. */
+  handler: (req: HttpRequest) => Promise<HttpReply>;
+  log: Logger;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const MAX_URL = 2048;
+
+export class HttpFront {
+  private constructor(
+    private readonly server: Server,
+    readonly host: string,
+    readonly port: number,
+    /** Base URL for people, e.g. http://127.0.0.1:9862 */
+    readonly url: string,
+  ) {}
+
+  /** Binds and serves; rejects with an operator-readable error when the address cannot be bound. */
+  static async listen(options: HttpFrontOptions): Promise<HttpFront> {
+    const { handler, log } = options;
+    const server = createServer((req, res) => {
+      answer(req, res, handler).catch((err) => {
+        log.error('HTTP request failed', { path: pathOf(req.url), err });
+        if (!res.headersSent) send(res, req, { status: 500, type: TEXT, body: 'internal error\n' });
+        else res.destroy();
+      });
+    });
+    server.keepAliveTimeout = 5000;
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    await bind(server, options.host, options.port);
+    const addr = server.address() as AddressInfo;
+    const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const reachable = shown === '0.0.0.0' ? '127.0.0.1' : shown === '[::]' ? '[::1]' : shown;
+    return new HttpFront(server, addr.address, addr.port, `http://${reachable}:${addr.port}`);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      // Idle keep-alive connections (Prometheus keeps one open) would hold close() for seconds.
+      this.server.closeIdleConnections();
+      setTimeout(() => this.server.closeAllConnections(), 1000).unref();
+    });
+  }
+}
+
+async function answer(req: IncomingMessage, res: ServerResponse, handler: HttpFrontOptions['handler']): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(res, req, {
+      status: 405,
+      type: TEXT,
+      body: `method ${String(req.method).slice(0, 16)} not allowed; use GET\n`,
+      headers: { Allow: 'GET, HEAD' },
+    });
+    return;
+  }
+  const raw = (req.url ?? '/').slice(0, MAX_URL);
+  const q = raw.indexOf('?');
+  const reply = await handler({
+    method: req.method,
+    path: pathOf(raw),
+    query: new URLSearchParams(q === -1 ? '' : raw.slice(q + 1)),
+    headers: req.headers,
+  });
+  send(res, req, reply);
+}
+
+function pathOf(url: string | undefined): string {
+  const raw = (url ?? '/').slice(0, MAX_URL);
+  const q = raw.indexOf('?');
+  return q === -1 ? raw : raw.slice(0, q);
+}
+
+function send(res: ServerResponse, req: IncomingMessage, reply: HttpReply): void {
+  const buf = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : reply.body;
+  res.writeHead(reply.status, {
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...reply.headers,
+    'Content-Type': reply.type,
+    'Content-Length': buf.length,
+  });
+  res.end(req.method === 'HEAD' ? undefined : buf);
+}
+
+function bind(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'another process already listens there; stop it or choose another server.listen'
+          : err.code === 'EACCES'
+            ? 'permission denied; ports below 1024 need privileges, choose a higher port in server.listen'
+            : err.code === 'EADDRNOTAVAIL'
+              ? 'this machine has no such address; check server.listen'
+              : err.message;
+      reject(Object.assign(new Error(`cannot listen on ${where}: ${why}`), { code: err.code }));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}

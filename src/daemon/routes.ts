@@ -1,0 +1,54 @@
+// What the daemon serves, registered in one route table: the status page and one page per
+// target for people, /api/v1/status and /metrics for machines, /healthz and /readyz for
+// orchestrators. Every handler reads what the last completed scan published; none waits on a scan.
+
+import { targetFromPath } from '../output/links.js';
+import { PAGE_HEADERS } from '../output/page/layout.js';
+import { renderOverview } from '../output/page/overview.js';
+import { renderTarget } from '../output/page/target.js';
+import type { PageContext } from '../output/page/view.js';
+import type { StatusSnapshot } from '../output/status.js';
+import { RouteTable, type HttpReply } from './http/routes.js';
+
+/** What the routes read from the daemon; each call is cheap and never waits on a scan. */
+export interface DaemonView {
+  /** What the last completed scan published; null before the first. */
+  status(): StatusSnapshot | null;
+  pageContext(): PageContext;
+  /** Prometheus exposition text and its content type. */
+  metrics(): Promise<{ contentType: string; body: string | Buffer }>;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const HTML = 'text/html; charset=utf-8';
+
+export function daemonRoutes(view: DaemonView): RouteTable {
+  const page = (status: number, body: string): HttpReply => ({ status, type: HTML, body, headers: { ...PAGE_HEADERS } });
+  const overview = (req: { query: URLSearchParams }) => page(200, renderOverview(view.status(), view.pageContext(), req.query));
+  return new RouteTable()
+    .get('/', overview)
+    .get('/index.html', overview, { listed: false })
+    .prefix('/targets/', (req) => {
+      const name = targetFromPath(req.path);
+      if (name === null) return { status: 404, type: TEXT, body: 'not found; target pages are /targets/<name>\n' };
+      const t = renderTarget(view.status(), view.pageContext(), name);
+      return page(t.status, t.html);
+    })
+    .get('/api/v1/status', () => {
+      const s = view.status();
+      return s === null
+        ? { status: 503, type: JSON_TYPE, body: JSON.stringify({ error: 'no scan has completed yet; try again shortly' }) + '\n' }
+        : { status: 200, type: JSON_TYPE, body: s.json };
+    })
+    .get('/metrics', async () => {
+      const m = await view.metrics();
+      return { status: 200, type: m.contentType, body: m.body };
+    })
+    .get('/healthz', () => ({ status: 200, type: TEXT, body: 'ok\n' }))
+    .get('/readyz', () =>
+      view.status() !== null
+        ? { status: 200, type: TEXT, body: 'ready\n' }
+        : { status: 503, type: TEXT, body: 'not ready: the first scan has not completed yet\n' },
+    );
+}

@@ -1,0 +1,33 @@
+// What the daemon publishes after each scan for people and machines to read: the report of the
+// last scan with the baseline's recent changes (the /api/v1/status document, serialised once),
+// and the per-endpoint history the status page shows. Built once per scan, read by every request.
+
+import type { BaselineEntry, CertChange } from '../fleet/types.js';
+import type { ScanResult } from '../pipeline/types.js';
+import { buildReport, type Report } from './report.js';
+
+/** Recent baseline changes in /api/v1/status and on the status page. */
+export const STATUS_CHANGES = 50;
+
+export interface EndpointHistory {
+  firstSeen: string;
+  /** Null while the chain has not changed since first seen. */
+  lastChange: string | null;
+  changes: number;
+}
+
+export interface StatusSnapshot {
+  /** The last scan; `changes` holds the baseline's recent changes, newest first. */
+  report: Report;
+  /** By endpoint key. */
+  history: ReadonlyMap<string, EndpointHistory>;
+  /** The /api/v1/status body. */
+  json: string;
+}
+
+export function buildStatus(scan: ScanResult, baseline: { entries: readonly BaselineEntry[]; recentChanges: readonly CertChange[] }): StatusSnapshot {
+  const report: Report = { ...buildReport(scan), changes: [...baseline.recentChanges] };
+  const history = new Map<string, EndpointHistory>();
+  for (const e of baseline.entries) history.set(e.key, { firstSeen: e.firstSeen, lastChange: e.lastChange, changes: e.changes });
+  return { report, history, json: JSON.stringify(report) + '\n' };
+}
