@@ -47,9 +47,9 @@ export class ChainAnalyzer {
     const key = presented.map((der) => sha256Hex(der)).join(',');
     let facts = this.facts.get(key);
     if (!facts) {
-      // A failure is remembered as an unreadable chain, never as a rejected promise shared by
-      // every later endpoint that presents the same certificates.
-      facts = this.computeFacts(presented).catch((err: unknown) => ({ unreadable: `its chain could not be analysed (${(err as Error).message})` }));
+      // A crash here is our bug: it rejects, for every endpoint presenting these certificates,
+      // and the caller reports it as such (an unreadable leaf is not a crash).
+      facts = this.computeFacts(presented);
       if (this.facts.size >= 5_000) this.facts.clear();
       this.facts.set(key, facts);
     }

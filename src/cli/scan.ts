@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../log/logger.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
+import { StateLockedError } from '../fleet/state-lock.js';
 import { buildReport, hasFindings } from '../output/report.js';
 import { formatTable } from '../output/table.js';
 import { runScan } from '../pipeline/scan.js';
@@ -21,22 +22,35 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
   const known = new Set(whole.targets.map((t) => t.name));
   const unknown = opts.targets.filter((t) => !known.has(t));
   if (unknown.length > 0) {
-    throw new UsageError(`no target named ${unknown.join(', ')} in ${whole.source} (known: ${[...known].join(', ')})`);
+    throw new UsageError(`no target named ${unknown.join(', ')} in ${whole.source} (known: ${[...known].join(', ')})`, 'scan');
   }
   const config = opts.shard ? shardConfig(whole, opts.shard).config : whole;
   const elsewhere = opts.targets.filter((t) => !config.targets.some((c) => c.name === t));
-  if (elsewhere.length > 0) throw new UsageError(`not on shard ${opts.shard!.index}/${opts.shard!.count} (see check-config --shards ${opts.shard!.count}): ${elsewhere.join(', ')}`);
+  if (elsewhere.length > 0) throw new UsageError(`not on shard ${opts.shard!.index}/${opts.shard!.count} (see check-config --shards ${opts.shard!.count}): ${elsewhere.join(', ')}`, 'scan');
   // Logs go to stderr so that stdout carries only the report.
   const log = createLogger({ sink: process.stderr, format: process.stderr.isTTY ? 'pretty' : 'json', level: 'warn' });
   // Without --save the baseline is only read, so a scan beside the running daemon neither waits
   // for its lock nor disturbs its files.
-  const baseline = opts.save
-    ? await BaselineStore.open(config.state.path, log)
-    : (await exists(config.state.path)) ? await BaselineStore.open(config.state.path, log, { readOnly: true }) : undefined;
+  let baseline: BaselineStore | undefined;
+  try {
+    baseline = opts.save
+      ? await BaselineStore.open(config.state.path, log)
+      : (await exists(config.state.path)) ? await BaselineStore.open(config.state.path, log, { readOnly: true }) : undefined;
+  } catch (err) {
+    if (!(err instanceof StateLockedError)) throw err;
+    process.stderr.write(`chainwatch scan: cannot --save: ${err.message}\n`);
+    return 2;
+  }
   const showProgress = process.stderr.isTTY === true;
   const scan = await runScan(config, {
     baseline,
     targetNames: opts.targets,
+    onInternalError: (endpoint, err) =>
+      log.error('internal error while scanning an endpoint; please report this', {
+        target: endpoint.target,
+        address: endpoint.address,
+        stack: err instanceof Error ? err.stack : String(err),
+      }),
     onProgress: showProgress ? (done, total) => process.stderr.write(`\rscanning: ${done}/${total} endpoints`) : undefined,
   });
   if (showProgress) process.stderr.write('\r\x1b[K');

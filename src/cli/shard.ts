@@ -4,20 +4,20 @@ import { parseShard, planShards, ShardSpecError, type Shard } from '../targets/s
 import { UsageError } from './usage.js';
 
 /** `--shard` wins over CHAINWATCH_SHARD; `auto/N` reads the pod ordinal from HOSTNAME. */
-export function shardFromArgs(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Shard | undefined {
+export function shardFromArgs(flag: string | undefined, command: string, env: NodeJS.ProcessEnv = process.env): Shard | undefined {
   const spec = flag ?? (env.CHAINWATCH_SHARD?.trim() || undefined);
   if (spec === undefined) return undefined;
   try {
     return parseShard(spec, env.HOSTNAME);
   } catch (err) {
-    if (err instanceof ShardSpecError) throw new UsageError(`${flag === undefined ? 'CHAINWATCH_SHARD' : '--shard'}: ${err.message}`);
+    if (err instanceof ShardSpecError) throw new UsageError(`${flag === undefined ? 'CHAINWATCH_SHARD' : '--shard'}: ${err.message}`, command);
     throw err;
   }
 }
 
 export function parseShardCount(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--shards must be a whole number of at least 1, not '${text}'`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--shards must be a whole number of at least 1, not '${text}'`, 'check-config');
   return n;
 }
 

@@ -117,6 +117,12 @@ export const SCAN = mapping('When and how scans run.', {
   }),
   concurrency: option({ type: integer(1, 1_000_000, 'integer >= 1'), default: 64, description: 'Connections in flight at once.' }),
   expiry_warning: option({ type: duration(), field: 'expiryWarningMs', default: '30d', description: "A certificate closer than this to its notAfter is reported as 'expires_soon'." }),
+  expiry_critical: option({
+    type: duration(),
+    field: 'expiryCriticalMs',
+    default: '7d',
+    description: 'A leaf closer than this to its notAfter makes ChainwatchCertificateExpiringSoon critical instead of warning; at most scan.expiry_warning.',
+  }),
 });
 
 export const DNS = mapping('Name resolution for targets.', {
@@ -189,6 +195,10 @@ export const CLIENT_CERT = mapping('Client certificate to present, for MTLS port
   key: mandatory({ type: file(checkPrivateKeyFile), description: 'PEM private key (unencrypted); relative to the config file.' }),
 });
 
+/** Protocols whose STARTTLS exchange the probe can speak before its TLS handshake. */
+export const STARTTLS_PROTOCOLS = ['smtp', 'imap', 'pop3', 'ldap', 'xmpp', 'ftp', 'postgres'] as const;
+export type StartTlsProtocol = (typeof STARTTLS_PROTOCOLS)[number];
+
 export const TARGET = listOfMappings(
   'The endpoints to watch; at least one.',
   {
@@ -208,6 +218,11 @@ export const TARGET = listOfMappings(
     }),
     sni: optional({ type: serverName, defaultNote: 'host; none when host is an IP address', description: 'Server name to send in the TLS handshake.' }),
     role: optional({ type: text(), description: 'Free-form label, e.g. front-end, edge-internal.' }),
+    starttls: optional({
+      type: oneOf(STARTTLS_PROTOCOLS, 'a STARTTLS protocol'),
+      description:
+        'Speak this protocol in clear text and ask for STARTTLS before the TLS handshake (xmpp: server-to-server namespace on port 5269, client namespace elsewhere). Not set: TLS from the first byte.',
+    }),
     client_cert: CLIENT_CERT,
   },
   { required: true, schemaExtra: { anyOf: [{ required: ['host'] }, { required: ['url'] }] } },

@@ -48,7 +48,7 @@ export function summarizeConfig(c: Config): string {
     out.push(`  ${p.name}: ${p.members.join(', ')} ${against}${pins}`);
   }
 
-  out.push(`schedule: ${c.scan.schedule} (timeout ${formatDuration(c.scan.timeoutMs)}, concurrency ${c.scan.concurrency}, expiry warning ${formatDuration(c.scan.expiryWarningMs)})`);
+  out.push(`schedule: ${c.scan.schedule} (timeout ${formatDuration(c.scan.timeoutMs)}, concurrency ${c.scan.concurrency}, expiry warning ${formatDuration(c.scan.expiryWarningMs)}, critical ${formatDuration(c.scan.expiryCriticalMs)})`);
   out.push(`dns: ${c.dns.servers.length === 0 ? 'system resolver' : `servers ${c.dns.servers.join(', ')}`}`);
   const anchors = c.trust.caFiles.map((f, i) => `${f} (${plural(pemCertificates(c.trust.caPems[i] ?? '').length, 'certificate')})`);
   const trust = [...anchors, ...(c.trust.systemRoots ? ['system roots'] : [])];

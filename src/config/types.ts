@@ -16,7 +16,7 @@ export interface Config {
   policies: PolicyConfig[];
 }
 
-/** scan: schedule (node-cron, 5 or 6 fields), timeoutMs, concurrency, expiryWarningMs. */
+/** scan: schedule (node-cron, 5 or 6 fields), timeoutMs, concurrency, expiryWarningMs, expiryCriticalMs. */
 export type ScanConfig = Values<typeof SCAN.children>;
 
 /** dns: servers, as host or host:port ([v6]:port); empty means the system resolver. */

@@ -1,7 +1,7 @@
 // The kinds of value an option can hold. Each kind knows how to read what the operator wrote
 // (reporting at the node at fault), how it looks to people, and its JSON Schema, so one
 // declaration in the options table gives the validator, the defaults and the documentation.
-import cron from 'node-cron';
+import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { isSeq } from 'yaml';
 import { formatHostPort, ipLiteral, isHostname, splitHostPort } from './net.js';
@@ -77,8 +77,16 @@ export function oneOf<const V extends string>(values: readonly V[], noun: string
   );
 }
 
+/**
+ * node-cron, loaded when a schedule is checked, not when the config module is: loading it costs
+ * more than reading a small config, and a config without a schedule never needs it.
+ */
+function cron(): (typeof import('node-cron'))['default'] {
+  return createRequire(import.meta.url)('node-cron') as (typeof import('node-cron'))['default'];
+}
+
 export const cronExpression: ValueType<string> = refine<string, string>(text('a cron expression in quotes'), 'cron expression (5 or 6 fields)', { type: 'string', minLength: 9 }, (v) => {
-  const check = cron.validateDetailed(v);
+  const check = cron().validateDetailed(v);
   if (check.valid) return { value: v };
   const reasons = check.errors.map((e) => (e.field === 'expression' ? e.message : `${e.field} '${e.value ?? ''}' is not valid`));
   return {

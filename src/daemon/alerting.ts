@@ -34,6 +34,7 @@ export class Alerting {
       alerting: config.alerting,
       externalUrl: externalUrlOf(config),
       expiryWarningMs: config.scan.expiryWarningMs,
+      expiryCriticalMs: config.scan.expiryCriticalMs,
       deliveries: registerAlertDeliveries(metrics.registry),
       logger: log.child({ component: 'alerts' }),
       statePath: join(config.state.path, ALERT_STATE_FILE),
@@ -48,7 +49,7 @@ export class Alerting {
   }
 
   configChanged(next: Config): void {
-    this.dispatcher.reconfigure(next.alerting, externalUrlOf(next), next.scan.expiryWarningMs);
+    this.dispatcher.reconfigure(next.alerting, externalUrlOf(next), next.scan.expiryWarningMs, next.scan.expiryCriticalMs);
   }
 
   /** Keeps the alert state in `stateDir` from now on; see moveStateFiles. */

@@ -95,7 +95,7 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
   const metrics = createMetrics({ version: chainwatchVersion() });
   const { config, judgedLocally } = await loadShard(configFile, options.shard ?? WHOLE);
   metrics.policiesJudgedLocally(judgedLocally);
-  metrics.configLoaded(true, config.targets.length);
+  metrics.configLoaded(true, config);
   const baseline = await BaselineStore.open(config.state.path, log.child({ component: 'baseline' }));
   const daemon = new Daemon(configFile, file, config, metrics, baseline, log, options, text === null ? null : digest(text));
   try {
@@ -302,7 +302,7 @@ class Daemon implements DaemonHandle {
     this.cfg = next;
     this.scheduler.setSchedule(next.scan.schedule);
     this.reloadOk = true;
-    this.metrics.configLoaded(true, next.targets.length);
+    this.metrics.configLoaded(true, next);
     this.metrics.policiesJudgedLocally(judgedLocally);
     const before = new Set(prev.targets.map((t) => t.name));
     const after = new Set(next.targets.map((t) => t.name));

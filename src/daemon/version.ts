@@ -4,15 +4,15 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-let cached: string | null = null;
+let cached: { root: string; version: string } | null | undefined;
 
-export function chainwatchVersion(): string {
-  if (cached !== null) return cached;
+function findPackage(): { root: string; version: string } | null {
+  if (cached !== undefined) return cached;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'chainwatch' && typeof pkg.version === 'string') return (cached = pkg.version);
+      if (pkg.name === 'chainwatch' && typeof pkg.version === 'string') return (cached = { root: dir, version: pkg.version });
     } catch {
       // not here; keep walking up
     }
@@ -20,5 +20,14 @@ export function chainwatchVersion(): string {
     if (up === dir) break;
     dir = up;
   }
-  return (cached = 'unknown');
+  return (cached = null);
+}
+
+export function chainwatchVersion(): string {
+  return findPackage()?.version ?? 'unknown';
+}
+
+/** The folder chainwatch is installed in (holding package.json and deploy/), or null if unknown. */
+export function packageRoot(): string | null {
+  return findPackage()?.root ?? null;
 }

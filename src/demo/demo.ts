@@ -11,7 +11,6 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startDaemon } from '../daemon/daemon.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { startDnsServer } from './dns-server.js';
@@ -47,30 +46,6 @@ interface Host {
   name: string;
   fqdn: string;
   address: string;
-}
-
-/** `chainwatch demo [--listen HOST:PORT] [--ip-prefix 127.0.0] [--dir DIR]`; resolves with the exit code. */
-export async function demoMain(argv: string[]): Promise<number> {
-  let values: { listen?: string; 'ip-prefix'?: string; dir?: string; schedule?: string };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { listen: { type: 'string' }, 'ip-prefix': { type: 'string' }, dir: { type: 'string' }, schedule: { type: 'string' } },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`chainwatch demo: ${(err as Error).message}\nusage: chainwatch demo [--listen HOST:PORT] [--ip-prefix 127.0.0] [--dir DIR] [--schedule CRON]\n`);
-    return 2;
-  }
-  let demo: RunningDemo;
-  try {
-    demo = await startDemo({ listen: values.listen, ipPrefix: values['ip-prefix'], dir: values.dir, schedule: values.schedule });
-  } catch (err) {
-    process.stderr.write(`chainwatch demo: ${(err as Error).message}\n`);
-    return 1;
-  }
-  await demo.stopped;
-  return 0;
 }
 
 /** Builds the PKI and the fleet, writes the config, starts the daemon. SIGINT/SIGTERM stop all of it. */

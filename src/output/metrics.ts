@@ -5,6 +5,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CertificateInfo } from '../chain/types.js';
+import type { Config } from '../config/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../pipeline/types.js';
 
@@ -21,6 +22,9 @@ export interface MetricsOptions {
   /** Default process/Node.js metrics (CPU, memory, event loop); on unless false. */
   processMetrics?: boolean;
 }
+
+/** What the process metrics say about the config in use. */
+export type LoadedConfig = Pick<Config, 'targets' | 'scan'>;
 
 type EndpointLabels = Record<(typeof ENDPOINT)[number], string>;
 
@@ -74,6 +78,10 @@ export class ChainwatchMetrics {
   private readonly targetsGauge = this.gauge('chainwatch_targets', 'Targets in the active config.', []);
   private readonly policyJudgedLocally = this.gauge('chainwatch_policy_judged_locally', 'Whether all targets of the policy are scanned by this instance (1), or the policy spans shards and is judged whole only by the PromQL rules (0).', ['policy']);
   private readonly buildInfo = this.gauge('chainwatch_build_info', 'Always 1; the chainwatch version in a label.', ['version']);
+  // The configured thresholds, so that rules and dashboards compare against the number the daemon
+  // uses instead of a constant of their own.
+  private readonly expiryWarning = this.gauge('chainwatch_expiry_warning_seconds', 'scan.expiry_warning: a certificate closer than this to its notAfter is expiring soon.', []);
+  private readonly expiryCritical = this.gauge('chainwatch_expiry_critical_seconds', 'scan.expiry_critical: an expiring leaf closer than this to its notAfter is critical.', []);
 
   /** chainwatch_alert_deliveries_total{receiver,result}; for the alert senders. */
   readonly alertDeliveries = new Counter({
@@ -148,10 +156,14 @@ export class ChainwatchMetrics {
     this.scansSkipped.inc();
   }
 
-  configLoaded(ok: boolean, targets?: number, at: Date = new Date()): void {
+  /** After a config load or reload: `loaded` is the config now in use, absent when it was refused. */
+  configLoaded(ok: boolean, loaded?: LoadedConfig, at: Date = new Date()): void {
     this.configReload.set(ok ? 1 : 0);
-    if (ok) this.configReloadTime.set(at.getTime() / 1000);
-    if (ok && targets !== undefined) this.targetsGauge.set(targets);
+    if (!ok || loaded === undefined) return;
+    this.configReloadTime.set(at.getTime() / 1000);
+    this.targetsGauge.set(loaded.targets.length);
+    this.expiryWarning.set(loaded.scan.expiryWarningMs / 1000);
+    this.expiryCritical.set(loaded.scan.expiryCriticalMs / 1000);
   }
 
   /** Which policies this instance judges completely; set with each config (sharding). */

@@ -5,6 +5,7 @@ import { judgePolicies } from '../fleet/policy.js';
 import { probeAll } from '../probe/probe.js';
 import type { ProbeResult } from '../probe/types.js';
 import { expandTargets } from '../targets/expand.js';
+import type { Endpoint } from '../targets/types.js';
 import { createResolver, type Resolver } from '../targets/resolver.js';
 import type { EndpointResult, ScanResult } from './types.js';
 
@@ -15,6 +16,8 @@ export interface ScanOptions {
   /** Scan only these targets (all when absent or empty). */
   targetNames?: string[];
   onProgress?: (done: number, total: number) => void;
+  /** Told about a bug of ours (that endpoint's error says `internal`): log it with `err.stack`. */
+  onInternalError?: (endpoint: Endpoint, err: unknown) => void;
   now?: () => Date;
 }
 
@@ -48,19 +51,20 @@ export class Scanner {
       timeoutMs: this.config.scan.timeoutMs,
       concurrency: this.config.scan.concurrency,
       signal: opts.signal,
+      onInternalError: opts.onInternalError,
       onResult: (r, done, total) => {
-        analyses.set(r, this.analyze(r, startedAt));
+        analyses.set(r, this.analyze(r, startedAt, opts.onInternalError));
         opts.onProgress?.(done, total);
       },
     });
-    const endpointResults = await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt)));
+    const endpointResults = await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt, opts.onInternalError)));
     const policies = judgePolicies(this.config.policies, endpointResults);
     const finishedAt = now();
     const changes = opts.baseline ? opts.baseline.apply(endpointResults, finishedAt, this.config.state.retentionMs) : [];
     return { startedAt, finishedAt, endpoints: endpointResults, policies, changes };
   }
 
-  private async analyze(probe: ProbeResult, now: Date): Promise<EndpointResult> {
+  private async analyze(probe: ProbeResult, now: Date, onInternalError: ScanOptions['onInternalError']): Promise<EndpointResult> {
     if (probe.error || probe.presented.length === 0) return { probe, analysis: null };
     const e = probe.endpoint;
     let analysis: Awaited<ReturnType<ChainAnalyzer['analyze']>>;
@@ -68,11 +72,13 @@ export class Scanner {
       analysis = await this.analyzer.analyze(probe.presented, e.sni ?? e.host, now);
     } catch (err) {
       // Whatever one server sent must not take the scan of the others down with it.
-      const message = `the presented chain could not be analysed (${(err as Error).message}); please report this with the chain (openssl s_client -showcerts)`;
-      return { probe: { ...probe, error: { kind: 'handshake', message } }, analysis: null };
+      onInternalError?.(e, err);
+      const message = `the presented chain could not be analysed (${(err as Error).message}); this is a chainwatch bug — please report it with the chain (openssl s_client -showcerts)`;
+      return { probe: { ...probe, error: { kind: 'internal', message } }, analysis: null };
     }
     if (isUnreadable(analysis)) {
-      return { probe: { ...probe, error: { kind: 'handshake', message: `${analysis.unreadable}; TLS clients will reject this server` } }, analysis: null };
+      const message = `${analysis.unreadable}; TLS clients will reject this server — replace its certificate`;
+      return { probe: { ...probe, error: { kind: 'malformed_certificate', message } }, analysis: null };
     }
     return { probe, analysis };
   }

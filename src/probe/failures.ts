@@ -1,23 +1,34 @@
 import { isIPv6 } from 'node:net';
-import type { Endpoint } from '../targets/types.js';
 import type { ProbeError } from './types.js';
 import { alertHint, alertName } from './wire/alerts.js';
 import type { ServerFlight } from './wire/server-flight.js';
 
-/** What a probe that obtained no chain saw, for turning into an operator-facing error. */
-export interface FailureFacts {
+/** How a TLS handshake attempt ended. */
+export type Ending = 'secure' | 'timeout' | 'cancelled' | 'error' | 'closed' | 'overflow';
+
+/** What the transport stage saw when it could not deliver a connected socket. */
+export interface ConnectFacts {
   /** "10.1.2.3:5061" (IPv6 in brackets). */
+  peer: string;
+  timeoutMs: number;
+  interruption: 'timeout' | 'cancelled' | null;
+  /** errno-style code from the TCP socket, e.g. 'ECONNREFUSED'. */
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+/** What the TLS stage saw when it obtained no chain. */
+export interface TlsFacts {
   peer: string;
   sni: string | null;
   timeoutMs: number;
-  ending: 'timeout' | 'cancelled' | 'error' | 'closed' | 'secure';
-  tcpConnected: boolean;
-  /** Null when unknown (the native path cannot always tell). */
+  ending: Exclude<Ending, 'secure'>;
+  /** Null when unknown (the native capture cannot always tell). */
   bytesReceived: number | null;
   /** The first bytes the server sent (for naming a non-TLS service). */
   firstBytes: Buffer;
   flight: ServerFlight | null;
-  /** errno-style code from the TCP socket or TLS stack, e.g. 'ECONNREFUSED'. */
+  /** errno-style code from the socket or TLS stack, e.g. 'ECONNRESET'. */
   errorCode: string | null;
   errorMessage: string | null;
   /** Alert number from the TLS stack's error text, when it names one. */
@@ -28,8 +39,8 @@ const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EN
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** "10.1.2.3:5061", "[2001:db8::1]:443". */
-export function peerOf(endpoint: Endpoint): string {
-  return isIPv6(endpoint.address ?? '') ? `[${endpoint.address}]:${endpoint.port}` : `${endpoint.address}:${endpoint.port}`;
+export function peerOf(address: string, port: number): string {
+  return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 export function seconds(ms: number): string {
@@ -48,36 +59,42 @@ export function describeBytes(bytes: Buffer): string {
   return `binary data (${head.subarray(0, 16).toString('hex')}${bytes.length > 16 ? '…' : ''})`;
 }
 
-export function describeFailure(f: FailureFacts): ProbeError {
-  const within = seconds(f.timeoutMs);
-  if (f.ending === 'cancelled') {
-    return { kind: 'timeout', message: `probe of ${f.peer} cancelled before it finished (the scan was stopped)` };
-  }
-  if (!f.tcpConnected) {
-    const code = f.errorCode ?? '';
-    if (code === 'ECONNREFUSED') {
-      return { kind: 'refused', message: `connection refused by ${f.peer} — is the service running and listening on this port?` };
-    }
-    if (UNREACHABLE.has(code)) {
-      return { kind: 'unreachable', message: `cannot reach ${f.peer} (${code}) — check routing, VPN and that the address is right` };
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return { kind: 'dns', message: `cannot resolve the address of ${f.peer} (${code})` };
-    }
-    if (RESET.has(code)) {
-      return { kind: 'reset', message: `connection to ${f.peer} was reset while connecting — a firewall rejecting it?` };
-    }
-    if (f.ending === 'timeout' || code === 'ETIMEDOUT') {
-      return { kind: 'timeout', message: `no TCP connection to ${f.peer} within ${within} — host down, or a firewall dropping packets?` };
-    }
-    return { kind: 'unreachable', message: `cannot connect to ${f.peer}: ${f.errorMessage ?? code ?? 'unknown error'}` };
-  }
+export function cancelled(peer: string): ProbeError {
+  return { kind: 'cancelled', message: `probe of ${peer} cancelled before it finished (the scan was stopped by shutdown or reload)` };
+}
 
+export function describeConnectFailure(f: ConnectFacts): ProbeError {
+  if (f.interruption === 'cancelled') return cancelled(f.peer);
+  const code = f.errorCode ?? '';
+  if (code === 'ECONNREFUSED') {
+    return { kind: 'refused', message: `connection refused by ${f.peer} — is the service running and listening on this port?` };
+  }
+  if (UNREACHABLE.has(code)) {
+    return { kind: 'unreachable', message: `cannot reach ${f.peer} (${code}) — check routing, VPN and that the address is right` };
+  }
+  if (RESET.has(code)) {
+    return { kind: 'reset', message: `connection to ${f.peer} was reset while connecting — a firewall rejecting it?` };
+  }
+  if (f.interruption === 'timeout' || code === 'ETIMEDOUT') {
+    return { kind: 'timeout', message: `no TCP connection to ${f.peer} within ${seconds(f.timeoutMs)} — host down, or a firewall dropping packets?` };
+  }
+  return { kind: 'unreachable', message: `cannot connect to ${f.peer}: ${f.errorMessage ?? (code || 'unknown error')}` };
+}
+
+export function describeTlsFailure(f: TlsFacts): ProbeError {
+  const within = seconds(f.timeoutMs);
+  if (f.ending === 'cancelled') return cancelled(f.peer);
   const flight = f.flight;
   if (flight?.notTls) {
     return {
       kind: 'not_tls',
       message: `${f.peer} answered with ${describeBytes(f.firstBytes)}, not TLS — is this the right port, or does the service run without TLS?`,
+    };
+  }
+  if (flight?.oversized) {
+    return {
+      kind: 'oversized',
+      message: `${f.peer} sent more certificate data than the probe accepts (${flight.error}) — a misconfigured or hostile server; no TLS client will take this chain`,
     };
   }
   if (flight?.alert != null || f.alert !== null) {
@@ -89,6 +106,12 @@ export function describeFailure(f: FailureFacts): ProbeError {
   }
   if (flight?.error) {
     return { kind: 'handshake', message: `could not read the certificate ${f.peer} sent: ${flight.error}` };
+  }
+  if (f.ending === 'overflow') {
+    return {
+      kind: 'handshake',
+      message: `${f.peer} kept sending handshake data without a certificate (${f.bytesReceived ?? 'too many'} bytes); the probe stopped reading — a broken or hostile server`,
+    };
   }
   if (f.ending === 'timeout') {
     if (f.bytesReceived === 0) {

@@ -1,5 +1,5 @@
 import type { Endpoint } from '../targets/types.js';
-import { NativeProbe } from './native-probe.js';
+import { startProbe, type RunningProbe } from './run.js';
 import type { ProbeResult } from './types.js';
 
 export interface ProbeAllOptions {
@@ -8,6 +8,8 @@ export interface ProbeAllOptions {
   concurrency: number;
   signal?: AbortSignal;
   onResult?: (result: ProbeResult, done: number, total: number) => void;
+  /** Told about a bug of ours (the result says `internal`), with the error and its stack. */
+  onInternalError?: (endpoint: Endpoint, err: unknown) => void;
 }
 
 /**
@@ -19,7 +21,7 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
   const total = endpoints.length;
   const results = new Array<ProbeResult>(total);
   if (total === 0) return Promise.resolve(results);
-  const active = new Set<NativeProbe>();
+  const active = new Set<RunningProbe>();
   let next = 0;
   let done = 0;
   let callbackError: unknown = null;
@@ -35,7 +37,11 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
 
     const launch = (): void => {
       const index = next++;
-      const probe = new NativeProbe(endpoints[index]!, opts.timeoutMs, (result) => {
+      const endpoint = endpoints[index]!;
+      const probe = startProbe(endpoint, { timeoutMs: opts.timeoutMs, onInternalError: opts.onInternalError });
+      active.add(probe);
+      if (cancelled) probe.cancel();
+      void probe.result.then((result) => {
         active.delete(probe);
         results[index] = result;
         done++;
@@ -51,9 +57,6 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
           else resolve(results);
         }
       });
-      active.add(probe);
-      if (cancelled) probe.cancel();
-      else probe.start();
     };
     const workers = Math.max(1, Math.min(Math.floor(opts.concurrency) || 1, total));
     for (let i = 0; i < workers; i++) launch();

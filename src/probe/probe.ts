@@ -1,19 +1,11 @@
 import type { Endpoint } from '../targets/types.js';
-import { NativeProbe } from './native-probe.js';
-import { StreamProbe } from './stream-probe.js';
+import { startProbe, type StartOptions } from './run.js';
 import type { ProbeResult } from './types.js';
 
 export { probeAll, type ProbeAllOptions } from './probe-all.js';
 
-export interface ProbeOptions {
-  /** One deadline covering TCP connect and TLS handshake. */
-  timeoutMs: number;
+export interface ProbeOptions extends StartOptions {
   signal?: AbortSignal;
-  /**
-   * 'auto' (default): native TLS first, byte-stream reading when that obtains no chain.
-   * 'stream': byte-stream reading only — slower, for diagnosis and for tests that compare both.
-   */
-  capture?: 'auto' | 'stream';
 }
 
 /**
@@ -21,16 +13,11 @@ export interface ProbeOptions {
  * as the server listed them. Never rejects: every failure becomes `error`.
  */
 export function probeEndpoint(endpoint: Endpoint, opts: ProbeOptions): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const probe = opts.capture === 'stream' ? new StreamProbe(endpoint, opts.timeoutMs, resolve) : new NativeProbe(endpoint, opts.timeoutMs, resolve);
-    const signal = opts.signal;
-    if (signal) {
-      if (signal.aborted) return probe.cancel();
-      const onAbort = (): void => probe.cancel();
-      signal.addEventListener('abort', onAbort, { once: true });
-      probe.onFinish = () => signal.removeEventListener('abort', onAbort);
-    }
-    probe.start();
-  });
+  const probe = startProbe(endpoint, opts);
+  const signal = opts.signal;
+  if (!signal) return probe.result;
+  if (signal.aborted) probe.cancel();
+  const onAbort = (): void => probe.cancel();
+  signal.addEventListener('abort', onAbort, { once: true });
+  return probe.result.finally(() => signal.removeEventListener('abort', onAbort));
 }
-

@@ -1,6 +1,23 @@
 import type { Endpoint } from '../targets/types.js';
 
-export type ErrorKind = 'dns' | 'refused' | 'timeout' | 'reset' | 'not_tls' | 'handshake' | 'unreachable';
+/** Why a probe obtained no chain: one kind per cause (a metric label and alert text; see docs/errors.md). */
+export const ERROR_KINDS = [
+  'dns',
+  'refused',
+  'timeout',
+  'reset',
+  'not_tls',
+  'handshake',
+  'unreachable',
+  'oversized',
+  'starttls',
+  'client_certificate',
+  'malformed_certificate',
+  'cancelled',
+  'internal',
+] as const;
+
+export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export interface ProbeError {
   kind: ErrorKind;
@@ -27,6 +44,8 @@ export interface ProbeResult {
   presented: Buffer[];
   /** Null when no TLS conversation took place. */
   tls: TlsInfo | null;
+  /** The OCSP response the server stapled (DER), when it sent one; we always ask. */
+  stapledOcsp: Buffer | null;
   /** Set when no chain was obtained. */
   error: ProbeError | null;
 }

@@ -44,6 +44,7 @@ function endpoint(t: TargetConfig, key: string, address: string | null, resolveE
     sni: t.sni,
     url: t.url,
     clientCert: t.clientCert ? { cert: t.clientCert.cert, key: t.clientCert.key } : null,
+    starttls: t.starttls,
     resolveError,
   };
 }

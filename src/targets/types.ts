@@ -1,3 +1,5 @@
+import type { StartTlsProtocol } from '../config/options.js';
+
 /** One (target, address) pair to probe. `resolve: all` fans a target out into several. */
 export interface Endpoint {
   /** Stable identity for the baseline: the target name, plus the address under `resolve: all`. */
@@ -12,6 +14,8 @@ export interface Endpoint {
   sni: string | null;
   url: string | null;
   clientCert: { cert: string; key: string } | null;
+  /** Clear-text exchange before TLS (STARTTLS); null: TLS from the first byte. */
+  starttls: StartTlsProtocol | null;
   /** Set when the address could not be found; the probe reports it without connecting. */
   resolveError: ResolveError | null;
 }

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       const sharedContext = tls.createSecureContext({});
       const endpoint: Endpoint = {
         key: 'bench', target: 'bench', group: 'bench', role: null, host: HOST, port: server.port, address: '127.0.0.1',
-        sni: HOST, url: null, clientCert: null, resolveError: null,
+        sni: HOST, url: null, clientCert: null, starttls: null, resolveError: null,
       };
       const connectOptions = { host: '127.0.0.1', port: server.port, servername: HOST, rejectUnauthorized: false };
       const bareWith = (extra: tls.ConnectionOptions): Once => (done) => {

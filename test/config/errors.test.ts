@@ -36,6 +36,7 @@ describe('config errors name file:line:column and the key', () => {
     await expectOne(`scan:\n  expiryWarning: 5d\n${ONE_TARGET}`, 2, 3, 'scan.expiryWarning', "did you mean 'expiry_warning'?");
     await expectOne('targets:\n  - name: a\n    group: g\n    host: h.test\n    timeout: 5s\n', 5, 5, 'targets[0] (a).timeout', "'timeout' belongs under scan (scan.timeout)");
     await expectOne(`scan:\n  zzzzzz: 1\n${ONE_TARGET}`, 2, 3, 'scan.zzzzzz', 'known keys here: schedule, timeout, concurrency, expiry_warning');
+    await expectOne(`scan:\n  expiry_warning: 5d\n  expiry_critical: 10d\n${ONE_TARGET}`, 3, 20, 'scan.expiry_critical', 'must lie inside the warning band');
   });
 
   test('wrong types', async () => {
@@ -102,6 +103,7 @@ describe('config errors name file:line:column and the key', () => {
     await expectOne(`${base}    address: 10.1.2.3\n    resolve: all\n`, 6, 14, 'targets[0] (a).resolve', 'resolve: all cannot be combined with address');
     await expectOne(`${base}    sni: 10.1.2.3\n`, 5, 10, 'targets[0] (a).sni', "'10.1.2.3' is an IP address; TLS server names must be DNS names");
     await expectOne(`${base}    sni: "bad name!"\n`, 5, 10, 'targets[0] (a).sni', 'is not a valid DNS name');
+    await expectOne(`${base}    starttls: smtps\n`, 5, 15, 'targets[0] (a).starttls', "'smtps' is not a STARTTLS protocol: use smtp, imap, pop3, ldap, xmpp, ftp or postgres");
     await expectOne('targets:\n  - name: a\n    group: g\n    host: "bad host!"\n', 4, 11, 'targets[0] (a).host', 'is not a valid hostname or IP address');
   });
 

@@ -17,7 +17,7 @@ describe('loadConfig', () => {
     const file = s.write('minimal/chainwatch.yaml', ONE_TARGET);
     const c = await loadConfig(file);
     assert.equal(c.source, file);
-    assert.deepEqual(c.scan, { schedule: '*/5 * * * *', timeoutMs: 10_000, concurrency: 64, expiryWarningMs: 30 * 86_400_000 });
+    assert.deepEqual(c.scan, { schedule: '*/5 * * * *', timeoutMs: 10_000, concurrency: 64, expiryWarningMs: 30 * 86_400_000, expiryCriticalMs: 7 * 86_400_000 });
     assert.deepEqual(c.dns, { servers: [] });
     assert.deepEqual(c.trust, { caFiles: [], caPems: [], systemRoots: true });
     assert.deepEqual(c.state, { path: join(s.dir, 'minimal', 'state'), retentionMs: 7 * 86_400_000 });
@@ -25,7 +25,7 @@ describe('loadConfig', () => {
     assert.deepEqual(c.alerting, { alertmanagerUrls: [], webhooks: [], resendIntervalMs: 60_000 });
     assert.deepEqual(c.policies, []);
     assert.deepEqual(c.targets, [
-      { name: 't1', group: 'g', host: 'h.example.test', port: 443, address: null, resolve: 'first', sni: 'h.example.test', role: null, url: null, clientCert: null },
+      { name: 't1', group: 'g', host: 'h.example.test', port: 443, address: null, resolve: 'first', sni: 'h.example.test', role: null, url: null, clientCert: null, starttls: null },
     ]);
   });
 
@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       '  timeout: 1.5s',
       '  concurrency: 8',
       '  expiry_warning: 14d',
+      '  expiry_critical: 3d',
       'dns:',
       '  servers: ["127.0.0.53", "127.0.0.1:5353", "[::1]:53", "::1"]',
       'trust:',
@@ -76,7 +77,7 @@ describe('loadConfig', () => {
     ].join('\n');
     const file = join(s.dir, 'etc', 'chainwatch.yaml');
     const c = await parseConfig(text, file);
-    assert.deepEqual(c.scan, { schedule: '0 */2 * * * *', timeoutMs: 1500, concurrency: 8, expiryWarningMs: 14 * 86_400_000 });
+    assert.deepEqual(c.scan, { schedule: '0 */2 * * * *', timeoutMs: 1500, concurrency: 8, expiryWarningMs: 14 * 86_400_000, expiryCriticalMs: 3 * 86_400_000 });
     assert.deepEqual(c.dns.servers, ['127.0.0.53', '127.0.0.1:5353', '[::1]:53', '::1']);
     assert.deepEqual(c.trust.caFiles, [join(s.dir, 'etc', 'ca', 'root.pem')]);
     assert.equal(c.trust.caPems.length, 1);
@@ -110,8 +111,10 @@ describe('loadConfig', () => {
       '  - {name: by-ip, group: g, host: 10.1.2.3, port: 5061}',
       '  - {name: by-ip-sni, group: g, host: "[2001:db8::7]", sni: pool01.contoso.test}',
       '  - {name: pool, group: g, host: pool01.contoso.test, port: 5061, resolve: all, role: front-end}',
+      '  - {name: fed, group: g, host: edge01.contoso.test, port: 5269, starttls: xmpp}',
     ].join('\n');
     const c = await parseConfig(text, join(s.dir, 'targets.yaml'));
+    assert.deepEqual(c.targets.map((t) => t.starttls), [...c.targets.slice(0, -1).map(() => null), 'xmpp']);
     const pick = (i: number) => {
       const t = c.targets[i]!;
       return [t.host, t.port, t.address, t.sni, t.url, t.resolve];

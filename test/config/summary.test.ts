@@ -30,7 +30,7 @@ test('summary lists targets per group, policies, schedule, trust, state, listen 
   assert.ok(lines.includes('  pchat-web        1  pchat-files pool01.contoso.test:443'), summary);
   assert.ok(lines.includes('policies: 1'));
   assert.ok(lines.includes('  pchat-web-same-ca: pchat-web must use the issuing CAs of lync-internal'));
-  assert.ok(lines.includes('schedule: */5 * * * * (timeout 5s, concurrency 16, expiry warning 30d)'));
+  assert.ok(lines.includes('schedule: */5 * * * * (timeout 5s, concurrency 16, expiry warning 30d, critical 7d)'));
   assert.ok(lines.includes('dns: servers 127.0.0.1:5353'));
   assert.ok(lines.includes('trust: system roots'));
   assert.ok(lines.includes('state: /var/lib/chainwatch (retention 7d)'));

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { closedPort, serveBlackHole, serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { closedPort, serveBlackHole } from '../helpers/servers.js';
 import { chainPems, standardPki, type StandardPki } from '../helpers/fixtures.js';
 import { eventually, freePort, killAll, scrape, select, spawnChainwatch, value, type ChainwatchProcess, type LogRecord } from '../helpers/daemon-process.js';
 

@@ -3,7 +3,7 @@
 // the shipped rules, still names the divergent member. `scan --shard` scans what the shard does.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +11,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { planShards } from '../../src/targets/shard.js';
 import { chainwatch } from '../helpers/cli.js';
-import { type ChainwatchProcess, REPO, killAll, scrape, select, spawnChainwatch } from '../helpers/daemon-process.js';
+import { type ChainwatchProcess, killAll, scrape, select, spawnChainwatch } from '../helpers/daemon-process.js';
 import { type StandardPki, chainPems, standardPki } from '../helpers/fixtures.js';
 import { type RunningPrometheus, eventually, startPrometheus } from '../output/alerts/processes.js';
 
@@ -76,9 +76,11 @@ ${targets.join('')}policies:
       assert.equal(started.shard, `${i}/2`);
       urls.push(String(started.listen));
     }
-    // The shipped rules with their settling time cut to nothing, so "firing" needs no 10 minutes.
-    const rules = readFileSync(join(REPO, 'deploy/prometheus/chainwatch.rules.yml'), 'utf8').replace(/for: \d+m/g, 'for: 0s');
-    writeFileSync(join(dir, 'rules.yml'), rules);
+    // The rules `chainwatch rules` generates for this config, with their settling time cut to
+    // nothing, so "firing" needs no 10 minutes.
+    const generated = await chainwatch('rules', '--config', join(dir, 'pod-0', 'chainwatch.yaml'));
+    assert.equal(generated.code, 0, generated.stderr);
+    writeFileSync(join(dir, 'rules.yml'), generated.stdout.replace(/for: \d+m/g, 'for: 0s'));
     prom = await startPrometheus(`global:
   scrape_interval: 1s
   evaluation_interval: 1s

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { chainwatch } from '../helpers/cli.js';
 import { killAll, spawnChainwatch } from '../helpers/daemon-process.js';
 
 describe('state directory lock', () => {
@@ -24,6 +25,13 @@ describe('state directory lock', () => {
     const exit = await second.exited;
     assert.equal(exit.code, 2);
     assert.match(second.stderr(), new RegExp(`not starting: state\\.path .*state is in use by another chainwatch \\(pid ${first.proc.pid} on `));
+
+    // A one-off scan beside the daemon reads the baseline freely, but may not write it.
+    const read = await chainwatch('scan', '--config', config, '--format', 'json');
+    assert.equal(read.code, 1, read.stderr); // the target's port is closed: a finding
+    const save = await chainwatch('scan', '--config', config, '--format', 'json', '--save');
+    assert.equal(save.code, 2);
+    assert.match(save.stderr, new RegExp(`cannot --save: state\\.path .* is in use by another chainwatch \\(pid ${first.proc.pid} `));
 
     first.proc.kill('SIGKILL');
     await first.exited;

@@ -4,9 +4,8 @@ import { once } from 'node:events';
 import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { execFile } from 'node:child_process';
-import {
-  closedPort, serveBlackHole, serveChain, serveGarbage, servePlainText, serveRawTls12Flight, type ServedEndpoint,
-} from '../../src/demo/servers.js';
+import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { closedPort, serveBlackHole, serveGarbage, servePlainText, serveRawTls12Flight } from '../helpers/servers.js';
 import { issueLeaf, type IssuedCert } from '../../src/demo/pki.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
 import { opensslShowCerts, opensslShowCertsDetailed } from '../helpers/openssl.js';

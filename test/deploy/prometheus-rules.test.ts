@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { createMetrics } from '../../src/output/metrics.js';
+import { generateRuleFile } from '../../src/output/prometheus-rules.js';
 import {
   METRICS, PROMETHEUS, PROMTOOL, ServerProcess, checkNames, deployPath, freePort, getJson, readDeploy, runTool, tempDir, waitFor,
 } from './support.js';
@@ -78,7 +79,7 @@ function substituteVariables(expr: string): string {
     .replaceAll('$__interval', '30s')
     .replaceAll('$__range_s', '86400')
     .replaceAll('$__range', '1d')
-    .replace(/\$\{?(group|policy)\}?/g, '.*');
+    .replace(/\$\{?(group|policy|instance|job|site)\}?/g, '.*');
 }
 
 describe('alert rules', () => {
@@ -135,27 +136,24 @@ describe('alert rules', () => {
     }
   });
 
-  test('the alerts the product contract names are all there', () => {
+  test('the alerts the product contract names are all there (divergence is generated per policy)', () => {
     const names = new Set(alertRules.map((r) => r.alert));
     for (const n of [
-      'ChainwatchIssuerDivergence', 'ChainwatchCertificateChanged', 'ChainwatchCertificateExpiringSoon', 'ChainwatchProbeFailing',
+      'ChainwatchCertificateChanged', 'ChainwatchCertificateExpiringSoon', 'ChainwatchProbeFailing',
       'ChainwatchCertificateExpired', 'ChainwatchChainUntrusted', 'ChainwatchHostnameMismatch', 'ChainwatchWeakCrypto',
       'ChainwatchIncompleteChain', 'ChainwatchScansStale', 'ChainwatchConfigReloadFailed', 'ChainwatchAlertDeliveryFailing',
       'ChainwatchIntermediateExpiringSoon',
     ]) {
       assert.ok(names.has(n), `missing alert ${n}`);
     }
+    assert.ok(!names.has('ChainwatchIssuerDivergence'), 'policy rules depend on the config: `chainwatch rules` generates them');
   });
 
-  test('divergence is also computed in PromQL from chainwatch_chain_info, across instances', () => {
-    const promql = alertRules.filter((r) => r.alert === 'ChainwatchIssuerDivergence' && r.labels?.judged_by === 'prometheus');
-    assert.equal(promql.length, 2, 'a reference form and a no-reference form');
-    for (const r of promql) {
-      assert.match(r.expr, /chainwatch_chain_info/);
-      assert.doesNotMatch(r.expr, /\binstance\b/, 'judging per instance would miss divergence between shards');
-      assert.ok(r.labels?.policy, 'the PromQL form names its policy, as the contract requires of this alert');
+  test('expiry rules compare with the thresholds the daemon exports, per instance, never a constant', () => {
+    for (const r of alertRules.filter((x) => /Expiring/.test(x.alert ?? ''))) {
+      assert.match(r.expr, /on\(instance, job\) group_left\(\) \(?(2 \* )?chainwatch_expiry_(warning|critical)_seconds/, r.alert);
+      assert.doesNotMatch(r.expr, /\d+ \* 86400/, `${r.alert} uses a constant`);
     }
-    assert.match(promql[0]!.expr, /unless on\s*\(issuer_key_id\)/);
   });
 
   test('every rule has a severity and annotations a person can act on', () => {
@@ -225,7 +223,8 @@ describe('names used by rules and dashboard', () => {
       'chainwatch_policy_divergent_endpoints', 'chainwatch_policy_member_divergent', 'chainwatch_scans_total',
       'chainwatch_scan_duration_seconds_bucket', 'chainwatch_scan_last_completed_timestamp_seconds',
       'chainwatch_config_last_reload_successful', 'chainwatch_targets', 'chainwatch_build_info',
-      'chainwatch_scans_skipped_total', 'chainwatch_alert_deliveries_total',
+      'chainwatch_scans_skipped_total', 'chainwatch_alert_deliveries_total', 'chainwatch_expiry_warning_seconds',
+      'chainwatch_expiry_critical_seconds',
     ].filter((m) => !new RegExp(`\\b${m}\\b`).test(text));
     assert.deepEqual(unused, []);
   });
@@ -295,7 +294,7 @@ function exposition(endpoints: FixtureEndpoint[], policies: { name: string; memb
     ]);
   family('chainwatch_cert_not_after_timestamp_seconds', 'gauge', certs('after'));
   family('chainwatch_cert_not_before_timestamp_seconds', 'gauge', certs('before'));
-  family('chainwatch_chain_info', 'gauge', ok.map((e, i) => [{ ...ep(e), leaf_sha256: `f0${i}`, issuer_dn: e.ca!.dn, issuer_key_id: e.ca!.key, root_dn: 'CN=Contoso Root CA,DC=contoso,DC=local' }, 1]));
+  family('chainwatch_chain_info', 'gauge', ok.map((e, i) => [{ ...ep(e), site: e.address.startsWith('10.1.3.') ? 'london' : 'dublin', leaf_sha256: `f0${i}`, issuer_dn: e.ca!.dn, issuer_key_id: e.ca!.key, root_dn: 'CN=Contoso Root CA,DC=contoso,DC=local' }, 1]));
   family('chainwatch_chain_trusted', 'gauge', ok.map((e) => [ep(e), e.ca === FABRIKAM ? 0 : 1]));
   family('chainwatch_chain_hostname_match', 'gauge', ok.map((e) => [ep(e), 1]));
   family('chainwatch_chain_problem', 'gauge', ok.filter((e) => e.ca === FABRIKAM).map((e) => [{ ...ep(e), problem: 'untrusted' }, 1]));
@@ -317,6 +316,8 @@ function exposition(endpoints: FixtureEndpoint[], policies: { name: string; memb
   family('chainwatch_targets', 'gauge', [[{}, endpoints.length]]);
   family('chainwatch_build_info', 'gauge', [[{ version: '0.1.0' }, 1]]);
   family('chainwatch_alert_deliveries_total', 'counter', [[{ receiver: 'alertmanager:127.0.0.1:9093', result: 'success' }, 3]]);
+  family('chainwatch_expiry_warning_seconds', 'gauge', [[{}, 30 * 86400]]);
+  family('chainwatch_expiry_critical_seconds', 'gauge', [[{}, 7 * 86400]]);
   return lines.join('\n') + '\n';
 }
 
@@ -340,7 +341,14 @@ const SHARDS: { endpoints: FixtureEndpoint[]; policies: { name: string; member: 
   },
 ];
 
-describe('the real Prometheus with the shipped config and rules', () => {
+const POLICY_CONFIG = {
+  source: 'chainwatch.yaml',
+  policies: [{ name: 'pchat-web-same-ca', members: ['pchat-web'], reference: 'lync-internal', match: 'issuer' as const, allowedIssuers: [] }],
+  alerting: { alertmanagerUrls: [] },
+};
+const generated = parse(generateRuleFile(POLICY_CONFIG, readDeploy(RULES))) as RuleFile;
+
+describe('the real Prometheus with the shipped config and generated rules', () => {
   const tmp = tempDir('chainwatch-prometheus-');
   const exporters: Server[] = [];
   let prometheus: ServerProcess | undefined;
@@ -364,7 +372,10 @@ describe('the real Prometheus with the shipped config and rules', () => {
     // The shipped config, pointed at loopback and sped up; everything else stays as shipped.
     const config = parse(readDeploy('prometheus/prometheus.yml'));
     config.global = { ...config.global, scrape_interval: '1s', evaluation_interval: '1s' };
-    config.rule_files = (config.rule_files as string[]).map((f) => deployPath('prometheus', f));
+    // The rules `chainwatch rules` writes for a config with the Lync policy and no push to
+    // Alertmanager: the generic rules, the daemon's verdict relayed, and the PromQL form.
+    writeFileSync(join(tmp.path, 'chainwatch.rules.yml'), generateRuleFile(POLICY_CONFIG, readDeploy(RULES)));
+    config.rule_files = (config.rule_files as string[]).map((f) => join(tmp.path, f));
     config.alerting.alertmanagers[0].static_configs = [{ targets: [`127.0.0.1:${await freePort()}`] }];
     const job = config.scrape_configs.find((s: { job_name: string }) => s.job_name === 'chainwatch');
     job.scrape_timeout = '1s';
@@ -400,8 +411,8 @@ describe('the real Prometheus with the shipped config and rules', () => {
       const evaluated = gs.every((g) => g.rules.every((r) => !r.lastEvaluation.startsWith('0001')));
       return gs.length > 0 && evaluated ? gs : undefined;
     }, 20_000, () => prometheus!.output);
-    assert.deepEqual(groups.map((g) => g.name).sort(), rules.groups.map((g) => g.name).sort());
-    assert.equal(groups.flatMap((g) => g.rules).length, allRules.length);
+    assert.deepEqual(groups.map((g) => g.name).sort(), generated.groups.map((g) => g.name).sort());
+    assert.equal(groups.flatMap((g) => g.rules).length, generated.groups.flatMap((g) => g.rules).length);
     for (const r of groups.flatMap((g) => g.rules)) {
       assert.equal(r.health, 'ok', `rule ${r.name}: ${r.lastError ?? ''}`);
     }
@@ -422,7 +433,7 @@ describe('the real Prometheus with the shipped config and rules', () => {
     assert.equal(promql.labels.policy, 'pchat-web-same-ca');
     assert.equal(promql.labels.issuer_key_id, FABRIKAM.key);
     assert.equal(promql.state, 'pending', 'the PromQL form waits 10 minutes before firing');
-    assert.match(promql.annotations.description!, new RegExp(`requires the issuing CA of group lync-internal: ${CONTOSO.dn} \\(key ${CONTOSO.key}\\)`));
+    assert.match(promql.annotations.description!, new RegExp(`Issuing CAs of lync-internal: ${CONTOSO.dn} \\(key ${CONTOSO.key}\\): 2 endpoint\\(s\\)`));
     const daemon = alerts.find((a) => a.labels.judged_by === 'daemon');
     assert.ok(daemon, JSON.stringify(alerts));
     assert.equal(daemon.state, 'firing');
@@ -468,9 +479,10 @@ describe('the real Prometheus with the shipped config and rules', () => {
 
   test('the dashboard variables find their values', async () => {
     for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) {
-      const m = /^label_values\((\w+),\s*(\w+)\)$/.exec(v.definition ?? '');
+      const m = /^label_values\((\w+(?:\{[^}]*\})?),\s*(\w+)\)$/.exec(v.definition ?? '');
       assert.ok(m, `variable ${v.name}: unexpected query ${v.definition}`);
-      const { body } = await getJson(`${base}/api/v1/label/${m[2]}/values?match[]=${encodeURIComponent(m[1]!)}`);
+      const match = substituteVariables(m[1]!);
+      const { body } = await getJson(`${base}/api/v1/label/${m[2]}/values?match[]=${encodeURIComponent(match)}`);
       assert.ok((body.data as string[]).length > 0, `variable ${v.name} finds no values`);
     }
   });

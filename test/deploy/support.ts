@@ -50,7 +50,16 @@ export const METRICS: Readonly<Record<string, readonly string[]>> = {
   chainwatch_targets: [],
   chainwatch_build_info: ['version'],
   chainwatch_alert_deliveries_total: ['receiver', 'result'],
+  chainwatch_expiry_warning_seconds: [],
+  chainwatch_expiry_critical_seconds: [],
 };
+
+/**
+ * Target labels (targets[].labels in the config) ride on these series; the dashboard selects on
+ * `site`, the label the Lync topology import writes.
+ */
+export const TARGET_LABELS = ['site'];
+const WITH_TARGET_LABELS = new Set(['chainwatch_chain_info', 'chainwatch_policy_member_divergent']);
 
 /** Labels Prometheus adds at scrape time, and those of its own ALERTS/up series. */
 const PROMETHEUS_LABELS = ['instance', 'job', 'alertname', 'alertstate', 'le'];
@@ -61,6 +70,7 @@ export const KNOWN_LABELS: ReadonlySet<string> = new Set([
   ...Object.values(METRICS).flat(),
   ...PROMETHEUS_LABELS,
   ...RULE_LABELS,
+  ...TARGET_LABELS,
 ]);
 
 export interface NameProblem {
@@ -81,7 +91,7 @@ export function checkNames(text: string, where: string): NameProblem[] {
   for (const m of text.matchAll(/\b(chainwatch_[a-z0-9_]+)\s*\{([^}]*)\}/g)) {
     const known = METRICS[m[1]!];
     if (known === undefined) continue; // already reported as an unknown metric
-    const allowed = new Set([...known, 'instance', 'job']);
+    const allowed = new Set([...known, 'instance', 'job', ...(WITH_TARGET_LABELS.has(m[1]!) ? TARGET_LABELS : [])]);
     for (const l of m[2]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g)) {
       if (!allowed.has(l[1]!)) problems.push({ where, problem: `metric ${m[1]} has no label ${l[1]}` });
     }

@@ -16,12 +16,13 @@ export interface FakeEndpoint {
 export function result(f: FakeEndpoint): EndpointResult {
   const address = f.address ?? '127.0.0.1';
   const key = f.address ? `${f.target}@${f.address}` : f.target;
-  const endpoint = { key, target: f.target, group: f.group, role: null, host: `${f.target}.test`, port: 443, address, sni: `${f.target}.test`, url: null, clientCert: null, resolveError: null };
+  const endpoint = { key, target: f.target, group: f.group, role: null, host: `${f.target}.test`, port: 443, address, sni: `${f.target}.test`, url: null, clientCert: null, starttls: null, resolveError: null };
   const probe = {
     endpoint,
     startedAt: new Date(0),
     durationMs: 1,
     presented: [],
+    stapledOcsp: null,
     tls: f.error ? null : { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', completed: true, alert: null },
     error: f.error ? { kind: 'refused' as const, message: 'connection refused' } : null,
   };

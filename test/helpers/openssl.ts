@@ -14,6 +14,10 @@ export interface ShowCertsOptions {
   clientCert?: { cert: string; key: string };
   /** Default 10 s; openssl is killed after it. */
   timeoutMs?: number;
+  /** Speak this protocol's STARTTLS exchange first (openssl s_client -starttls). */
+  starttls?: 'smtp' | 'ldap' | 'xmpp' | 'imap' | 'pop3' | 'ftp' | 'postgres';
+  /** Name for -xmpphost (xmpp only). */
+  xmppHost?: string;
 }
 
 export interface ShowCertsResult {
@@ -46,6 +50,8 @@ export async function opensslShowCertsDetailed(o: ShowCertsOptions): Promise<Sho
   else args.push('-noservername');
   if (o.tls === '1.2') args.push('-tls1_2');
   if (o.tls === '1.3') args.push('-tls1_3');
+  if (o.starttls) args.push('-starttls', o.starttls);
+  if (o.xmppHost) args.push('-xmpphost', o.xmppHost);
   let dir: string | null = null;
   try {
     if (o.clientCert) {

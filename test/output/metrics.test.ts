@@ -7,7 +7,7 @@ import type { EndpointResult, ScanResult } from '../../src/pipeline/types.js';
 import type { Endpoint } from '../../src/targets/types.js';
 
 function endpoint(target: string, group: string, address: string | null, key = address ? `${target}@${address}` : target): Endpoint {
-  return { key, target, group, role: null, host: `${target}.contoso.test`, port: 5061, address, sni: `${target}.contoso.test`, url: null, clientCert: null, resolveError: null };
+  return { key, target, group, role: null, host: `${target}.contoso.test`, port: 5061, address, sni: `${target}.contoso.test`, url: null, clientCert: null, starttls: null, resolveError: null };
 }
 
 function cert(subject: string, issuer: string, sha: string, notAfter: string): CertificateInfo {
@@ -20,7 +20,7 @@ function cert(subject: string, issuer: string, sha: string, notAfter: string): C
 
 function ok(ep: Endpoint, issuerDn: string, keyId: string, leafSha: string, problems: ChainAnalysis['problems'] = []): EndpointResult {
   return {
-    probe: { endpoint: ep, startedAt: new Date(0), durationMs: 250, presented: [], tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null }, error: null },
+    probe: { endpoint: ep, startedAt: new Date(0), durationMs: 250, presented: [], tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null }, stapledOcsp: null, error: null },
     analysis: {
       chain: [cert(`CN=${ep.host}`, issuerDn, leafSha, '2026-01-01T00:00:00.000Z'), cert(issuerDn, 'CN=Contoso Root', 'bb', '2030-01-01T00:00:00.000Z')],
       issuer: { dn: issuerDn, keyId, spkiSha256: null },
@@ -31,7 +31,7 @@ function ok(ep: Endpoint, issuerDn: string, keyId: string, leafSha: string, prob
 }
 
 function failed(ep: Endpoint): EndpointResult {
-  return { probe: { endpoint: ep, startedAt: new Date(0), durationMs: 1500, presented: [], tls: null, error: { kind: 'timeout', message: 'no answer' } }, analysis: null };
+  return { probe: { endpoint: ep, startedAt: new Date(0), durationMs: 1500, presented: [], tls: null, stapledOcsp: null, error: { kind: 'timeout', message: 'no answer' } }, analysis: null };
 }
 
 const fe1 = endpoint('pool01', 'lync-internal', '127.0.0.11');
@@ -62,7 +62,7 @@ function lines(text: string, prefix: string): string[] {
 
 test('a scan becomes exactly the series SPEC names', async () => {
   const m = createMetrics({ version: '9.9.9', processMetrics: false });
-  m.configLoaded(true, 3);
+  m.configLoaded(true, { targets: [fe1, fe2, web].map(() => ({}) as never), scan: { expiryWarningMs: 90 * 86_400_000, expiryCriticalMs: 14 * 86_400_000 } as never });
   m.updateFromScan(
     scan([ok(fe1, 'CN=Contoso Issuing', '42d1', 'a1'), ok(fe2, 'CN=Contoso Issuing', '42d1', 'a2', ['untrusted', 'expires_soon']), ok(web, 'CN=Fabrikam CA', 'f00d', 'a3'), failed(edge)], [policy]),
     [baseline(fe1, 2, '2025-05-01T00:00:00Z'), baseline(web, 0, null), baseline(endpoint('gone', 'g', null, 'gone'), 5, null)],
@@ -110,6 +110,9 @@ test('a scan becomes exactly the series SPEC names', async () => {
   assert.deepEqual(lines(text, 'chainwatch_scan_last_completed_timestamp_seconds'), ['chainwatch_scan_last_completed_timestamp_seconds 1748736002.5']);
   assert.deepEqual(lines(text, 'chainwatch_config_last_reload_successful'), ['chainwatch_config_last_reload_successful 1']);
   assert.deepEqual(lines(text, 'chainwatch_targets'), ['chainwatch_targets 3']);
+  // The thresholds in force, in seconds, for rules and dashboards to compare against.
+  assert.deepEqual(lines(text, 'chainwatch_expiry_warning_seconds'), ['chainwatch_expiry_warning_seconds 7776000']);
+  assert.deepEqual(lines(text, 'chainwatch_expiry_critical_seconds'), ['chainwatch_expiry_critical_seconds 1209600']);
   assert.deepEqual(lines(text, 'chainwatch_build_info'), ['chainwatch_build_info{version="9.9.9"} 1']);
   assert.match(text, /# TYPE chainwatch_cert_changes_total counter/);
   assert.match(text, /# TYPE chainwatch_scan_duration_seconds histogram/);

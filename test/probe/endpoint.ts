@@ -14,6 +14,7 @@ export function endpointFor(server: { host: string; port: number }, o: Partial<E
     sni: host,
     url: null,
     clientCert: null,
+    starttls: null,
     resolveError: null,
     ...o,
   };

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeBytes, describeFailure, peerOf, seconds, tlsReason, type FailureFacts } from '../../src/probe/failures.js';
-import { endpointFor } from './endpoint.js';
+import {
+  describeBytes, describeConnectFailure, describeTlsFailure, peerOf, seconds, tlsReason, type ConnectFacts, type TlsFacts,
+} from '../../src/probe/failures.js';
 
-const base: FailureFacts = {
+const connect: ConnectFacts = { peer: '10.1.2.3:5061', timeoutMs: 10_000, interruption: null, errorCode: null, errorMessage: null };
+
+const tls: TlsFacts = {
   peer: '10.1.2.3:5061',
   sni: 'pool01.contoso.local',
   timeoutMs: 10_000,
   ending: 'error',
-  tcpConnected: false,
   bytesReceived: 0,
   firstBytes: Buffer.alloc(0),
   flight: null,
@@ -19,45 +21,46 @@ const base: FailureFacts = {
 
 describe('failure messages', () => {
   it('maps connect-time errno codes to kinds', () => {
-    const kind = (errorCode: string, ending: FailureFacts['ending'] = 'error'): string => describeFailure({ ...base, errorCode, ending }).kind;
+    const kind = (errorCode: string): string => describeConnectFailure({ ...connect, errorCode }).kind;
     assert.deepEqual(
-      ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT'].map((c) => kind(c)),
-      ['refused', 'unreachable', 'unreachable', 'unreachable', 'dns', 'reset', 'timeout'],
+      ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNRESET', 'ETIMEDOUT', 'ERR_SOCKET_BAD_PORT'].map(kind),
+      ['refused', 'unreachable', 'unreachable', 'unreachable', 'reset', 'timeout', 'unreachable'],
     );
-    assert.equal(kind('', 'timeout'), 'timeout');
+    assert.equal(describeConnectFailure({ ...connect, interruption: 'timeout' }).kind, 'timeout');
+    assert.equal(describeConnectFailure({ ...connect, interruption: 'cancelled' }).kind, 'cancelled');
   });
 
   it('says what to check, naming the peer and the deadline', () => {
-    assert.deepEqual(describeFailure({ ...base, errorCode: 'EHOSTUNREACH' }), {
+    assert.deepEqual(describeConnectFailure({ ...connect, errorCode: 'EHOSTUNREACH' }), {
       kind: 'unreachable',
       message: 'cannot reach 10.1.2.3:5061 (EHOSTUNREACH) — check routing, VPN and that the address is right',
     });
-    assert.deepEqual(describeFailure({ ...base, ending: 'timeout' }), {
+    assert.deepEqual(describeConnectFailure({ ...connect, interruption: 'timeout' }), {
       kind: 'timeout',
       message: 'no TCP connection to 10.1.2.3:5061 within 10s — host down, or a firewall dropping packets?',
     });
-    assert.deepEqual(describeFailure({ ...base, ending: 'timeout', tcpConnected: true }), {
+    assert.deepEqual(describeTlsFailure({ ...tls, ending: 'timeout' }), {
       kind: 'timeout',
       message: 'no TLS handshake within 10s (TCP connected to 10.1.2.3:5061, server sent nothing) — a firewall, or a service that does not speak TLS?',
     });
-    assert.match(describeFailure({ ...base, ending: 'timeout', tcpConnected: true, bytesReceived: 700 }).message, /stalled: the server sent 700 bytes but no complete certificate within 10s/);
-    assert.match(describeFailure({ ...base, ending: 'timeout', tcpConnected: true, bytesReceived: null }).message, /never completed its part/);
-    assert.match(describeFailure({ ...base, ending: 'cancelled' }).message, /cancelled/);
+    assert.match(describeTlsFailure({ ...tls, ending: 'timeout', bytesReceived: 700 }).message, /stalled: the server sent 700 bytes but no complete certificate within 10s/);
+    assert.match(describeTlsFailure({ ...tls, ending: 'timeout', bytesReceived: null }).message, /never completed its part/);
+    assert.deepEqual(describeTlsFailure({ ...tls, ending: 'cancelled' }).kind, 'cancelled');
   });
 
-  it('after the TCP connection: reset, silent close, TLS errors', () => {
-    const connected = { ...base, tcpConnected: true };
-    assert.equal(describeFailure({ ...connected, errorCode: 'ECONNRESET', bytesReceived: 90 }).kind, 'reset');
-    assert.match(describeFailure({ ...connected, ending: 'closed' }).message, /without answering our TLS ClientHello .*SNI \(pool01\.contoso\.local\)/);
-    const ssl = describeFailure({
-      ...connected, bytesReceived: 100, errorCode: 'ERR_SSL_WRONG_VERSION_NUMBER',
+  it('after the TCP connection: reset, silent close, TLS errors, a flood', () => {
+    assert.equal(describeTlsFailure({ ...tls, errorCode: 'ECONNRESET', bytesReceived: 90 }).kind, 'reset');
+    assert.match(describeTlsFailure({ ...tls, ending: 'closed' }).message, /without answering our TLS ClientHello .*SNI \(pool01\.contoso\.local\)/);
+    const ssl = describeTlsFailure({
+      ...tls, bytesReceived: 100, errorCode: 'ERR_SSL_WRONG_VERSION_NUMBER',
       errorMessage: 'C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:354:',
     });
     assert.deepEqual(ssl, { kind: 'handshake', message: 'TLS handshake with 10.1.2.3:5061 failed before a certificate arrived: wrong version number' });
-    assert.deepEqual(describeFailure({ ...connected, alert: 112 }), {
+    assert.deepEqual(describeTlsFailure({ ...tls, alert: 112 }), {
       kind: 'handshake',
       message: '10.1.2.3:5061 ended the TLS handshake with alert unrecognized_name before sending a certificate — the server does not know the name we sent as SNI — check host/sni for this target',
     });
+    assert.match(describeTlsFailure({ ...tls, ending: 'overflow', bytesReceived: 400_000 }).message, /kept sending handshake data without a certificate \(400000 bytes\)/);
   });
 
   it('renders what a non-TLS peer said, text or binary, bounded', () => {
@@ -70,7 +73,7 @@ describe('failure messages', () => {
   it('small helpers', () => {
     assert.deepEqual([seconds(10_000), seconds(1500), seconds(800)], ['10s', '1.5s', '0.8s']);
     assert.equal(tlsReason('no colons here'), 'no colons here');
-    assert.equal(peerOf(endpointFor({ host: '2001:db8::1', port: 443 })), '[2001:db8::1]:443');
-    assert.equal(peerOf(endpointFor({ host: '10.1.2.3', port: 5061 })), '10.1.2.3:5061');
+    assert.equal(peerOf('2001:db8::1', 443), '[2001:db8::1]:443');
+    assert.equal(peerOf('10.1.2.3', 5061), '10.1.2.3:5061');
   });
 });

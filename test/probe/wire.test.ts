@@ -12,7 +12,7 @@ import {
   tls12Flight, tls13Flight, u16, u24,
 } from './wire-builders.js';
 
-const NO_SECRETS = { handshake: null, application: null };
+const NO_SECRETS = { handshake: null };
 
 describe('TLS records', () => {
   it('splits a stream into records and leaves a trailing partial record out', () => {
@@ -48,7 +48,7 @@ describe('handshake reassembly', () => {
     const asm = new HandshakeAssembler();
     const out = [asm.push(stream.subarray(0, 3)), asm.push(stream.subarray(3, 2000)), asm.push(stream.subarray(2000, 4000)), asm.push(stream.subarray(4000))];
     assert.deepEqual(out.map((msgs) => msgs.map((m) => [m.type, m.body.length])), [[], [[2, 2]], [], [[11, 5000], [14, 0]]]);
-    assert.equal(asm.idle, true);
+    assert.equal(asm.certificatePending, false);
   });
 
   it('refuses more than its byte limit, however the bytes are split', () => {
@@ -59,7 +59,7 @@ describe('handshake reassembly', () => {
       for (let i = 0; i < 100; i++) asm2.push(handshake(4, Buffer.alloc(40)));
     }, /more than 1 KiB/);
     const asm3 = new HandshakeAssembler(1024);
-    assert.throws(() => asm3.push(Buffer.concat([Buffer.of(11), u24(0xffffff)])), /exceeds/);
+    assert.throws(() => asm3.push(Buffer.concat([Buffer.of(4), u24(0xffffff)])), /exceeds/);
   });
 });
 
@@ -101,7 +101,7 @@ describe('Certificate message', () => {
 
   it(`accepts ${MAX_CERTIFICATES} certificates and refuses one more`, () => {
     assert.equal(parseCertificateMessage(certificate12(fakeCerts(MAX_CERTIFICATES, 16)).subarray(4), false).length, MAX_CERTIFICATES);
-    assert.throws(() => parseCertificateMessage(certificate12(fakeCerts(MAX_CERTIFICATES + 1, 16)).subarray(4), false), /more than 200 certificates/);
+    assert.throws(() => parseCertificateMessage(certificate12(fakeCerts(MAX_CERTIFICATES + 1, 16)).subarray(4), false), /more than 100 certificates/);
   });
 
   it('rejects an empty entry, a list length that lies, and truncation', () => {
@@ -164,7 +164,7 @@ describe('reading a server flight', () => {
     const f = readServerFlight(tls12Flight({ certs, recordSize: 100 }), NO_SECRETS, true);
     assert.deepEqual(f, {
       notTls: false, version: 0x0303, cipherSuite: 0xc02f, certificates: certs, certificateRequested: false,
-      alert: null, afterHandshake: null, error: null,
+      alert: null, error: null, oversized: false, certificatePending: false,
     });
   });
 
@@ -183,7 +183,7 @@ describe('reading a server flight', () => {
     it(`TLS 1.3 with ${cipherSuiteName(suite)}: decrypts the Certificate message spread over records`, () => {
       const certs = fakeCerts(5, 700);
       const flight = tls13Flight({ suite, certs, recordSize: 333 });
-      const f = readServerFlight(flight.bytes, { handshake: flight.handshakeSecret, application: null }, true);
+      const f = readServerFlight(flight.bytes, { handshake: flight.handshakeSecret }, true);
       assert.deepEqual([f.version, f.cipherSuite, f.certificates, f.error], [0x0304, suite, certs, null]);
     });
   }
@@ -195,30 +195,35 @@ describe('reading a server flight', () => {
     assert.match(f.error!, /handshake keys were not available/);
   });
 
-  it('TLS 1.3 MTLS: a certificate_required alert after the handshake, read with the application secret', () => {
+  it('TLS 1.3 MTLS: the request for our certificate is read from the encrypted flight', () => {
     const certs = fakeCerts(2);
     const flight = tls13Flight({ suite: 0x1302, certs, requestCert: true, after: [{ type: 21, content: Buffer.of(2, 116) }] });
-    const secrets = { handshake: flight.handshakeSecret, application: flight.applicationSecret };
-    const f = readServerFlight(flight.bytes, secrets, false);
-    assert.deepEqual([f.certificates, f.certificateRequested, f.afterHandshake, f.alert, f.error], [certs, true, 'alert', 116, null]);
-    const stopped = readServerFlight(flight.bytes, secrets, true);
-    assert.deepEqual([stopped.certificateRequested, stopped.afterHandshake, stopped.alert], [true, null, null]);
+    const f = readServerFlight(flight.bytes, { handshake: flight.handshakeSecret }, false);
+    assert.deepEqual([f.certificates, f.certificateRequested, f.error], [certs, true, null]);
   });
 
-  it('TLS 1.3 MTLS: a session ticket after the handshake means the server accepted us', () => {
-    const flight = tls13Flight({ suite: 0x1301, certs: fakeCerts(1), requestCert: true, after: [{ type: 22, content: handshake(4, Buffer.alloc(20)) }] });
-    const f = readServerFlight(flight.bytes, { handshake: flight.handshakeSecret, application: flight.applicationSecret }, false);
-    assert.deepEqual([f.afterHandshake, f.alert], ['accepted', null]);
+  it('a Certificate message cut short is pending, so the capture can read on', () => {
+    const full = tls12Flight({ certs: fakeCerts(3, 5000), recordSize: 4000 });
+    const f = readServerFlight(full.subarray(0, 7000), NO_SECRETS, true);
+    assert.deepEqual([f.certificates, f.certificatePending, f.error], [null, true, null]);
+    assert.equal(readServerFlight(full, NO_SECRETS, true).certificatePending, false);
   });
 
   it('non-TLS bytes are flagged, not parsed', () => {
     assert.equal(readServerFlight(Buffer.from('SSH-2.0-OpenSSH_9.2\r\n'), NO_SECRETS, true).notTls, true);
   });
 
-  it('a certificate list over the handshake limit is an error, not a crash', () => {
-    const f = readServerFlight(tls12Flight({ certs: fakeCerts(190, 1500) }), NO_SECRETS, true);
-    assert.equal(f.certificates, null);
-    assert.match(f.error!, /256 KiB/);
+  it('a certificate list over 256 KiB is oversized from its declared length, before its bytes arrive', () => {
+    const full = tls12Flight({ certs: fakeCerts(90, 3000), recordSize: 1000 });
+    const f = readServerFlight(full.subarray(0, 2200), NO_SECRETS, true);
+    assert.deepEqual([f.certificates, f.oversized], [null, true]);
+    assert.match(f.error!, /certificate list of \d+ bytes, over the 256 KiB accepted/);
+  });
+
+  it('more than 100 certificates are oversized; 100 are read', () => {
+    const f = readServerFlight(tls12Flight({ certs: fakeCerts(101, 100) }), NO_SECRETS, true);
+    assert.deepEqual([f.certificates, f.oversized, f.error], [null, true, 'more than 100 certificates']);
+    assert.equal(readServerFlight(tls12Flight({ certs: fakeCerts(100, 100) }), NO_SECRETS, true).certificates?.length, 100);
   });
 });
 

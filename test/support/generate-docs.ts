@@ -3,6 +3,7 @@
 // differs from what this would write, so the docs cannot drift from the code.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { usageMarkdown } from '../../src/cli/usage.js';
 import { optionsMarkdown } from '../../src/config/options.js';
 import { configSchema } from '../../src/config/schema.js';
 
@@ -19,6 +20,16 @@ function between(current: string, block: string, file: string): string {
   return `${current.slice(0, start + BEGIN.length)}\n${block}\n${current.slice(end)}`;
 }
 
+/** The README's command reference, rendered from the command line's usage table. */
+function commands(current: string): string {
+  const begin = '<!-- commands:start -->';
+  const end = '<!-- commands:end -->';
+  const start = current.indexOf(begin);
+  const stop = current.indexOf(end);
+  if (start < 0 || stop < start) throw new Error('README.md has no generated command reference markers');
+  return `${current.slice(0, start + begin.length)}\n${usageMarkdown()}\n${current.slice(stop)}`;
+}
+
 export interface GeneratedDoc {
   /** Relative to the repository root. */
   path: string;
@@ -26,7 +37,7 @@ export interface GeneratedDoc {
 }
 
 export const GENERATED_DOCS: readonly GeneratedDoc[] = [
-  { path: 'README.md', render: (current) => between(current, optionsMarkdown(), 'README.md') },
+  { path: 'README.md', render: (current) => commands(between(current, optionsMarkdown(), 'README.md')) },
   { path: 'docs/config.md', render: (current) => between(current, optionsMarkdown(), 'docs/config.md') },
   { path: 'docs/config.schema.json', render: () => `${JSON.stringify(configSchema(), null, 2)}\n` },
 ];

@@ -40,11 +40,11 @@ describe('expandTargets', () => {
     const resolver = tableResolver({ 'pool01.contoso.test': ['10.0.0.2', '10.0.0.1'] });
     const endpoints = await expandTargets(targets, resolver);
     assert.deepEqual(endpoints, [
-      { key: 'pchat', target: 'pchat', group: 'pchat-web', role: 'pchat-web', host: 'pool01.contoso.test', port: 443, address: '10.0.0.2', sni: 'pool01.contoso.test', url: 'https://pool01.contoso.test/PersistentChat/MGCWebService.asmx', clientCert: null, resolveError: null },
-      { key: 'edge', target: 'edge', group: 'lync', role: null, host: 'edge01-int.contoso.test', port: 5061, address: '10.1.20.5', sni: 'edge01-int.contoso.test', url: null, clientCert: null, resolveError: null },
-      { key: 'by-ip', target: 'by-ip', group: 'lync', role: null, host: '2001:db8::7', port: 5061, address: '2001:db8::7', sni: null, url: null, clientCert: null, resolveError: null },
-      { key: 'by-ip-sni', target: 'by-ip-sni', group: 'lync', role: null, host: '10.1.2.3', port: 443, address: '10.1.2.3', sni: 'pool01.contoso.test', url: null, clientCert: null, resolveError: null },
-      { key: 'sip', target: 'sip', group: 'lync', role: null, host: 'pool01.contoso.test', port: 5061, address: '10.0.0.2', sni: 'pool01.contoso.test', url: null, clientCert: null, resolveError: null },
+      { key: 'pchat', target: 'pchat', group: 'pchat-web', role: 'pchat-web', host: 'pool01.contoso.test', port: 443, address: '10.0.0.2', sni: 'pool01.contoso.test', url: 'https://pool01.contoso.test/PersistentChat/MGCWebService.asmx', clientCert: null, starttls: null, resolveError: null },
+      { key: 'edge', target: 'edge', group: 'lync', role: null, host: 'edge01-int.contoso.test', port: 5061, address: '10.1.20.5', sni: 'edge01-int.contoso.test', url: null, clientCert: null, starttls: null, resolveError: null },
+      { key: 'by-ip', target: 'by-ip', group: 'lync', role: null, host: '2001:db8::7', port: 5061, address: '2001:db8::7', sni: null, url: null, clientCert: null, starttls: null, resolveError: null },
+      { key: 'by-ip-sni', target: 'by-ip-sni', group: 'lync', role: null, host: '10.1.2.3', port: 443, address: '10.1.2.3', sni: 'pool01.contoso.test', url: null, clientCert: null, starttls: null, resolveError: null },
+      { key: 'sip', target: 'sip', group: 'lync', role: null, host: 'pool01.contoso.test', port: 5061, address: '10.0.0.2', sni: 'pool01.contoso.test', url: null, clientCert: null, starttls: null, resolveError: null },
     ]);
     // address and IP literals are never looked up; the pool name once, though two targets use it.
     assert.deepEqual(resolver.calls, ['first pool01.contoso.test']);
@@ -79,7 +79,7 @@ describe('expandTargets', () => {
 
   test('lookups are bounded in flight, and every target still gets its answer', async () => {
     const targets: TargetConfig[] = Array.from({ length: 200 }, (_, i) => ({
-      name: `t${i}`, group: 'g', host: `h${i}.contoso.test`, port: 443, address: null, resolve: 'first', sni: `h${i}.contoso.test`, role: null, url: null, clientCert: null,
+      name: `t${i}`, group: 'g', host: `h${i}.contoso.test`, port: 443, address: null, resolve: 'first', sni: `h${i}.contoso.test`, role: null, url: null, clientCert: null, starttls: null,
     }));
     let inFlight = 0;
     let peak = 0;
@@ -100,7 +100,7 @@ describe('expandTargets', () => {
   test('client certificates travel with the endpoint', async () => {
     const t: TargetConfig = {
       name: 'mcu', group: 'g', host: '127.0.0.1', port: 444, address: null, resolve: 'first', sni: null, role: null, url: null,
-      clientCert: { certFile: '/c.pem', keyFile: '/k.pem', cert: 'CERT', key: 'KEY' },
+      clientCert: { certFile: '/c.pem', keyFile: '/k.pem', cert: 'CERT', key: 'KEY' }, starttls: null,
     };
     const [e] = await expandTargets([t], tableResolver({}));
     assert.deepEqual(e!.clientCert, { cert: 'CERT', key: 'KEY' });

@@ -1,11 +1,23 @@
 // The small sections: scan, dns, trust, state, server. Their values are read as the options
 // table declares them; trust also keeps the contents of its CA files.
-import { sectionValues } from '../mapping.js';
+import { formatDuration } from '../duration.js';
+import { readSection, readValues, sectionValues } from '../mapping.js';
 import { DNS, SCAN, SERVER, STATE, TRUST } from '../options.js';
 import type { Ctx, Field } from '../reader.js';
 import type { DnsConfig, ScanConfig, ServerConfig, StateConfig, TrustConfig } from '../types.js';
 
-export const readScan = (ctx: Ctx, field: Field | undefined): ScanConfig => sectionValues(ctx, field, SCAN);
+export function readScan(ctx: Ctx, field: Field | undefined): ScanConfig {
+  const map = readSection(ctx, field, SCAN);
+  const scan: ScanConfig = readValues(ctx, map, SCAN).values;
+  if (scan.expiryCriticalMs > scan.expiryWarningMs) {
+    const at = map.fields.get('expiry_critical') ?? map.fields.get('expiry_warning');
+    if (at) {
+      ctx.report(at.at, at.key, `expiry_critical (${formatDuration(scan.expiryCriticalMs)}) is longer than expiry_warning (${formatDuration(scan.expiryWarningMs)}): the critical band must lie inside the warning band; lower expiry_critical or raise expiry_warning`);
+    }
+    scan.expiryCriticalMs = scan.expiryWarningMs;
+  }
+  return scan;
+}
 export const readDns = (ctx: Ctx, field: Field | undefined): DnsConfig => sectionValues(ctx, field, DNS);
 export const readState = (ctx: Ctx, field: Field | undefined): StateConfig => sectionValues(ctx, field, STATE);
 export const readServer = (ctx: Ctx, field: Field | undefined): ServerConfig => sectionValues(ctx, field, SERVER);

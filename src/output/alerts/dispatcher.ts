@@ -48,6 +48,7 @@ export interface AlertDispatcherOptions {
 interface Settings {
   externalUrl: string;
   expiryWarningMs: number;
+  expiryCriticalMs: number | undefined;
   resendIntervalMs: number;
 }
 
@@ -83,7 +84,7 @@ export class AlertDispatcher {
       count: (receiver: string, result: DeliveryResult, n = 1) => counter?.inc({ receiver, result }, n),
       logger: this.logger,
     };
-    this.settings = this.settingsFrom(opts.alerting, opts.externalUrl, opts.expiryWarningMs);
+    this.settings = this.settingsFrom(opts.alerting, opts.externalUrl, opts.expiryWarningMs, opts.expiryCriticalMs);
     this.buildReceivers(opts.alerting);
     this.statePath = opts.statePath ?? null;
     if (this.statePath) {
@@ -118,7 +119,7 @@ export class AlertDispatcher {
         // Conditions are as of the scan; deliveries and holds run on the clock.
         now: scan.finishedAt,
         changeHoldMs: this.opts.changeHoldMs,
-        expiryCriticalMs: this.opts.expiryCriticalMs,
+        expiryCriticalMs: this.settings.expiryCriticalMs,
         probeFailingScans: this.opts.probeFailingScans,
       });
       const next = new Map<string, Alert>();
@@ -187,10 +188,10 @@ export class AlertDispatcher {
    * Applies a reloaded config: receivers that stay keep their queues, removed ones get a short
    * time to flush, new ones start with the next scan. Active alerts are kept.
    */
-  reconfigure(alerting: AlertingConfig, externalUrl: string, expiryWarningMs: number): void {
+  reconfigure(alerting: AlertingConfig, externalUrl: string, expiryWarningMs: number, expiryCriticalMs?: number): void {
     if (this.closed) return;
     const resendChanged = alerting.resendIntervalMs !== this.settings.resendIntervalMs;
-    this.settings = this.settingsFrom(alerting, externalUrl, expiryWarningMs);
+    this.settings = this.settingsFrom(alerting, externalUrl, expiryWarningMs, expiryCriticalMs);
     this.buildReceivers(alerting);
     if (resendChanged && this.timer) {
       clearInterval(this.timer);
@@ -235,8 +236,8 @@ export class AlertDispatcher {
     return { dropped };
   }
 
-  private settingsFrom(alerting: AlertingConfig, externalUrl: string, expiryWarningMs: number): Settings {
-    return { externalUrl, expiryWarningMs, resendIntervalMs: Math.max(MIN_RESEND_MS, alerting.resendIntervalMs) };
+  private settingsFrom(alerting: AlertingConfig, externalUrl: string, expiryWarningMs: number, expiryCriticalMs: number | undefined): Settings {
+    return { externalUrl, expiryWarningMs, expiryCriticalMs, resendIntervalMs: Math.max(MIN_RESEND_MS, alerting.resendIntervalMs) };
   }
 
   private buildReceivers(alerting: AlertingConfig): void {

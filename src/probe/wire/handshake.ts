@@ -1,11 +1,13 @@
-import { MAX_CERTIFICATES, MAX_HANDSHAKE_BYTES, WireError } from './limits.js';
+import { MAX_CERTIFICATE_LIST_BYTES, MAX_CERTIFICATES, MAX_HANDSHAKE_BYTES, WireError } from './limits.js';
 
 export const HS_SERVER_HELLO = 2;
 export const HS_NEW_SESSION_TICKET = 4;
-export const HS_ENCRYPTED_EXTENSIONS = 8;
 export const HS_CERTIFICATE = 11;
 export const HS_CERTIFICATE_REQUEST = 13;
 export const HS_FINISHED = 20;
+
+/** A Certificate message body: TLS 1.3 request context (1 + up to 255), list length (3), the list. */
+const MAX_CERTIFICATE_MESSAGE_BYTES = MAX_CERTIFICATE_LIST_BYTES + 259;
 
 export interface HandshakeMessage {
   type: number;
@@ -24,6 +26,8 @@ export class HandshakeAssembler {
   /** Bytes the message at the head of `parts` needs in total (header included); 0 = unknown yet. */
   private need = 0;
   private total = 0;
+  /** Type of the message at the head of `parts` once its header has arrived; null otherwise. */
+  private headType: number | null = null;
 
   constructor(private readonly maxBytes = MAX_HANDSHAKE_BYTES) {}
 
@@ -40,11 +44,18 @@ export class HandshakeAssembler {
     const out: HandshakeMessage[] = [];
     let offset = 0;
     this.need = 0;
+    this.headType = null;
     while (pending.length - offset >= 4) {
+      const type = pending[offset]!;
       const length = pending.readUIntBE(offset + 1, 3);
+      // Judged on the declared length, before the bytes arrive or anything is parsed.
+      if (type === HS_CERTIFICATE && length > MAX_CERTIFICATE_MESSAGE_BYTES) {
+        throw new WireError(`a certificate list of ${length} bytes, over the ${MAX_CERTIFICATE_LIST_BYTES / 1024} KiB accepted`, true);
+      }
       if (length > this.maxBytes) throw new WireError(`handshake message of ${length} bytes exceeds the ${this.maxBytes / 1024} KiB limit`);
       if (pending.length - offset - 4 < length) {
         this.need = 4 + length;
+        this.headType = type;
         break;
       }
       out.push({ type: pending[offset]!, body: pending.subarray(offset + 4, offset + 4 + length) });
@@ -56,9 +67,9 @@ export class HandshakeAssembler {
     return out;
   }
 
-  /** True when no partial message is waiting for more bytes (TLS 1.3 forbids spanning a key change). */
-  get idle(): boolean {
-    return this.pendingLength === 0;
+  /** True when a Certificate message has begun and awaits more bytes. */
+  get certificatePending(): boolean {
+    return this.headType === HS_CERTIFICATE;
   }
 }
 
@@ -138,10 +149,13 @@ export function parseCertificateMessage(body: Buffer, tls13: boolean, maxCertifi
   if (tls13) r.bytes(r.u8());
   const listLength = r.u24();
   if (listLength !== r.remaining) throw new WireError('Certificate message length does not match its certificate list');
+  if (listLength > MAX_CERTIFICATE_LIST_BYTES) {
+    throw new WireError(`a certificate list of ${listLength} bytes, over the ${MAX_CERTIFICATE_LIST_BYTES / 1024} KiB accepted`, true);
+  }
   const certificates: Buffer[] = [];
   while (r.remaining > 0) {
     if (certificates.length === maxCertificates) {
-      throw new WireError(`server sent more than ${maxCertificates} certificates`);
+      throw new WireError(`more than ${maxCertificates} certificates`, true);
     }
     const length = r.u24();
     if (length === 0) throw new WireError('Certificate message holds an empty certificate');

@@ -3,7 +3,6 @@ import {
   HS_CERTIFICATE,
   HS_CERTIFICATE_REQUEST,
   HS_FINISHED,
-  HS_NEW_SESSION_TICKET,
   HS_SERVER_HELLO,
   parseCertificateMessage,
   parseServerHello,
@@ -21,10 +20,9 @@ import { isSupportedTls13Suite, RecordDecrypter } from './tls13.js';
 
 export const TLS13 = 0x0304;
 
-/** Server traffic secrets from the key log; TLS 1.3 only. */
+/** The server's handshake traffic secret from the key log; TLS 1.3 only. */
 export interface FlightSecrets {
   handshake: Buffer | null;
-  application: Buffer | null;
 }
 
 /** What the server's side of a connection shows, read from the bytes it sent. */
@@ -38,16 +36,18 @@ export interface ServerFlight {
   certificateRequested: boolean;
   /** Description code of the first alert the server sent. */
   alert: number | null;
-  /** TLS 1.3, read with the application secret: did the server go on after our Finished? */
-  afterHandshake: 'accepted' | 'alert' | null;
   /** Why reading stopped early: malformed input, a limit crossed, undecryptable records. */
   error: string | null;
+  /** The error is a limit on certificates crossed (too many, too many bytes). */
+  oversized: boolean;
+  /** A Certificate message has begun and more bytes are needed to read it. */
+  certificatePending: boolean;
 }
 
 /**
  * Reads the server-to-client byte stream of one connection. With `untilCertificate` it stops
- * once the Certificate message is captured; otherwise it goes on to find an alert or, given the
- * application secret, the server's first message after the handshake. Never throws.
+ * once the Certificate message is captured; otherwise it goes on to find an alert before the
+ * server's Finished. Never throws.
  */
 export function readServerFlight(bytes: Buffer, secrets: FlightSecrets, untilCertificate: boolean): ServerFlight {
   const flight: ServerFlight = {
@@ -57,8 +57,9 @@ export function readServerFlight(bytes: Buffer, secrets: FlightSecrets, untilCer
     certificates: null,
     certificateRequested: false,
     alert: null,
-    afterHandshake: null,
     error: null,
+    oversized: false,
+    certificatePending: false,
   };
   if (!looksLikeTls(bytes)) {
     flight.notTls = true;
@@ -68,15 +69,14 @@ export function readServerFlight(bytes: Buffer, secrets: FlightSecrets, untilCer
     walk(bytes, secrets, untilCertificate, flight);
   } catch (err) {
     flight.error = err instanceof WireError ? err.message : `unreadable server handshake (${String(err)})`;
+    flight.oversized = err instanceof WireError && err.oversized;
   }
   return flight;
 }
 
-type Phase = 'clear' | 'handshake' | 'application';
-
 function walk(bytes: Buffer, secrets: FlightSecrets, untilCertificate: boolean, flight: ServerFlight): void {
   const assembler = new HandshakeAssembler();
-  let phase: Phase = 'clear';
+  // Null while the server's records are in clear text; TLS 1.3 encrypts them after ServerHello.
   let decrypter: RecordDecrypter | null = null;
   let tls13 = false;
 
@@ -89,29 +89,23 @@ function walk(bytes: Buffer, secrets: FlightSecrets, untilCertificate: boolean, 
     }
     if (type === CONTENT_APPLICATION_DATA) {
       if (!tls13) return;
-      if (phase === 'clear') {
+      if (decrypter === null) {
         if (secrets.handshake === null) {
           throw new WireError('the TLS 1.3 handshake keys were not available, so the encrypted certificate could not be read');
         }
         decrypter = new RecordDecrypter(flight.cipherSuite ?? 0, secrets.handshake);
-        phase = 'handshake';
       }
-      if (decrypter === null) return;
       ({ type, content } = decrypter.decrypt(record.header, content));
     }
     if (type === CONTENT_ALERT) {
       if (content.length >= 2) flight.alert = content[1]!;
-      if (phase === 'application') flight.afterHandshake = 'alert';
       return;
     }
-    if (type === CONTENT_APPLICATION_DATA) {
-      if (phase === 'application') flight.afterHandshake = 'accepted';
-      return;
-    }
+    if (type === CONTENT_APPLICATION_DATA) return;
     if (type !== CONTENT_HANDSHAKE) throw new WireError(`unexpected TLS content type ${type}`);
 
     for (const message of assembler.push(content)) {
-      if (phase === 'clear') {
+      if (decrypter === null) {
         if (message.type === HS_SERVER_HELLO) {
           const hello = parseServerHello(message.body);
           flight.version = hello.version;
@@ -126,22 +120,18 @@ function walk(bytes: Buffer, secrets: FlightSecrets, untilCertificate: boolean, 
         } else if (message.type === HS_CERTIFICATE_REQUEST && !tls13) {
           flight.certificateRequested = true;
         }
-      } else if (phase === 'handshake') {
+      } else {
         if (message.type === HS_CERTIFICATE_REQUEST) {
           flight.certificateRequested = true;
         } else if (message.type === HS_CERTIFICATE) {
           flight.certificates = parseCertificateMessage(message.body, true);
           if (untilCertificate) return;
         } else if (message.type === HS_FINISHED) {
-          if (!assembler.idle) throw new WireError('handshake message spans the server’s key change');
-          phase = 'application';
-          decrypter = secrets.application === null ? null : new RecordDecrypter(flight.cipherSuite ?? 0, secrets.application);
-          break;
+          // What follows is under the application keys: the TLS stack itself reports it.
+          return;
         }
-      } else if (message.type === HS_NEW_SESSION_TICKET) {
-        flight.afterHandshake = 'accepted';
-        return;
       }
     }
   }
+  flight.certificatePending = flight.certificates === null && assembler.certificatePending;
 }

@@ -1,130 +1,72 @@
-// End to end, all real: `chainwatch run` (a child process) scans a loopback fleet with one
-// Persistent Chat web server on the wrong CA; Debian's Prometheus scrapes it with the shipped
-// rules from deploy/prometheus/, and the daemon pushes to Debian's Alertmanager. Then the server
-// gets a certificate from the right CA and both paths see the divergence end.
+// End to end, all real (see test/deploy/live-stack.ts): `chainwatch run` scans a loopback fleet
+// and pushes to Alertmanager; Prometheus loads what `chainwatch rules` generates for the same
+// config and alerts into the same Alertmanager. One server's CA then changes: the generated PromQL
+// rule fires, Alertmanager shows one divergence alert for it (the daemon's; the PromQL one is
+// inhibited), and the fix resolves it. The expiry threshold is the same number for the daemon,
+// the rules and the dashboard.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type ServedEndpoint, serveChain } from '../../../src/demo/servers.js';
-import { type ChainwatchProcess, REPO, killAll, scrape, select, spawnChainwatch } from '../../helpers/daemon-process.js';
-import { type StandardPki, chainPems, standardPki } from '../../helpers/fixtures.js';
-import {
-  type GettableAlert,
-  type RunningAlertmanager,
-  type RunningPrometheus,
-  eventually,
-  startAlertmanager,
-  startPrometheus,
-} from './processes.js';
+import { REPO, scrape, select } from '../../helpers/daemon-process.js';
+import { DAY_S, EXPIRY_CRITICAL_DAYS, EXPIRY_WARNING_DAYS, type LiveStack, STATUS_PAGE, startLiveStack } from '../../deploy/live-stack.js';
+import { type GettableAlert, eventually } from './processes.js';
 
-const STATUS_PAGE = 'http://chainwatch.contoso.test:9862';
-const RULES = join(REPO, 'deploy/prometheus/chainwatch.rules.yml');
+const divergence = (a: { labels: Record<string, string> }) => a.labels.alertname === 'ChainwatchIssuerDivergence';
 
-describe('alerting end to end: daemon, Prometheus with the shipped rules, Alertmanager', () => {
-  let pki: StandardPki;
-  let dir: string;
-  let am: RunningAlertmanager;
-  let prom: RunningPrometheus;
-  let cw: ChainwatchProcess;
-  const servers: ServedEndpoint[] = [];
-  let web2: ServedEndpoint;
-  let daemonUrl: string;
-
-  async function serve(host: string, issuer: 'contoso' | 'fabrikam', port = 0): Promise<ServedEndpoint> {
-    const ca = issuer === 'contoso' ? pki.contosoIssuing01 : pki.fabrikamTlsCa;
-    const leaf = await pki.leaf(ca, host);
-    const s = await serveChain({ host: '127.0.0.1', port, key: leaf.keyPem, chain: chainPems(leaf, ca) });
-    servers.push(s);
-    return s;
-  }
+describe('alerting end to end: daemon, Prometheus with the generated rules, Alertmanager', () => {
+  let stack: LiveStack;
 
   before(async () => {
-    pki = await standardPki();
-    dir = mkdtempSync(join(tmpdir(), 'chainwatch-alerts-e2e-'));
-    writeFileSync(join(dir, 'root.pem'), `${pki.contosoRoot.pem}\n${pki.fabrikamRoot.pem}`);
-    const [feA, feB, web1] = await Promise.all([
-      serve('pool01a.contoso.test', 'contoso'),
-      serve('pool01b.contoso.test', 'contoso'),
-      serve('web1.contoso.test', 'contoso'),
-    ]);
-    web2 = await serve('web2.contoso.test', 'fabrikam');
-    am = await startAlertmanager();
-    const target = (name: string, group: string, host: string, s: ServedEndpoint) =>
-      `  - name: ${name}\n    group: ${group}\n    host: ${host}\n    port: ${s.port}\n    address: 127.0.0.1\n`;
-    writeFileSync(
-      join(dir, 'chainwatch.yaml'),
-      `scan:
-  schedule: "*/2 * * * * *"
-  timeout: 5s
-trust:
-  ca_files: [root.pem]
-  system_roots: false
-state:
-  path: ./state
-server:
-  listen: 127.0.0.1:0
-  external_url: ${STATUS_PAGE}
-alerting:
-  alertmanager_url: ${am.url}
-  resend_interval: 5s
-targets:
-${target('pool01-a', 'lync-internal', 'pool01a.contoso.test', feA)}${target('pool01-b', 'lync-internal', 'pool01b.contoso.test', feB)}${target('web1', 'pchat-web', 'web1.contoso.test', web1)}${target('web2', 'pchat-web', 'web2.contoso.test', web2)}policies:
-  - name: pchat-web-same-ca
-    reference: lync-internal
-    members: [pchat-web]
-`,
-    );
-    cw = spawnChainwatch(['run', '--config', join(dir, 'chainwatch.yaml')]);
-    const started = await cw.waitForLog((r) => r.msg === 'chainwatch started', 'the daemon to start', 60_000);
-    daemonUrl = String(started.listen);
-    const listen = new URL(daemonUrl);
-    prom = await startPrometheus(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files:
-  - ${RULES}
-scrape_configs:
-  - job_name: chainwatch
-    static_configs:
-      - targets: ['${listen.host}']
-`);
+    stack = await startLiveStack();
+    await eventually('two scrapes of a completed scan', async () => {
+      const r = await stack.query('count_over_time(chainwatch_scan_last_completed_timestamp_seconds[1m]) >= 2');
+      return r.length > 0 && (await stack.query('chainwatch_scan_last_completed_timestamp_seconds > 0')).length > 0;
+    }, 60_000);
   });
 
   after(async () => {
-    killAll();
-    await Promise.all([prom?.stop(), am?.stop(), ...servers.map((s) => s.close())]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.close();
   });
 
-  const divergenceIn = async (): Promise<GettableAlert | undefined> =>
-    (await am.activeAlerts()).find((a) => a.labels.alertname === 'ChainwatchIssuerDivergence');
+  it('the generated rules hold the PromQL form of the policy and no relay of a verdict the daemon pushes', () => {
+    assert.match(stack.rulesText, /policy: pchat-web-same-ca/);
+    assert.match(stack.rulesText, /judged_by: prometheus/);
+    assert.doesNotMatch(stack.rulesText, /judged_by: daemon/, 'the daemon pushes its own alert; Prometheus must not repeat it');
+  });
 
-  it('Prometheus fires the divergence rule and the daemon makes the alert active in Alertmanager', async () => {
+  it('while every server holds the expected CA, nothing diverges anywhere', async () => {
+    assert.deepEqual((await stack.prometheus.alerts()).filter(divergence), []);
+    assert.deepEqual((await stack.alertmanager.unresolvedAlerts()).filter(divergence), []);
+  });
+
+  it("one server's CA changes: the generated rule fires, and Alertmanager shows one divergence alert, the daemon's", async () => {
+    await stack.serveWeb2('fabrikam');
     const fired = await eventually(
-      'ChainwatchIssuerDivergence firing in Prometheus',
-      async () =>
-        (await prom.alerts()).find(
-          (a) => a.labels.alertname === 'ChainwatchIssuerDivergence' && a.labels.judged_by === 'daemon' && a.state === 'firing',
-        ),
+      'the generated PromQL rule firing in Prometheus',
+      async () => (await stack.prometheus.alerts()).find((a) => divergence(a) && a.labels.judged_by === 'prometheus' && a.state === 'firing'),
       60_000,
     );
     assert.equal(fired.labels.target, 'web2');
     assert.equal(fired.labels.policy, 'pchat-web-same-ca');
-    assert.equal(fired.labels.group, 'pchat-web');
-    assert.equal(fired.labels.severity, 'critical');
-    // The PromQL form (across all instances, from chainwatch_chain_info) matches the same member;
-    // it waits out its `for:` as pending, and names nobody else.
-    const promql = (await prom.alerts()).filter((a) => a.labels.alertname === 'ChainwatchIssuerDivergence' && a.labels.judged_by === 'prometheus');
-    assert.deepEqual(
-      promql.map((a) => [a.labels.policy, a.labels.target]),
-      [['pchat-web-same-ca', 'web2']],
-    );
+    assert.equal(fired.labels.issuer_key_id, stack.pki.fabrikamTlsCa.keyId);
+    assert.match(fired.annotations.description ?? '', new RegExp(`Issuing CAs of lync-internal: CN=Contoso Issuing CA 01[^(]*\\(key ${stack.pki.contosoIssuing01.keyId}\\): 2 endpoint`));
+    assert.deepEqual((await stack.prometheus.alerts()).filter(divergence).map((a) => a.labels.target), ['web2'], 'nobody else diverges');
 
-    const pushed = await eventually('ChainwatchIssuerDivergence active in Alertmanager', divergenceIn, 30_000);
-    assert.deepEqual(pushed.labels, {
+    // Both paths reach Alertmanager; the shipped inhibit rule keeps the daemon's.
+    const both = await eventually('both divergence alerts in Alertmanager, the PromQL one inhibited', async () => {
+      const all = (await stack.alertmanager.unresolvedAlerts()).filter(divergence);
+      const promql = all.find((a) => a.labels.judged_by === 'prometheus');
+      const pushed = all.find((a) => a.labels.judged_by === undefined);
+      return promql && pushed && promql.status.inhibitedBy.length > 0 ? { promql, pushed, all } : undefined;
+    }, 60_000);
+    assert.equal(both.promql.status.state, 'suppressed');
+    assert.deepEqual(both.promql.status.inhibitedBy, [both.pushed.fingerprint]);
+    assert.equal(both.all.length, 2, JSON.stringify(both.all.map((a) => a.labels)));
+    const shown: GettableAlert[] = (await stack.alertmanager.activeAlerts()).filter(divergence);
+    assert.equal(shown.length, 1, 'one alert per divergent endpoint');
+    assert.deepEqual(shown[0]!.labels, {
       alertname: 'ChainwatchIssuerDivergence',
       policy: 'pchat-web-same-ca',
       target: 'web2',
@@ -132,37 +74,62 @@ scrape_configs:
       group: 'pchat-web',
       severity: 'critical',
     });
-    const fab = pki.fabrikamTlsCa.keyId;
-    const con = pki.contosoIssuing01.keyId;
+    const fab = stack.pki.fabrikamTlsCa.keyId;
+    const con = stack.pki.contosoIssuing01.keyId;
     assert.equal(
-      pushed.annotations.summary,
+      shown[0]!.annotations.summary,
       `web2 (127.0.0.1) presents a certificate from Fabrikam TLS CA (key ${fab.slice(0, 8)}…); policy pchat-web-same-ca expects Contoso Issuing CA 01 (key ${con.slice(0, 8)}…)`,
     );
-    assert.match(pushed.annotations.description ?? '', new RegExp(`key id ${fab}\\).*key id ${con}\\)`));
-    assert.equal(pushed.generatorURL, `${STATUS_PAGE}/targets/web2`);
-    assert.equal(pushed.status.state, 'active');
-    const others = (await am.activeAlerts()).filter((a) => a.labels.alertname === 'ChainwatchIssuerDivergence' && a.labels.target !== 'web2');
-    assert.deepEqual(others, [], 'only the divergent member is alerted');
-    const metrics = await scrape(daemonUrl);
-    const delivered = select(metrics, 'chainwatch_alert_deliveries_total', { receiver: `alertmanager:${new URL(am.url).host}`, result: 'success' });
+    assert.match(shown[0]!.annotations.description ?? '', new RegExp(`key id ${fab}\\).*key id ${con}\\)`));
+    assert.equal(shown[0]!.generatorURL, `${STATUS_PAGE}/targets/web2`);
+    const delivered = select(await scrape(stack.daemonUrl), 'chainwatch_alert_deliveries_total', { receiver: `alertmanager:${new URL(stack.alertmanager.url).host}`, result: 'success' });
     assert.ok((delivered[0]?.value ?? 0) >= 1, 'the daemon counts its deliveries in /metrics');
   });
 
-  it('a certificate from the right CA on the same endpoint resolves it in Alertmanager and in Prometheus', async () => {
-    const port = web2.port;
-    await web2.close();
-    web2 = await serve('web2.contoso.test', 'contoso', port);
-    await eventually('divergence resolved in Alertmanager', async () => (await divergenceIn()) === undefined, 60_000);
-    await eventually(
-      'divergence no longer firing in Prometheus',
-      async () => !(await prom.alerts()).some((a) => a.labels.alertname === 'ChainwatchIssuerDivergence' && a.labels.judged_by === 'daemon'),
-      60_000,
-    );
-    // The swap itself is announced as an event: a new leaf from a different CA.
+  it('the expiry thresholds are one number for the daemon, its metrics, the rules and the dashboard', async () => {
+    const warningS = EXPIRY_WARNING_DAYS * DAY_S;
+    const criticalS = EXPIRY_CRITICAL_DAYS * DAY_S;
+    // The daemon's own alerts (no instance label): edge-soon (50 days) warning, edge-critical
+    // (10 days) critical, no other.
+    const expiring = (a: { labels: Record<string, string> }) => a.labels.alertname === 'ChainwatchCertificateExpiringSoon';
+    const pushed = await eventually('the daemon pushing both expiry alerts', async () => {
+      const a = (await stack.alertmanager.activeAlerts()).filter((x) => expiring(x) && x.labels.instance === undefined);
+      return a.length >= 2 ? a : undefined;
+    }, 30_000);
+    assert.deepEqual(pushed.map((a) => [a.labels.target, a.labels.severity]).sort(), [['edge-critical', 'critical'], ['edge-soon', 'warning']]);
+
+    // The metrics say the same numbers the config does.
+    assert.deepEqual((await stack.query('chainwatch_expiry_warning_seconds')).map((s) => Number(s.value[1])), [warningS]);
+    assert.deepEqual((await stack.query('chainwatch_expiry_critical_seconds')).map((s) => Number(s.value[1])), [criticalS]);
+
+    // The rules, reading those metrics, pick the same endpoints with the same severities.
+    const ruled = await eventually('the expiry rules firing in Prometheus', async () => {
+      const a = (await stack.prometheus.alerts()).filter((x) => x.labels.alertname === 'ChainwatchCertificateExpiringSoon' && x.state === 'firing');
+      return a.length >= 2 ? a : undefined;
+    }, 30_000);
+    assert.deepEqual(ruled.map((a) => [a.labels.target, a.labels.severity]).sort(), [['edge-critical', 'critical'], ['edge-soon', 'warning']]);
+    // Both reach Alertmanager, which shows the daemon's and inhibits the rule's copies.
+    await eventually('the rule copies inhibited in Alertmanager', async () => {
+      const copies = (await stack.alertmanager.unresolvedAlerts()).filter((x) => expiring(x) && x.labels.instance !== undefined);
+      return copies.length === 2 && copies.every((c) => c.status.inhibitedBy.length === 1);
+    }, 30_000);
+    assert.deepEqual((await stack.alertmanager.activeAlerts()).filter(expiring).map((a) => a.fingerprint).sort(), pushed.map((a) => a.fingerprint).sort());
+
+    // And the dashboard's expiring-leaves panel counts exactly those.
+    const dashboard = JSON.parse(readFileSync(join(REPO, 'deploy/grafana/chainwatch-dashboard.json'), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const panel = dashboard.panels.find((p) => /within the warning threshold/.test(p.title));
+    assert.ok(panel, 'a panel of leaves within the warning threshold');
+    const expr = panel.targets![0]!.expr.replace(/\$\{?\w+\}?/g, '.*');
+    assert.deepEqual((await stack.query(expr)).map((s) => Number(s.value[1])), [2]);
+  });
+
+  it('a certificate from the right CA on the same endpoint resolves it, and the swap is announced as an issuer change', async () => {
+    await stack.serveWeb2('contoso');
+    await eventually('divergence resolved in Alertmanager', async () => (await stack.alertmanager.activeAlerts()).filter(divergence).length === 0, 60_000);
+    await eventually('divergence no longer firing in Prometheus', async () => !(await stack.prometheus.alerts()).some(divergence), 60_000);
     const changed = await eventually('certificate change in Alertmanager', async () =>
-      (await am.activeAlerts()).find((a) => a.labels.alertname === 'ChainwatchCertificateChanged' && a.labels.target === 'web2'),
+      (await stack.alertmanager.activeAlerts()).find((a) => a.labels.alertname === 'ChainwatchCertificateChanged' && a.labels.target === 'web2' && a.labels.change === 'issuer_change' && /now|Contoso Issuing CA 01 \(key/.test(a.annotations.summary ?? '') && !/previously Contoso/.test(a.annotations.summary ?? '')),
     );
-    assert.equal(changed.labels.change, 'issuer_change');
     assert.match(changed.annotations.summary ?? '', /^web2 \(127\.0\.0\.1\): new certificate from a different CA: Contoso Issuing CA 01 \(key [0-9a-f]{8}…\), previously Fabrikam TLS CA/);
   });
 });

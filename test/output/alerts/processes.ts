@@ -59,16 +59,22 @@ export interface RunningAlertmanager {
   url: string;
   /** GET /api/v2/alerts?active=true (Alertmanager 0.25 leaves resolved alerts out of this list). */
   activeAlerts(): Promise<GettableAlert[]>;
+  /** Unresolved alerts, inhibited and silenced ones included (their status says which). */
+  unresolvedAlerts(): Promise<GettableAlert[]>;
   stop(): Promise<void>;
   log(): string;
 }
 
-/** Starts Debian's Alertmanager on a free loopback port, clustering off, in a temp directory. */
-export async function startAlertmanager(): Promise<RunningAlertmanager> {
+/**
+ * Starts Debian's Alertmanager on a free loopback port, clustering off, in a temp directory.
+ * `inhibitRules` go into its config as they are (e.g. the shipped ones).
+ */
+export async function startAlertmanager(o: { inhibitRules?: unknown[] } = {}): Promise<RunningAlertmanager> {
+  const base = ['route:', '  receiver: blackhole', '  group_wait: 1h', 'receivers:', '  - name: blackhole', ''].join('\n');
   const { url, stop, log } = await startServerProcess({
     name: 'alertmanager',
     bin: ALERTMANAGER_BIN,
-    files: { 'am.yml': ['route:', '  receiver: blackhole', '  group_wait: 1h', 'receivers:', '  - name: blackhole', ''].join('\n') },
+    files: { 'am.yml': o.inhibitRules ? `${base}inhibit_rules: ${JSON.stringify(o.inhibitRules)}\n` : base },
     args: (dir, port) => [
       `--web.listen-address=127.0.0.1:${port}`,
       '--cluster.listen-address=',
@@ -82,6 +88,11 @@ export async function startAlertmanager(): Promise<RunningAlertmanager> {
     url,
     async activeAlerts() {
       const res = await fetch(`${url}/api/v2/alerts?active=true&silenced=false&inhibited=false`);
+      if (!res.ok) throw new Error(`GET alerts: HTTP ${res.status}`);
+      return (await res.json()) as GettableAlert[];
+    },
+    async unresolvedAlerts() {
+      const res = await fetch(`${url}/api/v2/alerts?active=true&silenced=true&inhibited=true`);
       if (!res.ok) throw new Error(`GET alerts: HTTP ${res.status}`);
       return (await res.json()) as GettableAlert[];
     },

@@ -24,6 +24,7 @@ export function endpoint(target: string, group: string, address: string | null, 
     sni: `${target}.contoso.local`,
     url: null,
     clientCert: null,
+    starttls: null,
     resolveError: null,
   };
 }
@@ -55,6 +56,7 @@ export function okResult(ep: Endpoint, issuer: CaRef, notAfter: Date, at: Date):
       durationMs: 12,
       presented: [Buffer.from('not a real certificate')],
       tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null },
+      stapledOcsp: null,
       error: null,
     },
     analysis: {
@@ -70,7 +72,7 @@ export function okResult(ep: Endpoint, issuer: CaRef, notAfter: Date, at: Date):
 
 export function failedResult(ep: Endpoint, kind: ErrorKind, message: string, at: Date): EndpointResult {
   return {
-    probe: { endpoint: ep, startedAt: at, durationMs: 10_000, presented: [], tls: null, error: { kind, message } },
+    probe: { endpoint: ep, startedAt: at, durationMs: 10_000, presented: [], tls: null, stapledOcsp: null, error: { kind, message } },
     analysis: null,
   };
 }

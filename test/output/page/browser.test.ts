@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { closedPort, serveChain, type ServedEndpoint } from '../../../src/demo/servers.js';
+import { serveChain, type ServedEndpoint } from '../../../src/demo/servers.js';
+import { closedPort } from '../../helpers/servers.js';
 import type { CertificateAuthority } from '../../../src/demo/pki.js';
 import { artifactPath, launchChromium, type LaunchedBrowser } from '../../helpers/browser.js';
 import { eventually, freePort, killAll, spawnChainwatch, type ChainwatchProcess } from '../../helpers/daemon-process.js';
@@ -200,6 +201,17 @@ describe('the status page in Chromium', () => {
     assert.doesNotMatch(await t.innerText(), /UTC$/);
     assert.match((await t.getAttribute('title')) ?? '', /UTC$/);
     assert.deepEqual(scriptErrors, [], 'no script error and no CSP violation');
+  });
+
+  test('a reload keeps the scroll position the refresh saved', async () => {
+    await page.setViewportSize({ width: 800, height: 400 });
+    await page.goto(`${url}/`);
+    await page.evaluate('window.scrollTo(0, 600)');
+    // What the page's refresh timer does when it fires, without waiting a minute for it.
+    await page.evaluate("sessionStorage.setItem('chainwatch-scroll:' + location.pathname + location.search, String(window.scrollY))");
+    await page.reload();
+    assert.equal(await page.evaluate('window.scrollY'), 600);
+    assert.equal(await page.evaluate("document.body.getAttribute('data-refresh')"), '60', 'the timer is armed');
   });
 
   test('security headers: only our script and style, never framed', async () => {

@@ -11,7 +11,7 @@ import { renderOverview } from '../../../src/output/page/overview.js';
 import { renderTarget } from '../../../src/output/page/target.js';
 import { expirySeverity, type PageContext } from '../../../src/output/page/view.js';
 import { buildStatus } from '../../../src/output/status.js';
-import { CONTOSO, DAY, endpoint, FABRIKAM, okResult, scanOf, verdict } from '../alerts/scans.js';
+import { change, CONTOSO, DAY, endpoint, FABRIKAM, okResult, scanOf, verdict } from '../alerts/scans.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const ctx = (o: Partial<PageContext> = {}): PageContext => ({
@@ -25,7 +25,7 @@ const ctx = (o: Partial<PageContext> = {}): PageContext => ({
   ...o,
 });
 
-function fleet(name = 'web1') {
+function fleet(name = 'web1', changes: ReturnType<typeof change>[] = []) {
   const a = endpoint(name, 'web<b>', '10.0.0.1');
   const b = endpoint('web2', 'web<b>', '10.0.0.2');
   const scan = scanOf(
@@ -33,7 +33,10 @@ function fleet(name = 'web1') {
     [okResult(a, CONTOSO, new Date(NOW.getTime() + 20 * DAY), NOW), okResult(b, FABRIKAM, new Date(NOW.getTime() + 3 * DAY), NOW)],
     [verdict('same-ca "policy"', CONTOSO, [{ ep: a, ca: CONTOSO }, { ep: b, ca: FABRIKAM }])],
   );
-  return buildStatus(scan, { entries: [], recentChanges: [] });
+  return buildStatus(scan, {
+    entries: [{ key: 'web2', target: 'web2', group: 'web<b>', address: '10.0.0.2', current: changes[0]?.to ?? { leafSha256: 'aa', chain: [], issuer: null, leafNotAfter: null, leafSubject: null }, firstSeen: '2026-01-01T00:00:00.000Z', lastChange: changes[0]?.at ?? null, lastSeen: NOW.toISOString(), changes: changes.length }],
+    recentChanges: changes,
+  });
 }
 
 describe('html', () => {
@@ -104,5 +107,16 @@ describe('pages', () => {
     assert.match(t.html, /<tr class="divergent"><td>same-ca &quot;policy&quot;<\/td><td class="bad">divergent<\/td>/);
     assert.match(t.html, /<dd class="subject">CN=web2\.contoso\.local<\/dd>/);
     assert.match(t.html, /Fabrikam TLS CA \(key 3f2a8877…\)/);
+  });
+  test("a change shows in recent changes, as the endpoint's last change, and in the target's history", () => {
+    const web2 = endpoint('web2', 'web<b>', '10.0.0.2');
+    const status = fleet('web1', [change(web2, 'issuer_change', CONTOSO, FABRIKAM, new Date('2026-05-30T08:00:00Z'))]);
+    const page = renderOverview(status, ctx(), new URLSearchParams());
+    assert.match(page, /<table class="changes">[\s\S]*2026-05-30 08:00:00 UTC[\s\S]*issuer change<\/td><td>[^]*Contoso Issuing CA 01[^]*Fabrikam TLS CA/);
+    assert.match(page, /<tr data-target="web2">[\s\S]*?2026-05-30 08:00:00 UTC<\/time><\/td><\/tr>/, 'last change in the fleet row');
+    const target = renderTarget(status, ctx(), 'web2').html;
+    assert.match(target, /<table class="history">[\s\S]*issuer change/);
+    assert.match(target, /first seen<\/dt><dd><time datetime="2026-01-01T00:00:00.000Z"/);
+    assert.doesNotMatch(renderTarget(status, ctx(), 'web1').html, /<table class="history">/);
   });
 });

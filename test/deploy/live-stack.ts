@@ -1,0 +1,153 @@
+// The whole picture, all real, on loopback: TLS servers with certificates from the test PKI,
+// `chainwatch run` scanning them and pushing to Debian's Alertmanager (with the shipped inhibit
+// rules), and Debian's Prometheus loading what `chainwatch rules` generates for that config and
+// sending its alerts to the same Alertmanager. The fleet shows every condition the rules and the
+// dashboard are about: a divergence (once a test swaps one server's CA), a failing probe, a
+// change, leaves in the warning and critical expiry bands, and alert deliveries.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
+import { chainwatch } from '../helpers/cli.js';
+import { type ChainwatchProcess, REPO, killAll, spawnChainwatch } from '../helpers/daemon-process.js';
+import { type StandardPki, chainPems, standardPki } from '../helpers/fixtures.js';
+import { type RunningAlertmanager, type RunningPrometheus, freePort, startAlertmanager, startPrometheus } from '../output/alerts/processes.js';
+
+export const DAY_S = 86_400;
+/** Deliberately not the defaults, so a constant anywhere would show. */
+export const EXPIRY_WARNING_DAYS = 90;
+export const EXPIRY_CRITICAL_DAYS = 20;
+export const STATUS_PAGE = 'http://chainwatch.contoso.test:9862';
+
+export interface LiveStack {
+  pki: StandardPki;
+  dir: string;
+  daemonUrl: string;
+  daemon: ChainwatchProcess;
+  prometheus: RunningPrometheus;
+  alertmanager: RunningAlertmanager;
+  /** The rule file `chainwatch rules` printed for the config. */
+  rulesText: string;
+  /** Re-serves pchat-web server web2 on its port with a leaf from `issuer`. */
+  serveWeb2(issuer: 'contoso' | 'fabrikam'): Promise<void>;
+  /** Instant query; the result vector. */
+  query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  close(): Promise<void>;
+}
+
+export async function startLiveStack(): Promise<LiveStack> {
+  const pki = await standardPki();
+  const dir = mkdtempSync(join(tmpdir(), 'chainwatch-live-'));
+  const servers = new Map<string, ServedEndpoint>();
+  const now = Date.now();
+  const serve = async (name: string, host: string, issuer: 'contoso' | 'fabrikam', days = 365, port = 0) => {
+    const ca = issuer === 'contoso' ? pki.contosoIssuing01 : pki.fabrikamTlsCa;
+    const leaf = await pki.leaf(ca, host, { notAfter: new Date(now + days * DAY_S * 1000) });
+    const s = await serveChain({ host: '127.0.0.1', port, key: leaf.keyPem, chain: chainPems(leaf, ca) });
+    servers.set(name, s);
+    return s;
+  };
+  writeFileSync(join(dir, 'root.pem'), `${pki.contosoRoot.pem}\n${pki.fabrikamRoot.pem}`);
+  await Promise.all([
+    serve('pool01-a', 'pool01a.contoso.test', 'contoso'),
+    serve('pool01-b', 'pool01b.contoso.test', 'contoso'),
+    serve('web1', 'web1.contoso.test', 'contoso'),
+    serve('web2', 'web2.contoso.test', 'contoso'),
+    // Inside the warning band, and inside the critical band.
+    serve('edge-soon', 'edge1.contoso.test', 'contoso', 50),
+    serve('edge-critical', 'edge2.contoso.test', 'contoso', 10),
+  ]);
+  const deadPort = await freePort();
+
+  const am = await startAlertmanager({ inhibitRules: (parse(readFileSync(join(REPO, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as { inhibit_rules: unknown[] }).inhibit_rules });
+  const target = (name: string, group: string, host: string) =>
+    `  - name: ${name}\n    group: ${group}\n    host: ${host}\n    port: ${servers.get(name)!.port}\n    address: 127.0.0.1\n`;
+  const configFile = join(dir, 'chainwatch.yaml');
+  writeFileSync(
+    configFile,
+    `scan:
+  schedule: "*/2 * * * * *"
+  timeout: 3s
+  expiry_warning: ${EXPIRY_WARNING_DAYS}d
+  expiry_critical: ${EXPIRY_CRITICAL_DAYS}d
+trust:
+  ca_files: [root.pem]
+  system_roots: false
+state:
+  path: ./state
+server:
+  listen: 127.0.0.1:0
+  external_url: ${STATUS_PAGE}
+alerting:
+  alertmanager_url: ${am.url}
+  resend_interval: 2s
+targets:
+${target('pool01-a', 'lync-internal', 'pool01a.contoso.test')}${target('pool01-b', 'lync-internal', 'pool01b.contoso.test')}${target('web1', 'pchat-web', 'web1.contoso.test')}${target('web2', 'pchat-web', 'web2.contoso.test')}${target('edge-soon', 'edge-internal', 'edge1.contoso.test')}${target('edge-critical', 'edge-internal', 'edge2.contoso.test')}  - name: edge-down
+    group: edge-internal
+    host: edge3.contoso.test
+    port: ${deadPort}
+    address: 127.0.0.1
+policies:
+  - name: pchat-web-same-ca
+    reference: lync-internal
+    members: [pchat-web]
+`,
+  );
+
+  const generated = await chainwatch('rules', '--config', configFile);
+  if (generated.code !== 0) throw new Error(`chainwatch rules failed: ${generated.stderr}`);
+  // The PromQL form waits 10 minutes for shards to settle; a test cannot.
+  const rules = parse(generated.stdout) as { groups: { rules: { for?: string; labels?: Record<string, string> }[] }[] };
+  for (const r of rules.groups.flatMap((g) => g.rules)) if (r.labels?.judged_by === 'prometheus') r.for = '0s';
+  writeFileSync(join(dir, 'rules.yml'), stringify(rules));
+
+  const daemon = spawnChainwatch(['run', '--config', configFile]);
+  const started = await daemon.waitForLog((r) => r.msg === 'chainwatch started', 'the daemon to start', 60_000);
+  const daemonUrl = String(started.listen);
+  const prometheus = await startPrometheus(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - ${join(dir, 'rules.yml')}
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['${new URL(am.url).host}']
+scrape_configs:
+  - job_name: chainwatch
+    static_configs:
+      - targets: ['${new URL(daemonUrl).host}']
+`);
+
+  return {
+    pki,
+    dir,
+    daemonUrl,
+    daemon,
+    prometheus,
+    alertmanager: am,
+    rulesText: generated.stdout,
+    async serveWeb2(issuer) {
+      const old = servers.get('web2')!;
+      await old.close();
+      await serve('web2', 'web2.contoso.test', issuer, 365, old.port);
+    },
+    async query(expr) {
+      const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      const body = (await res.json()) as { status: string; error?: string; data: { resultType: string; result: unknown } };
+      if (body.status !== 'success') throw new Error(`query failed: ${body.error} in ${expr}`);
+      if (body.data.resultType === 'scalar') {
+        const [t, v] = body.data.result as [number, string];
+        return [{ metric: {}, value: [t, v] }];
+      }
+      return body.data.result as { metric: Record<string, string>; value: [number, string] }[];
+    },
+    async close() {
+      killAll();
+      await Promise.all([prometheus.stop(), am.stop(), ...[...servers.values()].map((s) => s.close())]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
