@@ -66,6 +66,7 @@ export class ChainAnalyzer {
       trusted: path.anchored,
       hostnameMatch,
       problems: PROBLEM_ORDER.filter((p) => problems.has(p)),
+      path: path.certs,
     };
   }
 

@@ -1,4 +1,5 @@
 import type { ProbeResult } from '../probe/types.js';
+import type { ParsedCertificate } from './certificate.js';
 
 export type ProblemCode =
   | 'expired'
@@ -12,7 +13,9 @@ export type ProblemCode =
   | 'weak_key'
   | 'self_signed'
   /** Not in SPEC's list: a presented certificate that is not valid X.509 (see README). */
-  | 'malformed_certificate';
+  | 'malformed_certificate'
+  | 'revoked'
+  | 'revocation_unknown';
 
 /** Problems in the order reports list them. */
 export const PROBLEM_ORDER: readonly ProblemCode[] = [
@@ -27,6 +30,8 @@ export const PROBLEM_ORDER: readonly ProblemCode[] = [
   'weak_key',
   'self_signed',
   'malformed_certificate',
+  'revoked',
+  'revocation_unknown',
 ];
 
 export interface PublicKeyInfo {
@@ -77,6 +82,8 @@ export interface ChainAnalysis {
   trusted: boolean;
   hostnameMatch: boolean;
   problems: ProblemCode[];
+  /** The verified path, leaf first (trust-store certificates included): who issued what, for revocation checks. */
+  path: ParsedCertificate[];
 }
 
 /** One endpoint after probe and chain analysis; analysis is null when no chain was obtained. */

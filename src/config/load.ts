@@ -8,7 +8,7 @@ import { readMapping } from './mapping.js';
 import { ROOT } from './options.js';
 import { Ctx } from './reader.js';
 import { readAlerting } from './sections/alerting.js';
-import { readDns, readScan, readServer, readState, readTrust } from './sections/general.js';
+import { readDns, readRevocation, readScan, readServer, readState, readTrust } from './sections/general.js';
 import { readPolicies } from './sections/policies.js';
 import { readTargets } from './sections/targets.js';
 import type { Config } from './types.js';
@@ -42,7 +42,7 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
     ctx.report(0, '', 'the config file is empty: it needs at least a targets list (see config/example.yaml)');
     fail(ctx);
   }
-  const map = readMapping(ctx, top, '', ROOT, 'a mapping of sections (scan, dns, trust, state, server, alerting, targets, policies)');
+  const map = readMapping(ctx, top, '', ROOT, 'a mapping of sections (scan, dns, trust, state, server, revocation, alerting, targets, policies)');
   if (!map) fail(ctx);
   const { fields } = map;
 
@@ -54,6 +54,7 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
     trust: readTrust(ctx, fields.get('trust')),
     state: readState(ctx, fields.get('state')),
     server: readServer(ctx, fields.get('server')),
+    revocation: readRevocation(ctx, fields.get('revocation')),
     alerting: readAlerting(ctx, fields.get('alerting')),
     targets,
     policies: readPolicies(ctx, fields.get('policies'), groups),

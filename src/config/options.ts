@@ -21,6 +21,7 @@ import {
   path,
   secretUrl,
   serverName,
+  size,
   targetUrl,
   text,
   type JsonSchema,
@@ -245,6 +246,35 @@ export const POLICY = listOfMappings('CA-consistency rules across groups.', {
   }),
 });
 
+export const REVOCATION = mapping('Revocation checks of every presented certificate: CRL distribution points, OCSP responders and stapled OCSP responses.', {
+  enabled: option({ type: boolean, default: true, description: 'Check revocation; off: no CRL or OCSP request is made and reports carry no revocation status.' }),
+  refresh: option({
+    type: duration({ positive: true }),
+    field: 'refreshMs',
+    default: '1h',
+    description: 'A fetched CRL or OCSP answer is reused this long (never past its nextUpdate), so a fleet sharing one CA fetches its CRL once per interval.',
+  }),
+  timeout: option({
+    type: duration({ positive: true, maxMs: HOUR_MS, maxText: '1h' }),
+    field: 'timeoutMs',
+    default: '10s',
+    description: 'One deadline per CRL or OCSP request, covering connect, redirects and the body (at most 1h).',
+  }),
+  max_crl_size: option({
+    type: size({ maxBytes: 1024 ** 3, maxText: '1GB' }),
+    field: 'maxCrlBytes',
+    default: '20MB',
+    description: 'A CRL larger than this is refused (its certificates become revocation_unknown).',
+  }),
+  stale_warning: option({
+    type: duration(),
+    field: 'staleWarningMs',
+    default: '24h',
+    description: 'A CRL whose nextUpdate is closer than this is reported as expiring (a CA that stopped publishing).',
+  }),
+  ocsp: option({ type: boolean, default: true, description: 'Ask the OCSP responder a certificate names; a stapled OCSP response is checked either way.' }),
+});
+
 /** The whole file. */
 export const ROOT = mapping('A chainwatch configuration.', {
   scan: SCAN,
@@ -252,6 +282,7 @@ export const ROOT = mapping('A chainwatch configuration.', {
   trust: TRUST,
   state: STATE,
   server: SERVER,
+  revocation: REVOCATION,
   alerting: ALERTING,
   targets: TARGET,
   policies: POLICY,

@@ -3,6 +3,7 @@
 import { formatDuration } from './duration.js';
 import { pemCertificates } from './files.js';
 import { formatHostPort } from './net.js';
+import { formatSize } from './size.js';
 import type { Config, TargetConfig } from './types.js';
 
 /** scheme://host[:port] of a URL, nothing else. */
@@ -56,6 +57,9 @@ export function summarizeConfig(c: Config): string {
   out.push(`state: ${c.state.path} (retention ${formatDuration(c.state.retentionMs)})`);
   const listen = formatHostPort(c.server.listen.host, c.server.listen.port);
   out.push(`listen: ${listen}${c.server.externalUrl ? ` (status page ${redactUrl(c.server.externalUrl)})` : ''}`);
+
+  const r = c.revocation;
+  out.push(`revocation: ${r.enabled ? `CRL${r.ocsp ? ' + OCSP' : ''} + stapled OCSP (refresh ${formatDuration(r.refreshMs)}, timeout ${formatDuration(r.timeoutMs)}, CRLs up to ${formatSize(r.maxCrlBytes)}, stale warning ${formatDuration(r.staleWarningMs)})` : 'off'}`);
 
   const receivers = [
     ...c.alerting.alertmanagerUrls.map((u) => `alertmanager ${redactUrl(u)}`),

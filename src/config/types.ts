@@ -1,7 +1,7 @@
 // The validated, normalised configuration. Every later stage reads only these types; the
 // YAML loader (load.ts) is the one place that knows about files, keys and source positions.
 // The simple sections' types come straight from the options table.
-import type { DNS, POLICY, SCAN, SERVER, STATE, TARGET, Values } from './options.js';
+import type { DNS, POLICY, REVOCATION, SCAN, SERVER, STATE, TARGET, Values } from './options.js';
 
 export interface Config {
   /** Absolute path of the config file this was loaded from. */
@@ -11,6 +11,7 @@ export interface Config {
   trust: TrustConfig;
   state: StateConfig;
   server: ServerConfig;
+  revocation: RevocationConfig;
   alerting: AlertingConfig;
   targets: TargetConfig[];
   policies: PolicyConfig[];
@@ -35,6 +36,9 @@ export type StateConfig = Values<typeof STATE.children>;
 
 /** server: listen, externalUrl (null: http://<listen>). */
 export type ServerConfig = Values<typeof SERVER.children>;
+
+/** revocation: enabled, refreshMs, timeoutMs, maxCrlBytes, staleWarningMs, ocsp. */
+export type RevocationConfig = Values<typeof REVOCATION.children>;
 
 export type WebhookFormat = 'teams' | 'slack' | 'generic';
 

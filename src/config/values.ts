@@ -3,9 +3,11 @@
 // declaration in the options table gives the validator, the defaults and the documentation.
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
-import { isSeq } from 'yaml';
+import { isScalar, isSeq } from 'yaml';
 import { formatHostPort, ipLiteral, isHostname, splitHostPort } from './net.js';
+import { parseSize } from './size.js';
 import {
+  describe,
   readBoolean,
   readDuration,
   readInteger,
@@ -64,6 +66,34 @@ const DURATION_PATTERN = '^\\s*\\d{1,12}(\\.\\d{1,9})?\\s*(ms|s|m|h|d)\\s*$';
 /** Milliseconds, from text such as 10s, 1.5m, 30d. */
 export function duration(bounds: DurationBounds = {}): ValueType<number> {
   return { text: 'duration', schema: { type: 'string', pattern: DURATION_PATTERN }, read: (ctx, field) => readDuration(ctx, field, bounds) };
+}
+
+/** Matches what parseSize accepts, for editors. */
+const SIZE_PATTERN = '^\\s*\\d{1,12}(\\.\\d{1,6})?\\s*([kKmMgG][iI]?[bB]|[bB])\\s*$';
+
+/** Bytes, from text such as 512KB or 20MB (1024-based); a bare number is refused like a unit-less duration. */
+export function size(bounds: { maxBytes: number; maxText: string }): ValueType<number> {
+  return {
+    text: 'size (B, KB, MB, GB; 1024-based)',
+    schema: { type: 'string', pattern: SIZE_PATTERN },
+    read(ctx, field) {
+      const v = field.node && isScalar(field.node) ? field.node.value : undefined;
+      if (typeof v === 'number') {
+        ctx.report(field.at, field.key, `${v} has no unit — write a size such as '${v}MB' (units: B, KB, MB, GB; 1024-based)`);
+        return undefined;
+      }
+      const bytes = typeof v === 'string' ? parseSize(v) : null;
+      if (bytes === null) {
+        ctx.report(field.at, field.key, `expected a size such as 512KB or 20MB (units: B, KB, MB, GB; 1024-based), got ${describe(field.node)}`);
+        return undefined;
+      }
+      if (bytes <= 0 || bytes > bounds.maxBytes) {
+        ctx.report(field.at, field.key, `'${v}' is out of range: give more than 0 and at most ${bounds.maxText}`);
+        return undefined;
+      }
+      return bytes;
+    },
+  };
 }
 
 function orList(values: readonly string[]): string {

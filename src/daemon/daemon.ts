@@ -232,7 +232,7 @@ class Daemon implements DaemonHandle {
     return {
       now: new Date(),
       expiryWarningMs: this.cfg.scan.expiryWarningMs,
-      expiryCriticalMs: null,
+      expiryCriticalMs: this.cfg.scan.expiryCriticalMs,
       schedule: this.cfg.scan.schedule,
       configuredTargets: this.cfg.targets.length,
       configReloadOk: this.reloadOk,

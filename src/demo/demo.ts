@@ -14,10 +14,11 @@ import { join, resolve } from 'node:path';
 import { startDaemon } from '../daemon/daemon.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { startDnsServer } from './dns-server.js';
-import { createIntermediateCa, createRootCa, issueClientCert, issueLeaf, type CertificateAuthority, type IssuedCert } from './pki.js';
+import { createIntermediateCa, createRootCa, issueClientCert, issueCrl, issueLeaf, type CertificateAuthority, type IssuedCert } from './pki.js';
+import { startRevocationServer } from './revocation-server.js';
 import { serveChain, type ServedEndpoint, type TlsVersion } from './servers.js';
 
-export const DEMO_PORTS = { sip: 5061, pchat: 5041, web: 4443 } as const;
+export const DEMO_PORTS = { sip: 5061, pchat: 5041, web: 4443, pki: 8080 } as const;
 const DOMAIN = 'contoso.test';
 
 export interface DemoOptions {
@@ -71,6 +72,9 @@ export async function startDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     const director = host('dir01', 14);
     const pchat = host('pchat01', 15);
     const edge = host('edge01-int', 16);
+    // The CA's publication point: CRLs and OCSP, named in every Contoso certificate.
+    const pkiBase = `http://${prefix}.10:${DEMO_PORTS.pki}`;
+    const published = { crlUrls: [`${pkiBase}/crl/contoso-issuing.crl`], ocspUrls: [`${pkiBase}/ocsp`] };
 
     // The site's PKI: an internal enterprise CA, and a public CA someone used by mistake.
     const [contosoRoot, fabrikamRoot] = await Promise.all([
@@ -78,11 +82,11 @@ export async function startDemo(o: DemoOptions = {}): Promise<RunningDemo> {
       createRootCa({ commonName: 'Fabrikam Global Root', organization: 'Fabrikam Trust Services', notAfter: years(20) }),
     ]);
     const [issuing, fabrikamCa] = await Promise.all([
-      createIntermediateCa(contosoRoot, { commonName: 'Contoso Issuing CA 01', organization: 'Contoso', notAfter: years(10) }),
+      createIntermediateCa(contosoRoot, { commonName: 'Contoso Issuing CA 01', organization: 'Contoso', notAfter: years(10), crlUrls: [`${pkiBase}/crl/contoso-root.crl`] }),
       createIntermediateCa(fabrikamRoot, { commonName: 'Fabrikam TLS CA 2023', organization: 'Fabrikam Trust Services', notAfter: years(8) }),
     ]);
     const lyncCert = (ca: CertificateAuthority, names: string[]) =>
-      issueLeaf(ca, { commonName: names[0]!, organization: 'Contoso', dnsNames: names, notAfter: days(300) });
+      issueLeaf(ca, { commonName: names[0]!, organization: 'Contoso', dnsNames: names, notAfter: days(300), ...(ca === issuing ? published : {}) });
     // Lync's default certificate covers the pool FQDN, the server FQDN and the web services.
     const feCerts = await Promise.all(fe.map((h) => lyncCert(issuing, [pool.fqdn, h.fqdn, `sip.${DOMAIN}`])));
     const [dirCert, pchatCert, edgeCert, strayWebCert, client] = await Promise.all([
@@ -93,6 +97,24 @@ export async function startDemo(o: DemoOptions = {}): Promise<RunningDemo> {
       issueLeaf(fabrikamCa, { commonName: pool.fqdn, dnsNames: [pool.fqdn, fe[2]!.fqdn], notAfter: days(80) }),
       issueClientCert(issuing, { commonName: 'chainwatch', organization: 'Contoso' }),
     ]);
+
+    // The Edge's internal certificate was revoked (key compromise) and nobody bound its replacement.
+    const revoked = [{ serialNumber: edgeCert.serialNumber, reason: 1, revokedAt: days(-3) }];
+    try {
+      started.push(
+        await startRevocationServer({
+          host: `${prefix}.10`,
+          port: DEMO_PORTS.pki,
+          crls: {
+            '/crl/contoso-root.crl': await issueCrl(contosoRoot),
+            '/crl/contoso-issuing.crl': await issueCrl(issuing, { revoked }),
+          },
+          ocsp: { ca: issuing, revoked },
+        }),
+      );
+    } catch (err) {
+      throw new Error(bindAdvice(`${prefix}.10`, DEMO_PORTS.pki, err));
+    }
 
     const mtls = { ca: [issuing.pem] };
     const serve = async (h: Host, port: number, leaf: IssuedCert, ca: CertificateAuthority, more: { mtls?: boolean; maxVersion?: TlsVersion } = {}) => {
@@ -242,7 +264,8 @@ function banner(url: string, dir: string, configFile: string, ownDir: boolean, f
     row('Persistent Chat pchat01', `${f.pchat.address}  ${DEMO_PORTS.pchat} (MTLS)`) +
     row('Edge internal edge01-int', `${f.edge.address}  SIP ${DEMO_PORTS.sip} (MTLS)`) +
     `\n  The web services on fe03 (${f.fe[2]!.address}) present a certificate from Fabrikam TLS CA 2023,\n` +
-    `  not Contoso Issuing CA 01: policy pchat-web-same-ca reports it as divergent.\n\n` +
+    `  not Contoso Issuing CA 01: policy pchat-web-same-ca reports it as divergent.\n` +
+    `  The Edge's internal certificate is revoked: the CRL and OCSP responder at ${f.prefix}.10:${DEMO_PORTS.pki} say so.\n\n` +
     `  Open:\n` +
     row('status page', `${url}/`) +
     row('Prometheus metrics', `${url}/metrics`) +

@@ -5,6 +5,8 @@ import 'reflect-metadata';
 import { createHash, generateKeyPair, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { BaseCRLNumber, CRLNumber, FreshestCRL } from '@peculiar/asn1-x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -53,6 +55,12 @@ export interface CertOptions {
   notAfter?: Date;
   /** Hex. Default: 16 random bytes. */
   serialNumber?: string;
+  /** CRL distribution points (any scheme) written into the certificate. */
+  crlUrls?: string[];
+  /** OCSP responders written into Authority Information Access. */
+  ocspUrls?: string[];
+  /** Delta CRL locations (Freshest CRL extension). */
+  deltaCrlUrls?: string[];
 }
 
 export interface LeafOptions extends CertOptions {
@@ -79,6 +87,9 @@ export interface SelfSignedOptions extends CertOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const FRESHEST_CRL = '2.5.29.46';
+const DELTA_CRL_INDICATOR = '2.5.29.27';
+const CRL_NUMBER = '2.5.29.20';
 
 interface KeyPair {
   spec: KeySpec;
@@ -268,7 +279,7 @@ export async function createIntermediateCa(parent: CertificateAuthority, o: Inte
   const keyId = await keyIdentifier(key.spkiDer);
   const cert = await sign({
     subject: distinguishedName(o), issuer: subjectNameOf(parent), subjectKey: key,
-    signer: parent, o, extensions: caExtensions(keyId, o, parent.keyId),
+    signer: parent, o, extensions: [...caExtensions(keyId, o, parent.keyId), ...revocationExtensions(o)],
   });
   return { ...cert, keyId, privateKey: key.privateKey };
 }
@@ -277,7 +288,7 @@ export async function createIntermediateCa(parent: CertificateAuthority, o: Inte
 export async function issueLeaf(issuer: CertificateAuthority, o: LeafOptions): Promise<IssuedCert> {
   const spec = o.key ?? 'rsa2048';
   const key = await (o.freshKey ? generateKey(spec) : leafKey(spec));
-  const extensions = leafExtensions(o);
+  const extensions = [...leafExtensions(o), ...revocationExtensions(o)];
   if (!o.omitSubjectKeyId) extensions.push(new x509.SubjectKeyIdentifierExtension(await keyIdentifier(key.spkiDer), false));
   if (!o.omitAuthorityKeyId) extensions.push(new x509.AuthorityKeyIdentifierExtension(issuer.keyId, false));
   return sign({
@@ -311,6 +322,18 @@ function leafExtensions(o: { dnsNames?: string[]; ipAddresses?: string[]; server
   return extensions;
 }
 
+/** Where the certificate's revocation status is published, as the options ask. */
+function revocationExtensions(o: Pick<CertOptions, 'crlUrls' | 'ocspUrls' | 'deltaCrlUrls'>): x509.Extension[] {
+  const extensions: x509.Extension[] = [];
+  if (o.crlUrls?.length) extensions.push(new x509.CRLDistributionPointsExtension(o.crlUrls));
+  if (o.ocspUrls?.length) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: o.ocspUrls }));
+  if (o.deltaCrlUrls?.length) {
+    const points = new x509.CRLDistributionPointsExtension(o.deltaCrlUrls);
+    extensions.push(new x509.Extension(FRESHEST_CRL, false, AsnConvert.serialize(new FreshestCRL(points.distributionPoints))));
+  }
+  return extensions;
+}
+
 /** Client certificate for MTLS tests and the demo: like a leaf, but with EKU clientAuth. */
 export async function issueClientCert(issuer: CertificateAuthority, o: CertOptions & { freshKey?: boolean }): Promise<IssuedCert> {
   const spec = o.key ?? 'rsa2048';
@@ -326,4 +349,61 @@ export async function issueClientCert(issuer: CertificateAuthority, o: CertOptio
     subject: distinguishedName(o), issuer: subjectNameOf(issuer), subjectKey: key,
     signer: issuer, o, extensions,
   });
+}
+
+export interface RevokedEntry {
+  /** Hex serial of the revoked certificate. */
+  serialNumber: string;
+  revokedAt?: Date;
+  reason?: x509.X509CrlReason;
+}
+
+export interface CrlOptions {
+  revoked?: RevokedEntry[];
+  /** Defaults: now - 1 hour .. now + 7 days. */
+  thisUpdate?: Date;
+  nextUpdate?: Date;
+  /** CRL number; default 1. */
+  number?: number;
+  /** Make it a delta CRL on top of base CRL number `deltaOf`. */
+  deltaOf?: number;
+  /** Delta CRL locations named in the CRL itself. */
+  deltaCrlUrls?: string[];
+}
+
+/** A CRL signed by `ca` (or, for tests of forged CRLs, by `signer`'s key under ca's name), DER. */
+export async function issueCrl(ca: CertificateAuthority, o: CrlOptions = {}, signer: Pick<CertificateAuthority, 'privateKey' | 'keySpec'> = ca): Promise<Buffer> {
+  const now = Date.now();
+  const extensions: x509.Extension[] = [
+    new x509.AuthorityKeyIdentifierExtension(ca.keyId, false),
+    new x509.Extension(CRL_NUMBER, false, AsnConvert.serialize(new CRLNumber(o.number ?? 1))),
+  ];
+  if (o.deltaOf !== undefined) extensions.push(new x509.Extension(DELTA_CRL_INDICATOR, true, AsnConvert.serialize(new BaseCRLNumber(o.deltaOf))));
+  if (o.deltaCrlUrls?.length) {
+    const points = new x509.CRLDistributionPointsExtension(o.deltaCrlUrls);
+    extensions.push(new x509.Extension(FRESHEST_CRL, false, AsnConvert.serialize(new FreshestCRL(points.distributionPoints))));
+  }
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: subjectNameOf(ca),
+    thisUpdate: o.thisUpdate ?? new Date(now - 3_600_000),
+    nextUpdate: o.nextUpdate ?? new Date(now + 7 * DAY_MS),
+    entries: (o.revoked ?? []).map((r) => ({ serialNumber: r.serialNumber, revocationDate: r.revokedAt ?? new Date(now - DAY_MS), reason: r.reason })),
+    extensions,
+    signingKey: await signingKey(signer, 'SHA-256'),
+    signingAlgorithm: signingAlgorithm(signer.keySpec, 'SHA-256'),
+  });
+  return Buffer.from(crl.rawData);
+}
+
+/** A delegated OCSP responder certificate: issued by `ca`, extended key usage OCSPSigning only. */
+export async function issueOcspResponder(ca: CertificateAuthority, o: CertOptions): Promise<IssuedCert> {
+  const key = await generateKey(o.key ?? 'rsa2048');
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.9'], false),
+    new x509.SubjectKeyIdentifierExtension(await keyIdentifier(key.spkiDer), false),
+    new x509.AuthorityKeyIdentifierExtension(ca.keyId, false),
+  ];
+  return sign({ subject: distinguishedName(o), issuer: subjectNameOf(ca), subjectKey: key, signer: ca, o, extensions });
 }

@@ -8,6 +8,7 @@ import type { CertificateInfo } from '../chain/types.js';
 import type { Config } from '../config/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../pipeline/types.js';
+import type { RevocationUrlHealth } from '../revocation/types.js';
 
 const ENDPOINT = ['target', 'group', 'address'] as const;
 const CERT = [...ENDPOINT, 'position', 'subject', 'issuer', 'serial', 'sha256'] as const;
@@ -48,6 +49,11 @@ export class ChainwatchMetrics {
   private readonly chainHostname = this.fleetGauge('chainwatch_chain_hostname_match', 'Whether the leaf is valid for the configured host (or sni).', ENDPOINT);
   private readonly chainProblem = this.fleetGauge('chainwatch_chain_problem', 'A problem found in the presented chain, one series per problem.', [...ENDPOINT, 'problem']);
   private readonly tlsInfo = this.fleetGauge('chainwatch_tls_info', 'Negotiated TLS version and cipher suite of the last probe.', [...ENDPOINT, 'version', 'cipher']);
+  private readonly certRevoked = this.fleetGauge('chainwatch_cert_revoked', 'Per presented certificate whose revocation status is known: 1 revoked, 0 good (position 0 = leaf).', [...ENDPOINT, 'position']);
+  private readonly crlFetchSuccess = this.fleetGauge('chainwatch_crl_fetch_success', 'Whether the last fetch of the CRL at url gave a CRL verified with its issuer\'s key (1) or not (0).', ['url']);
+  private readonly crlNextUpdate = this.fleetGauge('chainwatch_crl_next_update_timestamp_seconds', 'nextUpdate of the CRL held for url, Unix seconds.', ['url']);
+  private readonly crlFetchDuration = this.fleetGauge('chainwatch_crl_fetch_duration_seconds', 'Duration of the last request for the CRL at url.', ['url']);
+  private readonly ocspResponseStatus = this.fleetGauge('chainwatch_ocsp_response_status', 'The last answer of the OCSP responder at url: successful, tryLater, unauthorized, …, or unreachable / invalid.', ['url', 'status']);
   private readonly certChanges = new Counter({
     name: 'chainwatch_cert_changes_total',
     help: 'Changes of the presented chain since the endpoint was first seen (persisted across restarts).',
@@ -117,7 +123,8 @@ export class ChainwatchMetrics {
       this.probeSuccess, this.probeDuration, this.probeError, this.certNotAfter, this.certNotBefore,
       this.chainInfo, this.chainTrusted, this.chainHostname, this.chainProblem, this.tlsInfo,
       this.certLastChange, this.policyConsistent, this.policyIssuers, this.policyDivergent,
-      this.policyMemberDivergent,
+      this.policyMemberDivergent, this.certRevoked, this.crlFetchSuccess, this.crlNextUpdate,
+      this.crlFetchDuration, this.ocspResponseStatus,
     ];
     for (const g of fleet) g.reset();
     this.certChanges.reset();
@@ -142,6 +149,8 @@ export class ChainwatchMetrics {
       for (const m of policy.matching) this.policyMemberDivergent.set({ ...p, ...endpointLabels(m.target, m.group, m.address) }, 0);
       for (const m of policy.divergent) this.policyMemberDivergent.set({ ...p, ...endpointLabels(m.target, m.group, m.address) }, 1);
     }
+
+    for (const u of scan.revocationUrls ?? []) this.setRevocationUrl(u);
 
     // Registry.metrics() reads every value synchronously before its first await, so this
     // snapshot is exactly the state set above.
@@ -172,7 +181,8 @@ export class ChainwatchMetrics {
     for (const [policy, whole] of judged) this.policyJudgedLocally.set({ policy: label(policy) }, whole ? 1 : 0);
   }
 
-  private setEndpoint({ probe, analysis }: EndpointResult): void {
+  private setEndpoint(result: EndpointResult): void {
+    const { probe, analysis } = result;
     const ep = probe.endpoint;
     const labels = endpointLabels(ep.target, ep.group, ep.address);
     this.probeSuccess.set(labels, probe.error === null ? 1 : 0);
@@ -202,6 +212,21 @@ export class ChainwatchMetrics {
     this.chainTrusted.set(labels, analysis.trusted ? 1 : 0);
     this.chainHostname.set(labels, analysis.hostnameMatch ? 1 : 0);
     for (const problem of new Set(analysis.problems)) this.chainProblem.set({ ...labels, problem }, 1);
+    result.revocation?.slice(0, MAX_CERT_SERIES_PER_ENDPOINT).forEach((r, position) => {
+      if (r && r.status !== 'unknown') this.certRevoked.set({ ...labels, position: String(position) }, r.status === 'revoked' ? 1 : 0);
+    });
+  }
+
+  private setRevocationUrl(u: RevocationUrlHealth): void {
+    if (!u.checked) return;
+    const url = { url: label(u.url) };
+    if (u.kind === 'ocsp') {
+      if (u.ocspStatus) this.ocspResponseStatus.set({ ...url, status: u.ocspStatus }, 1);
+      return;
+    }
+    this.crlFetchSuccess.set(url, u.reachable === true && u.error === null ? 1 : 0);
+    if (u.nextUpdate) this.crlNextUpdate.set(url, seconds(u.nextUpdate));
+    if (u.durationMs !== null) this.crlFetchDuration.set(url, u.durationMs / 1000);
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {

@@ -2,7 +2,11 @@ import type { CertificateInfo, ProblemCode } from '../chain/types.js';
 import type { CertChange, PolicyVerdict } from '../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../pipeline/types.js';
 import type { ProbeError, TlsInfo } from '../probe/types.js';
+import type { CertificateRevocation, RevocationUrlHealth } from '../revocation/types.js';
 import { summarizeScan, type ScanSummary } from './summary.js';
+
+/** A presented certificate with its revocation status (null: not checked, e.g. the root). */
+export type ReportedCertificate = CertificateInfo & { revocation: CertificateRevocation | null };
 
 /** One (target, address) in SPEC's JSON report. */
 export interface EndpointReport {
@@ -19,7 +23,7 @@ export interface EndpointReport {
   error: ProbeError | null;
   durationMs: number;
   tls: TlsInfo | null;
-  chain: CertificateInfo[];
+  chain: ReportedCertificate[];
   issuer: { dn: string; keyId: string; spkiSha256: string | null } | null;
   root: { dn: string; sha256: string; spkiSha256: string; keyId: string | null } | null;
   trusted: boolean;
@@ -35,6 +39,8 @@ export interface Report {
   targets: EndpointReport[];
   policies: PolicyVerdict[];
   changes: CertChange[];
+  /** Every CRL and OCSP URL the presented certificates name, with its health; null when revocation checking is off. */
+  revocation: { urls: RevocationUrlHealth[] } | null;
 }
 
 export function buildReport(scan: ScanResult): Report {
@@ -46,6 +52,7 @@ export function buildReport(scan: ScanResult): Report {
     targets,
     policies: scan.policies,
     changes: scan.changes,
+    revocation: scan.revocationUrls ? { urls: scan.revocationUrls } : null,
   };
 }
 
@@ -66,7 +73,7 @@ export function endpointReport(r: EndpointResult): EndpointReport {
     error: r.probe.error,
     durationMs: Math.round(r.probe.durationMs * 10) / 10,
     tls: r.probe.tls,
-    chain: a?.chain ?? [],
+    chain: (a?.chain ?? []).map((c, i) => ({ ...c, revocation: r.revocation?.[i] ?? null })),
     issuer: a?.issuer ?? null,
     root: a?.root ?? null,
     trusted: a?.trusted ?? false,

@@ -41,6 +41,7 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
       lines.push(`  ${memberLabel(c)}: ${c.kind}: ${what}`);
     }
   }
+  lines.push(...revocationLines(report));
   const s = report.summary;
   if (report.targets.some((t) => endpointStatus(t) === 'MTLS')) {
     lines.push('', 'MTLS: the chain was read; the server then ended the handshake for want of a client certificate (normal on MTLS ports).');
@@ -50,6 +51,28 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
     `${s.endpoints} endpoints, ${s.failed} failed, ${s.withProblems} with problems, ${s.divergent} divergent in ${s.inconsistentPolicies}/${s.policies} policies, ${s.changes} changes`,
   );
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Revoked certificates, then CRL / OCSP locations that are not healthy, with who depends on them.
+ * Certificates whose status is unknown show in PROBLEMS; the JSON report has each one's error.
+ */
+function revocationLines(report: Report): string[] {
+  const lines: string[] = [];
+  for (const t of report.targets) {
+    t.chain.forEach((c, i) => {
+      const r = c.revocation;
+      if (r?.status === 'revoked') lines.push(`  ✗ ${memberLabel(t)} #${i} ${c.subject}: revoked ${r.revokedAt ?? ''}${r.reason ? ` (${r.reason})` : ''} per ${r.source}`);
+    });
+  }
+  for (const u of report.revocation?.urls ?? []) {
+    const state = !u.checked ? 'not checked' : u.stale ? 'STALE' : u.reachable === false ? 'UNREACHABLE' : u.error ? 'INVALID' : u.expiring ? 'expiring' : null;
+    if (!state) continue;
+    lines.push(`  ${state} ${u.kind} ${u.url}${u.nextUpdate ? ` (nextUpdate ${u.nextUpdate})` : ''}`);
+    if (u.error) lines.push(`      ${u.error}`);
+    lines.push(`      used by ${u.endpoints.join(', ') || '-'}`);
+  }
+  return lines.length > 0 ? ['', 'REVOCATION', ...lines.map((l) => fit(l, 120))] : [];
 }
 
 function daysLeft(t: EndpointReport, now: Date): string {

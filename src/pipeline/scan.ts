@@ -4,6 +4,7 @@ import type { BaselineStore } from '../fleet/baseline-store.js';
 import { judgePolicies } from '../fleet/policy.js';
 import { probeAll } from '../probe/probe.js';
 import type { ProbeResult } from '../probe/types.js';
+import { RevocationChecker } from '../revocation/checker.js';
 import { expandTargets } from '../targets/expand.js';
 import type { Endpoint } from '../targets/types.js';
 import { createResolver, type Resolver } from '../targets/resolver.js';
@@ -22,13 +23,15 @@ export interface ScanOptions {
 }
 
 /**
- * One pass of the pipeline: targets → probe → chain analysis → fleet judgement. The same code
- * serves `chainwatch scan` and every tick of the daemon. The analyzer (parse cache, trust store,
- * path results) lives as long as the config object it was built for.
+ * One pass of the pipeline: targets → probe → chain analysis → revocation → fleet judgement. The
+ * same code serves `chainwatch scan` and every tick of the daemon. The analyzer (parse cache,
+ * trust store, path results) and the revocation checker (CRLs and OCSP answers, on their own
+ * clock) live as long as the config object they were built for.
  */
 export class Scanner {
   private readonly analyzer: ChainAnalyzer;
   private readonly resolver: Resolver;
+  private readonly revocation: RevocationChecker | null;
 
   constructor(readonly config: Config) {
     this.analyzer = new ChainAnalyzer({
@@ -37,6 +40,7 @@ export class Scanner {
       expiryWarningMs: config.scan.expiryWarningMs,
     });
     this.resolver = createResolver(config.dns, config.scan.timeoutMs);
+    this.revocation = config.revocation.enabled ? new RevocationChecker(config.revocation) : null;
   }
 
   async scan(opts: ScanOptions = {}): Promise<ScanResult> {
@@ -57,11 +61,16 @@ export class Scanner {
         opts.onProgress?.(done, total);
       },
     });
-    const endpointResults = await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt, opts.onInternalError)));
+    const analysed = await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt, opts.onInternalError)));
+    const revocation = this.revocation && !opts.signal?.aborted ? await this.revocation.check(analysed, opts.signal) : null;
+    const endpointResults = revocation?.endpoints ?? analysed;
     const policies = judgePolicies(this.config.policies, endpointResults);
     const finishedAt = now();
     const changes = opts.baseline ? opts.baseline.apply(endpointResults, finishedAt, this.config.state.retentionMs) : [];
-    return { startedAt, finishedAt, endpoints: endpointResults, policies, changes };
+    return {
+      startedAt, finishedAt, endpoints: endpointResults, policies, changes,
+      ...(revocation ? { revocationUrls: revocation.urls } : {}),
+    };
   }
 
   private async analyze(probe: ProbeResult, now: Date, onInternalError: ScanOptions['onInternalError']): Promise<EndpointResult> {

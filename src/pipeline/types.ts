@@ -1,5 +1,5 @@
-import type { EndpointResult } from '../chain/types.js';
 import type { CertChange, PolicyVerdict } from '../fleet/types.js';
+import type { EndpointResult, RevocationUrlHealth } from '../revocation/types.js';
 
 export type { EndpointResult };
 
@@ -11,4 +11,6 @@ export interface ScanResult {
   policies: PolicyVerdict[];
   /** Changes against the baseline found by this scan. */
   changes: CertChange[];
+  /** Health of every CRL and OCSP URL the presented certificates name; absent when revocation checking is off. */
+  revocationUrls?: RevocationUrlHealth[];
 }

@@ -17,7 +17,7 @@ test('writing every documented default explicitly changes nothing', async () => 
     if (o.default === null) continue;
     (sections[section!] ??= {})[key] = o.default;
   }
-  assert.deepEqual(Object.keys(sections).sort(), ['alerting', 'dns', 'scan', 'server', 'state', 'trust']);
+  assert.deepEqual(Object.keys(sections).sort(), ['alerting', 'dns', 'revocation', 'scan', 'server', 'state', 'trust']);
   const dir = '/srv/chainwatch';
   const explicit = await parseConfig(`${stringify(sections)}${ONE_TARGET}`, join(dir, 'a.yaml'));
   const implicit = await parseConfig(ONE_TARGET, join(dir, 'b.yaml'));
@@ -45,7 +45,7 @@ test('the validator knows exactly the keys of the table, at every level', async 
   };
   const keys = (prefix: string): string[] =>
     OPTIONS.filter((o) => o.key.startsWith(prefix) && !o.key.slice(prefix.length).includes('.')).map((o) => o.key.slice(prefix.length).replace(/\[\]$/, ''));
-  assert.deepEqual(await knownAt(`qqqqqqqq: 1\n${ONE_TARGET}`), ['scan', 'dns', 'trust', 'state', 'server', 'alerting', 'targets', 'policies']);
+  assert.deepEqual(await knownAt(`qqqqqqqq: 1\n${ONE_TARGET}`), ['scan', 'dns', 'trust', 'state', 'server', 'revocation', 'alerting', 'targets', 'policies']);
   assert.deepEqual(await knownAt(`scan:\n  qqqqqqqq: 1\n${ONE_TARGET}`), keys('scan.'));
   const target = '  - {name: t, group: g, host: h.test';
   assert.deepEqual(await knownAt(`targets:\n${target}, qqqqqqqq: 1}\n`), ['name', 'group', 'host', 'port', 'url', 'address', 'resolve', 'sni', 'role', 'starttls', 'client_cert']);

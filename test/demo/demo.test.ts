@@ -47,6 +47,11 @@ test('the demo serves divergence in its metrics within seconds, and Ctrl-C stops
   assert.equal(success.length, 3 + 1 + 1 + 1 + 1 + 3, 'pool (3) + director sip + director web + pchat + edge + pchat-web (3)');
   assert.deepEqual(success.filter((s) => s.value !== 1).map((s) => s.labels), []);
   assert.equal(value(m, 'chainwatch_chain_info', { target: 'pchat-web', address: `${PREFIX}.13`, issuer_dn: 'CN=Fabrikam TLS CA 2023, O=Fabrikam Trust Services' }), 1);
+  // The demo PKI publishes CRLs and OCSP on loopback; the Edge's internal certificate is revoked.
+  assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'edge01-internal', position: '0' }), 1);
+  assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'dir01-sip', position: '0' }), 0);
+  assert.equal(value(m, 'chainwatch_crl_fetch_success', { url: `http://${PREFIX}.10:8080/crl/contoso-issuing.crl` }), 1);
+  assert.equal(value(m, 'chainwatch_ocsp_response_status', { url: `http://${PREFIX}.10:8080/ocsp`, status: 'successful' }), 1);
   assert.ok(elapsed < 45_000, `first metrics after ${elapsed} ms`);
 
   cw.proc.kill('SIGINT');

@@ -50,6 +50,11 @@ export const METRICS: Readonly<Record<string, readonly string[]>> = {
   chainwatch_targets: [],
   chainwatch_build_info: ['version'],
   chainwatch_alert_deliveries_total: ['receiver', 'result'],
+  chainwatch_cert_revoked: [...ENDPOINT, 'position'],
+  chainwatch_crl_fetch_success: ['url'],
+  chainwatch_crl_next_update_timestamp_seconds: ['url'],
+  chainwatch_crl_fetch_duration_seconds: ['url'],
+  chainwatch_ocsp_response_status: ['url', 'status'],
   chainwatch_expiry_warning_seconds: [],
   chainwatch_expiry_critical_seconds: [],
 };

@@ -40,6 +40,7 @@ export function result(f: FakeEndpoint): EndpointResult {
     trusted: true,
     hostnameMatch: true,
     problems: [],
+    path: [],
   };
   return { probe, analysis };
 }

@@ -14,12 +14,14 @@ export interface LaunchedBrowser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<LaunchedBrowser> {
+/** `javaScript: false` shows the page as a reader with scripts off sees it. */
+export async function launchChromium(o: { javaScript?: boolean } = {}): Promise<LaunchedBrowser> {
   // Playwright takes the profile directory as an argument of its own, not as --user-data-dir.
   const profile = mkdtempSync(join(tmpdir(), 'chainwatch-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    javaScriptEnabled: o.javaScript ?? true,
     args: [
       '--headless',
       '--no-sandbox',

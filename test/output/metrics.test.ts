@@ -25,7 +25,7 @@ function ok(ep: Endpoint, issuerDn: string, keyId: string, leafSha: string, prob
       chain: [cert(`CN=${ep.host}`, issuerDn, leafSha, '2026-01-01T00:00:00.000Z'), cert(issuerDn, 'CN=Contoso Root', 'bb', '2030-01-01T00:00:00.000Z')],
       issuer: { dn: issuerDn, keyId, spkiSha256: null },
       root: { dn: 'CN=Contoso Root', sha256: 'cc', spkiSha256: 'cd', keyId: null },
-      trusted: problems.length === 0, hostnameMatch: true, problems,
+      trusted: problems.length === 0, hostnameMatch: true, problems, path: [],
     },
   };
 }
@@ -172,4 +172,32 @@ test('chainwatch_policy_judged_locally follows the latest config: 1 whole here, 
   text = await m.render();
   assert.doesNotMatch(text, /pchat-web-same-ca/);
   assert.match(text, /^chainwatch_policy_judged_locally\{policy="edge-one-ca"\} 1$/m);
+});
+
+test('revocation: per certificate revoked 0/1, per CRL fetch success, nextUpdate and duration, per OCSP responder its status', async () => {
+  const m = createMetrics({ version: '9.9.9', processMetrics: false });
+  const r = ok(fe1, 'CN=Contoso Issuing', '42d1', 'a1');
+  const status = (s: 'good' | 'revoked' | 'unknown') => ({ status: s, source: null, crlUrl: null, ocspUrl: null, thisUpdate: null, nextUpdate: null, revokedAt: null, reason: null, error: null });
+  const url = (u: string, kind: 'crl' | 'ocsp', over: object = {}) => ({
+    url: u, kind, checked: true, reachable: true, stale: false, expiring: false, thisUpdate: null, nextUpdate: '2025-06-02T00:00:00.000Z',
+    fetchedAt: null, durationMs: 250, ocspStatus: kind === 'ocsp' ? 'successful' : null, error: null, endpoints: [], ...over,
+  });
+  m.updateFromScan({
+    ...scan([{ ...r, revocation: [status('revoked'), status('good')] }, { ...ok(fe2, 'CN=Contoso Issuing', '42d1', 'a2'), revocation: [status('unknown'), null] }]),
+    revocationUrls: [
+      url('http://pki.test/a.crl', 'crl'),
+      url('http://pki.test/b.crl', 'crl', { reachable: false, nextUpdate: null, error: 'timeout' }),
+      url('http://ocsp.test/', 'ocsp', { ocspStatus: 'tryLater' }),
+      url('ldap:///CN=x', 'crl', { checked: false, reachable: null }),
+    ],
+  }, []);
+  const text = await m.render();
+  assert.deepEqual(lines(text, 'chainwatch_cert_revoked'), [
+    'chainwatch_cert_revoked{target="pool01",group="lync-internal",address="127.0.0.11",position="0"} 1',
+    'chainwatch_cert_revoked{target="pool01",group="lync-internal",address="127.0.0.11",position="1"} 0',
+  ]);
+  assert.deepEqual(lines(text, 'chainwatch_crl_fetch_success'), ['chainwatch_crl_fetch_success{url="http://pki.test/a.crl"} 1', 'chainwatch_crl_fetch_success{url="http://pki.test/b.crl"} 0']);
+  assert.deepEqual(lines(text, 'chainwatch_crl_next_update_timestamp_seconds'), ['chainwatch_crl_next_update_timestamp_seconds{url="http://pki.test/a.crl"} 1748822400']);
+  assert.deepEqual(lines(text, 'chainwatch_crl_fetch_duration_seconds'), ['chainwatch_crl_fetch_duration_seconds{url="http://pki.test/a.crl"} 0.25', 'chainwatch_crl_fetch_duration_seconds{url="http://pki.test/b.crl"} 0.25']);
+  assert.deepEqual(lines(text, 'chainwatch_ocsp_response_status'), ['chainwatch_ocsp_response_status{url="http://ocsp.test/",status="tryLater"} 1']);
 });

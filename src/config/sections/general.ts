@@ -1,10 +1,10 @@
-// The small sections: scan, dns, trust, state, server. Their values are read as the options
-// table declares them; trust also keeps the contents of its CA files.
+// The small sections: scan, dns, trust, state, server, revocation. Their values are read as the
+// options table declares them; trust also keeps the contents of its CA files.
 import { formatDuration } from '../duration.js';
 import { readSection, readValues, sectionValues } from '../mapping.js';
-import { DNS, SCAN, SERVER, STATE, TRUST } from '../options.js';
+import { DNS, REVOCATION, SCAN, SERVER, STATE, TRUST } from '../options.js';
 import type { Ctx, Field } from '../reader.js';
-import type { DnsConfig, ScanConfig, ServerConfig, StateConfig, TrustConfig } from '../types.js';
+import type { DnsConfig, RevocationConfig, ScanConfig, ServerConfig, StateConfig, TrustConfig } from '../types.js';
 
 export function readScan(ctx: Ctx, field: Field | undefined): ScanConfig {
   const map = readSection(ctx, field, SCAN);
@@ -21,6 +21,7 @@ export function readScan(ctx: Ctx, field: Field | undefined): ScanConfig {
 export const readDns = (ctx: Ctx, field: Field | undefined): DnsConfig => sectionValues(ctx, field, DNS);
 export const readState = (ctx: Ctx, field: Field | undefined): StateConfig => sectionValues(ctx, field, STATE);
 export const readServer = (ctx: Ctx, field: Field | undefined): ServerConfig => sectionValues(ctx, field, SERVER);
+export const readRevocation = (ctx: Ctx, field: Field | undefined): RevocationConfig => sectionValues(ctx, field, REVOCATION);
 
 export function readTrust(ctx: Ctx, field: Field | undefined): TrustConfig {
   const { caFiles, systemRoots } = sectionValues(ctx, field, TRUST);

@@ -31,7 +31,8 @@ export class HttpFront {
   /** Binds and serves; rejects with an operator-readable error when the address cannot be bound. */
   static async listen(options: HttpFrontOptions): Promise<HttpFront> {
     const { handler, log } = options;
-    const server = createServer((req, res) => {
+    // Timeouts are enforced on this period; the default 30 s would let a silent connection linger.
+    const server = createServer({ connectionsCheckingInterval: 2000 }, (req, res) => {
       answer(req, res, handler).catch((err) => {
         log.error('HTTP request failed', { path: pathOf(req.url), err });
         if (!res.headersSent) send(res, req, { status: 500, type: TEXT, body: 'internal error\n' });
@@ -41,9 +42,11 @@ export class HttpFront {
     server.keepAliveTimeout = 5000;
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // A connection that sent no request in time is closed without an answer: browsers open
+      // spare connections ahead of need, and would show a stale 400 as the next page's answer.
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) socket.destroy();
+      else socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     });
     await bind(server, options.host, options.port);
     const addr = server.address() as AddressInfo;

@@ -48,7 +48,9 @@ export function deriveAlerts(scan: ScanResult, opts: DeriveOptions): Alert[] {
     if (expiring) drafts.push(expiring);
     const failing = probeFailingAlert(ep, opts);
     if (failing) drafts.push(failing);
+    drafts.push(...revokedAlerts(ep, opts));
   }
+  drafts.push(...crlAlerts(scan, opts));
   const byFingerprint = new Map<string, Alert>();
   for (const d of drafts) {
     const alert = finish(d, opts.externalUrl);
@@ -69,7 +71,7 @@ export function conditionUndetermined(alert: Alert, scan: ScanResult): boolean {
     const verdict = scan.policies.find((p) => p.name === policy);
     return verdict?.unknown.some((m) => m.target === target && (m.address ?? '') === address) ?? false;
   }
-  if (alertname === 'ChainwatchCertificateExpiringSoon') {
+  if (alertname === 'ChainwatchCertificateExpiringSoon' || alertname === 'ChainwatchCertificateRevoked') {
     const ep = scan.endpoints.find((e) => e.probe.endpoint.target === target && (e.probe.endpoint.address ?? '') === address);
     return ep !== undefined && ep.analysis === null;
   }
@@ -230,4 +232,76 @@ function probeFailingAlert(r: EndpointResult, opts: DeriveOptions): Draft | null
     holdUntil: null,
     forScans: Math.max(1, opts.probeFailingScans ?? DEFAULT_PROBE_FAILING_SCANS),
   };
+}
+
+function revokedAlerts(r: EndpointResult, opts: DeriveOptions): Draft[] {
+  const e = r.probe.endpoint;
+  const chain = r.analysis?.chain ?? [];
+  const drafts: Draft[] = [];
+  r.revocation?.forEach((rev, position) => {
+    const cert = chain[position];
+    if (rev?.status !== 'revoked' || !cert) return;
+    const ep = endpointLabel(e.target, e.address);
+    const what = position === 0 ? 'certificate' : `CA certificate at position ${position}`;
+    const when = rev.revokedAt ? ` on ${rev.revokedAt}` : '';
+    drafts.push({
+      name: 'ChainwatchCertificateRevoked',
+      severity: 'critical',
+      labels: { target: e.target, address: e.address ?? '', group: e.group, position: String(position) },
+      annotations: {
+        summary: `${ep}: ${what} ${commonName(cert.subject)} was revoked${when}${rev.reason ? ` (${rev.reason})` : ''}`,
+        description:
+          `${cert.subject}, serial ${cert.serialNumber}, issued by ${cert.issuer}, is revoked according to its ${sourceText(rev.source)}. ` +
+          `Clients that check revocation (Lync and Skype for Business clients do) refuse it: bind a newly issued certificate on ${e.host}:${e.port}.`,
+      },
+      target: e.target,
+      startsAt: opts.now,
+      holdUntil: null,
+      forScans: 1,
+    });
+  });
+  return drafts;
+}
+
+function sourceText(source: string | null): string {
+  return source === 'crl' ? 'CA\'s CRL' : source === 'stapled' ? 'stapled OCSP response' : 'OCSP responder';
+}
+
+/** A CRL that is stale, about to be, or cannot be fetched: every certificate naming it is at risk. */
+function crlAlerts(scan: ScanResult, opts: DeriveOptions): Draft[] {
+  const drafts: Draft[] = [];
+  for (const u of scan.revocationUrls ?? []) {
+    if (!u.checked || u.kind === 'ocsp') continue;
+    const who = u.endpoints.length > 0 ? u.endpoints.join(', ') : 'no endpoint directly (a delta CRL named by a CRL)';
+    const common = { labels: { url: u.url }, target: u.endpoints[0]?.replace(/ \(.*\)$/, '') ?? '', startsAt: opts.now, holdUntil: null };
+    if (u.stale || u.expiring) {
+      drafts.push({
+        ...common,
+        name: 'ChainwatchCrlStale',
+        severity: u.stale ? 'critical' : 'warning',
+        forScans: 1,
+        annotations: {
+          summary: u.stale ? `CRL ${u.url} is stale: its nextUpdate ${u.nextUpdate} has passed` : `CRL ${u.url} expires at ${u.nextUpdate}`,
+          description:
+            `${u.stale ? 'Clients treat the certificates it covers as unverifiable and may refuse them' : 'If the CA does not publish a new CRL before then, clients will refuse the certificates it covers'}. ` +
+            `Check that the issuing CA publishes its CRL to ${u.url}. Endpoints depending on it: ${who}.`,
+          endpoints: u.endpoints.join(', '),
+        },
+      });
+    }
+    if (u.reachable === false || u.error !== null) {
+      drafts.push({
+        ...common,
+        name: 'ChainwatchCrlUnreachable',
+        severity: 'warning',
+        forScans: Math.max(1, opts.probeFailingScans ?? DEFAULT_PROBE_FAILING_SCANS),
+        annotations: {
+          summary: `CRL ${u.url} cannot be obtained: ${u.error ?? 'no answer'}`,
+          description: `Clients that check revocation cannot fetch a valid CRL from ${u.url} and may refuse the certificates that name it. Endpoints depending on it: ${who}.`,
+          endpoints: u.endpoints.join(', '),
+        },
+      });
+    }
+  }
+  return drafts;
 }

@@ -4,7 +4,10 @@ export type AlertName =
   | 'ChainwatchIssuerDivergence'
   | 'ChainwatchCertificateChanged'
   | 'ChainwatchCertificateExpiringSoon'
-  | 'ChainwatchProbeFailing';
+  | 'ChainwatchProbeFailing'
+  | 'ChainwatchCertificateRevoked'
+  | 'ChainwatchCrlStale'
+  | 'ChainwatchCrlUnreachable';
 
 export type Severity = 'critical' | 'warning' | 'info';
 

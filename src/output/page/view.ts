@@ -11,8 +11,8 @@ export interface PageContext {
   now: Date;
   /** scan.expiry_warning: a leaf closer than this to notAfter shows as a warning. */
   expiryWarningMs: number;
-  /** scan.expiry_critical; null when the config has no such threshold. */
-  expiryCriticalMs: number | null;
+  /** scan.expiry_critical: closer than this, or expired, shows as critical. */
+  expiryCriticalMs: number;
   schedule: string;
   /** Targets in the config in force (the last scan may predate a reload). */
   configuredTargets: number;
@@ -26,7 +26,7 @@ export type Severity = 'ok' | 'warn' | 'crit';
 
 export function expirySeverity(notAfter: string, ctx: PageContext): Severity {
   const left = Date.parse(notAfter) - ctx.now.getTime();
-  if (left <= 0 || (ctx.expiryCriticalMs !== null && left < ctx.expiryCriticalMs)) return 'crit';
+  if (left <= 0 || left < ctx.expiryCriticalMs) return 'crit';
   return left < ctx.expiryWarningMs ? 'warn' : 'ok';
 }
 

@@ -2,6 +2,7 @@
 // where to go, headers every answer carries, and a busy address refused in words.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { HttpFront } from '../../../src/daemon/http/front.js';
 import { RouteTable } from '../../../src/daemon/http/routes.js';
@@ -75,6 +76,21 @@ test('an unknown path gets 404 naming the listed routes; a failing route gets 50
   assert.equal(missing.body, 'not found; try /metrics, /page, /boom\n');
   assert.equal((await call('GET', '/boom')).status, 500);
   assert.equal((await call('GET', '/metrics')).status, 200, 'still serving after a failed request');
+});
+
+test('a connection that never sends a request is closed without an answer a browser could misread', async () => {
+  // Browsers open spare connections and use them later: a stale 400 on one would be the next page.
+  const socket = connect(front.port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+  await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  assert.equal(received, '');
+  const garbage = connect(front.port, '127.0.0.1');
+  let answer = '';
+  garbage.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+  garbage.write('NOT HTTP\r\n\r\n');
+  await new Promise<void>((resolve) => garbage.on('close', () => resolve()));
+  assert.match(answer, /^HTTP\/1\.1 400 Bad Request/, 'a malformed request still gets 400');
 });
 
 test('a route registered twice is a programming error', () => {

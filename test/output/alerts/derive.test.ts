@@ -140,3 +140,42 @@ describe('deriveAlerts', () => {
     assert.equal(a!.generatorURL, 'http://127.0.0.1:9862/targets/edge');
   });
 });
+
+describe('revocation alerts', () => {
+  const revoked = { status: 'revoked' as const, source: 'crl' as const, crlUrl: 'http://pki.contoso.local/issuing.crl', ocspUrl: null, thisUpdate: null, nextUpdate: null, revokedAt: '2025-05-30T00:00:00.000Z', reason: 'keyCompromise', error: null };
+  const health = (over: Partial<import('../../../src/revocation/types.js').RevocationUrlHealth>) => ({
+    url: 'http://pki.contoso.local/issuing.crl', kind: 'crl' as const, checked: true, reachable: true, stale: false, expiring: false,
+    thisUpdate: null, nextUpdate: '2025-05-31T00:00:00.000Z', fetchedAt: null, durationMs: 12, ocspStatus: null, error: null,
+    endpoints: ['web1 (10.1.2.4)', 'web2 (10.1.2.5)'], ...over,
+  });
+
+  it('a revoked certificate fires ChainwatchCertificateRevoked with endpoint labels and position', () => {
+    const ep = endpoint('web1', 'pchat-web', '10.1.2.4');
+    const r = { ...okResult(ep, CONTOSO, new Date(NOW.getTime() + 300 * DAY), NOW), revocation: [revoked] };
+    const [a, ...rest] = byName(deriveAlerts(scanOf(NOW, [r]), OPTS), 'ChainwatchCertificateRevoked');
+    assert.equal(rest.length, 0);
+    assert.deepEqual(a!.labels, { alertname: 'ChainwatchCertificateRevoked', target: 'web1', address: '10.1.2.4', group: 'pchat-web', position: '0', severity: 'critical' });
+    assert.equal(a!.annotations.summary, 'web1 (10.1.2.4): certificate web1.contoso.local was revoked on 2025-05-30T00:00:00.000Z (keyCompromise)');
+    assert.match(a!.annotations.description, /revoked according to its CA's CRL/);
+    // A good status raises nothing.
+    const good = { ...r, revocation: [{ ...revoked, status: 'good' as const, revokedAt: null, reason: null }] };
+    assert.equal(byName(deriveAlerts(scanOf(NOW, [good]), OPTS), 'ChainwatchCertificateRevoked').length, 0);
+  });
+
+  it('a stale CRL and an unreachable one fire per URL, naming the endpoints that depend on it', () => {
+    const scan = { ...scanOf(NOW, []), revocationUrls: [health({ stale: true }), health({ url: 'http://pki.contoso.local/root.crl', reachable: false, error: 'HTTP 404 from http://pki.contoso.local/root.crl', endpoints: ['web1 (10.1.2.4)'] })] };
+    const alerts = deriveAlerts(scan, OPTS);
+    const [stale] = byName(alerts, 'ChainwatchCrlStale');
+    assert.deepEqual(stale!.labels, { alertname: 'ChainwatchCrlStale', url: 'http://pki.contoso.local/issuing.crl', severity: 'critical' });
+    assert.match(stale!.annotations.description, /Endpoints depending on it: web1 \(10\.1\.2\.4\), web2 \(10\.1\.2\.5\)\./);
+    const [down] = byName(alerts, 'ChainwatchCrlUnreachable');
+    assert.deepEqual(down!.labels, { alertname: 'ChainwatchCrlUnreachable', url: 'http://pki.contoso.local/root.crl', severity: 'warning' });
+    assert.equal(down!.annotations.summary, 'CRL http://pki.contoso.local/root.crl cannot be obtained: HTTP 404 from http://pki.contoso.local/root.crl');
+    assert.equal(down!.annotations.endpoints, 'web1 (10.1.2.4)');
+    // An expiring CRL warns; a healthy one and an LDAP location (not checked) raise nothing.
+    const quiet = { ...scanOf(NOW, []), revocationUrls: [health({}), health({ url: 'ldap:///CN=CDP', checked: false, reachable: null, error: 'not fetched' })] };
+    assert.deepEqual(deriveAlerts(quiet, OPTS), []);
+    const [expiring] = deriveAlerts({ ...scanOf(NOW, []), revocationUrls: [health({ expiring: true })] }, OPTS);
+    assert.deepEqual([expiring!.labels.alertname, expiring!.labels.severity], ['ChainwatchCrlStale', 'warning']);
+  });
+});

@@ -66,6 +66,7 @@ export function okResult(ep: Endpoint, issuer: CaRef, notAfter: Date, at: Date):
       trusted: true,
       hostnameMatch: true,
       problems: [],
+      path: [],
     },
   };
 }

@@ -61,13 +61,13 @@ describe('links', () => {
 });
 
 describe('thresholds', () => {
-  test('expiry is critical below expiry_critical, a warning below expiry_warning, warning only without a critical one', () => {
+  test('expiry is critical below expiry_critical or once expired, a warning below expiry_warning', () => {
     const at = (days: number) => new Date(NOW.getTime() + days * DAY).toISOString();
     assert.equal(expirySeverity(at(40), ctx()), 'ok');
     assert.equal(expirySeverity(at(20), ctx()), 'warn');
     assert.equal(expirySeverity(at(3), ctx()), 'crit');
-    assert.equal(expirySeverity(at(3), ctx({ expiryCriticalMs: null })), 'warn');
-    assert.equal(expirySeverity(at(-1), ctx({ expiryCriticalMs: null })), 'crit');
+    assert.equal(expirySeverity(at(3), ctx({ expiryCriticalMs: 0 })), 'warn');
+    assert.equal(expirySeverity(at(-1), ctx({ expiryCriticalMs: 0 })), 'crit');
   });
 });
 
