@@ -19,24 +19,37 @@ const RUNNERS: Record<string, Runner> = {
     const raw = values['log-level'] as string | undefined;
     const level = raw === undefined ? undefined : parseLogLevel(raw);
     if (level === null) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not '${raw}'`, 'run');
+    const { shardFromArgs } = await import('./shard.js');
+    const shard = shardFromArgs(values.shard as string | undefined, 'run');
     const { runDaemon } = await import('../daemon/daemon.js');
-    return runDaemon(values.config as string, { log: createLogger({ level }) });
+    return runDaemon(values.config as string, { log: createLogger({ level }), shard });
   },
 
   async scan({ values }) {
     const format = (values.format as string | undefined) ?? (process.stdout.isTTY ? 'table' : 'json');
     if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, not '${format}'`, 'scan');
+    const { shardFromArgs } = await import('./shard.js');
+    const shard = shardFromArgs(values.shard as string | undefined, 'scan');
     const { loadConfig } = await import('../config/load.js');
     const config = await loadConfig(values.config as string);
     const { scanCommand } = await import('./scan.js');
-    return scanCommand(config, { format, targets: (values.target as string[] | undefined) ?? [], save: values.save === true });
+    return scanCommand(config, { format, targets: (values.target as string[] | undefined) ?? [], save: values.save === true, shard });
   },
 
   async 'check-config'({ values }) {
+    const { formatShardPlan, parseShardCount } = await import('./shard.js');
+    const shards = values.shards === undefined ? undefined : parseShardCount(values.shards as string);
     const { loadConfig } = await import('../config/load.js');
     const { summarizeConfig } = await import('../config/summary.js');
-    process.stdout.write(summarizeConfig(await loadConfig(values.config as string)) + '\n');
+    const config = await loadConfig(values.config as string);
+    process.stdout.write(summarizeConfig(config) + '\n');
+    if (shards !== undefined) process.stdout.write(formatShardPlan(config, shards) + '\n');
     return 0;
+  },
+
+  async healthcheck({ values }) {
+    const { healthcheckCommand } = await import('./healthcheck.js');
+    return healthcheckCommand(values.config as string);
   },
 
   async rules({ values }) {

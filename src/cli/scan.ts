@@ -2,27 +2,45 @@ import { access } from 'node:fs/promises';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../log/logger.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
+import { StateLockedError } from '../fleet/state-lock.js';
 import { buildReport, hasFindings } from '../output/report.js';
 import { formatTable } from '../output/table.js';
 import { runScan } from '../pipeline/scan.js';
+import { shardConfig, type Shard } from '../targets/shard.js';
 import { UsageError } from './usage.js';
 
 export interface ScanCommandOptions {
   format: 'table' | 'json';
   targets: string[];
   save: boolean;
+  /** Scan exactly what this shard of `chainwatch run --shard` would. */
+  shard?: Shard;
 }
 
 /** `chainwatch scan`: one pass of the pipeline, the report on stdout. Returns the exit code. */
-export async function scanCommand(config: Config, opts: ScanCommandOptions): Promise<number> {
-  const known = new Set(config.targets.map((t) => t.name));
+export async function scanCommand(whole: Config, opts: ScanCommandOptions): Promise<number> {
+  const known = new Set(whole.targets.map((t) => t.name));
   const unknown = opts.targets.filter((t) => !known.has(t));
   if (unknown.length > 0) {
-    throw new UsageError(`no target named ${unknown.join(', ')} in ${config.source} (known: ${[...known].join(', ')})`, 'scan');
+    throw new UsageError(`no target named ${unknown.join(', ')} in ${whole.source} (known: ${[...known].join(', ')})`, 'scan');
   }
+  const config = opts.shard ? shardConfig(whole, opts.shard).config : whole;
+  const elsewhere = opts.targets.filter((t) => !config.targets.some((c) => c.name === t));
+  if (elsewhere.length > 0) throw new UsageError(`not on shard ${opts.shard!.index}/${opts.shard!.count} (see check-config --shards ${opts.shard!.count}): ${elsewhere.join(', ')}`, 'scan');
   // Logs go to stderr so that stdout carries only the report.
   const log = createLogger({ sink: process.stderr, format: process.stderr.isTTY ? 'pretty' : 'json', level: 'warn' });
-  const baseline = opts.save || (await exists(config.state.path)) ? await BaselineStore.open(config.state.path, log) : undefined;
+  // Without --save the baseline is only read, so a scan beside the running daemon neither waits
+  // for its lock nor disturbs its files.
+  let baseline: BaselineStore | undefined;
+  try {
+    baseline = opts.save
+      ? await BaselineStore.open(config.state.path, log)
+      : (await exists(config.state.path)) ? await BaselineStore.open(config.state.path, log, { readOnly: true }) : undefined;
+  } catch (err) {
+    if (!(err instanceof StateLockedError)) throw err;
+    process.stderr.write(`chainwatch scan: cannot --save: ${err.message}\n`);
+    return 2;
+  }
   const showProgress = process.stderr.isTTY === true;
   const scan = await runScan(config, {
     baseline,
@@ -36,7 +54,10 @@ export async function scanCommand(config: Config, opts: ScanCommandOptions): Pro
     onProgress: showProgress ? (done, total) => process.stderr.write(`\rscanning: ${done}/${total} endpoints`) : undefined,
   });
   if (showProgress) process.stderr.write('\r\x1b[K');
-  if (opts.save && baseline) await baseline.save();
+  if (opts.save && baseline) {
+    await baseline.save();
+    await baseline.close();
+  }
   const report = buildReport(scan);
   process.stdout.write(opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatTable(report));
   return hasFindings(report) ? 1 : 0;

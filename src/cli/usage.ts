@@ -35,6 +35,11 @@ export interface CommandSpec {
 }
 
 const CONFIG: FlagSpec = { name: 'config', short: 'c', value: 'FILE', required: true, description: 'the YAML config file' };
+const SHARD: FlagSpec = {
+  name: 'shard',
+  value: 'I/N|auto/N',
+  description: 'scan only shard I of N (0-based; auto takes I from a StatefulSet pod name NAME-I in HOSTNAME); also CHAINWATCH_SHARD',
+};
 export const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', description: 'print this help and exit' };
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -44,8 +49,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [
       CONFIG,
       { name: 'log-level', value: 'LEVEL', description: 'debug, info, warn or error (default info); logs are JSON lines on stdout' },
+      SHARD,
     ],
-    exits: '0 after SIGTERM or SIGINT; 2 bad config at start or bad usage',
+    exits: '0 after SIGTERM or SIGINT; 2 bad config at start, state.path in use by another chainwatch, or bad usage',
   },
   {
     name: 'scan',
@@ -55,13 +61,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'format', short: 'f', value: 'table|json', description: 'report format (default table on a terminal, json otherwise)' },
       { name: 'target', short: 't', value: 'NAME', multiple: true, description: 'scan only this target' },
       { name: 'save', description: "record the chains seen in the baseline (state.path), as the daemon does" },
+      { name: 'shard', value: 'I/N', description: 'scan exactly the targets shard I of N of the daemon scans (also CHAINWATCH_SHARD)' },
     ],
     exits: '1 findings (divergence, failed probe or any problem); 2 bad config or usage',
   },
   {
     name: 'check-config',
     summary: 'validate a config and summarise it',
-    flags: [CONFIG],
+    flags: [
+      CONFIG,
+      { name: 'shards', value: 'N', description: 'also print how N shards would split the targets and policies' },
+    ],
     exits: '2 invalid config or bad usage',
   },
   {
@@ -69,6 +79,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "print the Prometheus rule file for the config's policies plus the generic rules",
     flags: [CONFIG],
     exits: '2 bad config or usage',
+  },
+  {
+    name: 'healthcheck',
+    summary: "ask /healthz of the daemon on the config's server.listen (for container health checks)",
+    flags: [CONFIG],
+    exits: '1 the daemon did not answer 200; 2 bad usage',
   },
   {
     name: 'import-topology',

@@ -9,7 +9,9 @@ import { loadConfig, MAX_CONFIG_BYTES, parseConfig, readConfigFile } from '../co
 import { ConfigError } from '../config/errors.js';
 import { FileRefused, readRegularFile } from '../util/fs.js';
 import type { Config } from '../config/types.js';
+import { formatShard, shardConfig, type Shard, type ShardView } from '../targets/shard.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
+import { StateLockedError } from '../fleet/state-lock.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createMetrics, type ChainwatchMetrics } from '../output/metrics.js';
 import type { PageContext } from '../output/page/view.js';
@@ -38,6 +40,15 @@ export interface DaemonOptions {
   signals?: boolean;
   /** Watch the config file and reload when it changes. Default true. */
   watchConfig?: boolean;
+  /** Scan only this shard's share of the targets (`--shard I/N`); default the whole config. */
+  shard?: Shard;
+}
+
+const WHOLE: Shard = { index: 0, count: 1 };
+
+/** The config file as this instance sees it: restricted to its shard, with what it judges whole. */
+async function loadShard(configArg: string, shard: Shard): Promise<ShardView> {
+  return shardConfig(await loadConfig(configArg), shard);
 }
 
 export interface DaemonHandle {
@@ -63,6 +74,11 @@ export async function runDaemon(configFile: string, options: DaemonOptions = {})
       log.error('config is not valid; not starting', { file: configFile, issues: err.issues });
       return 2;
     }
+    if (err instanceof StateLockedError) {
+      process.stderr.write(`chainwatch: not starting: ${err.message}\n`);
+      log.error('state directory is in use by another chainwatch; not starting', { reason: err.message });
+      return 2;
+    }
     log.error('chainwatch could not start', { err });
     process.stderr.write(`chainwatch: could not start: ${(err as Error).message}\n`);
     return 1;
@@ -77,12 +93,18 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
   const file = resolvePath(configFile);
   // One read: the parse and the change detection see the same bytes.
   const { text, sha256 } = await readConfigFile(configFile);
-  const config = await parseConfig(text, configFile);
   const metrics = createMetrics({ version: chainwatchVersion() });
+  const { config, judgedLocally } = shardConfig(await parseConfig(text, configFile), options.shard ?? WHOLE);
+  metrics.policiesJudgedLocally(judgedLocally);
   metrics.configLoaded(true, config);
   const baseline = await BaselineStore.open(config.state.path, log.child({ component: 'baseline' }));
   const daemon = new Daemon(configFile, file, config, metrics, baseline, log, options, sha256);
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (err) {
+    await baseline.close();
+    throw err;
+  }
   return daemon;
 }
 
@@ -147,6 +169,7 @@ class Daemon implements DaemonHandle {
       config: this.configArg,
       targets: this.cfg.targets.length,
       policies: this.cfg.policies.length,
+      shard: formatShard(this.options.shard ?? WHOLE),
       schedule: this.cfg.scan.schedule,
       listen: this.http.url,
       state: this.cfg.state.path,
@@ -253,8 +276,9 @@ class Daemon implements DaemonHandle {
     this.lastDigest = d;
 
     let next: Config;
+    let judgedLocally: ShardView['judgedLocally'];
     try {
-      next = await loadConfig(this.configArg);
+      ({ config: next, judgedLocally } = await loadShard(this.configArg, this.options.shard ?? WHOLE));
     } catch (err) {
       return this.refuse(err instanceof ConfigError ? err.message : (err as Error).message, err instanceof ConfigError ? err.issues : undefined);
     }
@@ -286,6 +310,7 @@ class Daemon implements DaemonHandle {
     this.scheduler.setSchedule(next.scan.schedule);
     this.reloadOk = true;
     this.metrics.configLoaded(true, next);
+    this.metrics.policiesJudgedLocally(judgedLocally);
     const before = new Set(prev.targets.map((t) => t.name));
     const after = new Set(next.targets.map((t) => t.name));
     this.log.info('config reloaded; scanning now', {
@@ -363,6 +388,7 @@ class Daemon implements DaemonHandle {
     } catch (err) {
       this.log.error('could not save the baseline at shutdown', { path: this.cfg.state.path, err });
     }
+    await this.baseline.close();
     try {
       await this.alerting.stop();
     } catch (err) {

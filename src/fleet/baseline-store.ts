@@ -1,15 +1,26 @@
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { EndpointResult } from '../chain/types.js';
+import { FORMAT_VERSION, parseBaseline } from './baseline-format.js';
 import { applyScan, type BaselineState } from './drift.js';
+import { acquireStateLock, type StateLock } from './state-lock.js';
 import type { BaselineEntry, CertChange } from './types.js';
 
 export const BASELINE_FILE = 'baseline.json';
 export const HISTORY_FILE = 'history.jsonl';
-const FORMAT_VERSION = 1;
 const RECENT_LIMIT = 500;
+/** Change records kept for history.jsonl while it cannot be written; the oldest go first. */
+const HISTORY_BACKLOG_LIMIT = 10_000;
+
+export interface OpenOptions {
+  /**
+   * Read the baseline without taking the state directory's lock, for `chainwatch scan` next to
+   * a running daemon: nothing is moved, deleted or saved.
+   */
+  readOnly?: boolean;
+}
 
 /**
  * The persisted baseline: the last chain seen per endpoint, when it changed, and the changes.
@@ -26,6 +37,7 @@ export class BaselineStore {
     private directory: string,
     private readonly log: Logger,
     state: BaselineState,
+    private lock: StateLock | null,
   ) {
     this.state = state;
   }
@@ -34,10 +46,30 @@ export class BaselineStore {
     return this.directory;
   }
 
-  static async open(dir: string, log: Logger): Promise<BaselineStore> {
+  /**
+   * Opens the state directory for writing, taking its lock: throws StateLockedError while another
+   * live chainwatch holds it. close() releases it.
+   */
+  static async open(dir: string, log: Logger, options: OpenOptions = {}): Promise<BaselineStore> {
+    if (options.readOnly) return new BaselineStore(dir, log, await loadState(dir, log, false), null);
     await mkdir(dir, { recursive: true });
-    await removeLeftovers(dir);
-    return new BaselineStore(dir, log, await loadState(dir, log));
+    const lock = await acquireStateLock(dir);
+    try {
+      if (lock.tookOverFrom) {
+        log.warn('took over the state lock of a chainwatch that stopped without releasing it', { path: dir, previousHolder: lock.tookOverFrom });
+      }
+      await removeLeftovers(dir);
+      return new BaselineStore(dir, log, await loadState(dir, log, true), lock);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** Waits for a save in progress and releases the state directory. */
+  async close(): Promise<void> {
+    await this.saving;
+    await this.lock?.release();
   }
 
   entries(): BaselineEntry[] {
@@ -80,26 +112,34 @@ export class BaselineStore {
     const next = this.saving.then(async () => {
       const from = this.directory;
       if (from === dir) return;
+      if (this.lock === null) throw new Error('the baseline was opened read-only');
       await mkdir(dir, { recursive: true });
-      const history = await readFile(join(from, HISTORY_FILE), 'utf8').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return null;
-        throw err;
-      });
-      if (history !== null) await writeDurably(join(dir, HISTORY_FILE), history, 'w');
-      this.directory = dir;
+      // The new directory must not be another chainwatch's: its lock is taken before anything moves.
+      const lock = await acquireStateLock(dir);
       try {
+        const history = await readFile(join(from, HISTORY_FILE), 'utf8').catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return null;
+          throw err;
+        });
+        if (history !== null) await writeDurably(join(dir, HISTORY_FILE), history, 'w');
+        this.directory = dir;
         await this.writeNow();
       } catch (err) {
         this.directory = from;
+        await lock.release();
         throw err;
       }
       for (const name of [BASELINE_FILE, HISTORY_FILE]) await unlink(join(from, name)).catch(() => undefined);
+      const old = this.lock;
+      this.lock = lock;
+      await old.release();
     });
     this.saving = next.catch(() => undefined);
     return next;
   }
 
   private async writeNow(): Promise<void> {
+    if (this.lock === null) throw new Error('the baseline was opened read-only');
     const body = JSON.stringify({
       version: FORMAT_VERSION,
       savedAt: new Date().toISOString(),
@@ -107,11 +147,51 @@ export class BaselineStore {
       recentChanges: this.state.recentChanges,
     });
     await writeFileAtomic(join(this.dir, BASELINE_FILE), body, 0o640);
+    await this.appendHistory();
+  }
+
+  /**
+   * The baseline is saved by now; history.jsonl is the audit trail beside it. Records it cannot
+   * take stay queued for the next save instead of failing the save or being lost.
+   */
+  private async appendHistory(): Promise<void> {
     const pending = this.unsavedHistory;
-    this.unsavedHistory = [];
-    if (pending.length > 0) {
-      await writeDurably(join(this.dir, HISTORY_FILE), pending.map((c) => JSON.stringify(c)).join('\n') + '\n', 'a');
+    if (pending.length === 0) return;
+    const path = join(this.dir, HISTORY_FILE);
+    try {
+      await appendLines(path, pending.map((c) => JSON.stringify(c)));
+      this.unsavedHistory = this.unsavedHistory.slice(pending.length);
+    } catch (err) {
+      const excess = this.unsavedHistory.length - HISTORY_BACKLOG_LIMIT;
+      if (excess > 0) this.unsavedHistory = this.unsavedHistory.slice(excess);
+      this.log.warn('the baseline was saved, but history.jsonl could not be appended; its change records are kept and written at the next save. Check that the file is writable', {
+        path,
+        queued: this.unsavedHistory.length,
+        ...(excess > 0 ? { droppedOldest: excess } : {}),
+        err,
+      });
     }
+  }
+}
+
+/**
+ * Appends whole lines. A line torn by a crash is ended first, so the next record starts on a line
+ * of its own instead of being glued to the torn one (which readers then skip as one bad line).
+ */
+async function appendLines(path: string, lines: string[]): Promise<void> {
+  const fh = await open(path, 'a+', 0o640);
+  try {
+    const { size } = await fh.stat();
+    let lead = '';
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await fh.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) lead = '\n';
+    }
+    await fh.appendFile(lead + lines.join('\n') + '\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
@@ -131,7 +211,7 @@ async function removeLeftovers(dir: string): Promise<void> {
   }
 }
 
-async function loadState(dir: string, log: Logger): Promise<BaselineState> {
+async function loadState(dir: string, log: Logger, writable: boolean): Promise<BaselineState> {
   const path = join(dir, BASELINE_FILE);
   let text: string;
   try {
@@ -143,9 +223,14 @@ async function loadState(dir: string, log: Logger): Promise<BaselineState> {
     }
     throw err;
   }
+  let parsed: ReturnType<typeof parseBaseline>;
   try {
-    return parseState(text);
+    parsed = parseBaseline(text);
   } catch (err) {
+    if (!writable) {
+      log.warn('baseline file is unreadable; scanning without it (the daemon sets it aside when it starts)', { path, reason: (err as Error).message });
+      return empty();
+    }
     const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     await rename(path, aside);
     log.error('baseline file is unreadable and was moved aside; starting with an empty baseline (changes made while it was unreadable will not be reported). Inspect or delete the moved file', {
@@ -155,38 +240,28 @@ async function loadState(dir: string, log: Logger): Promise<BaselineState> {
     });
     return empty();
   }
+  if (parsed.rejected.length > 0) {
+    const aside = `${path}.rejected-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    if (writable) await writeFile(aside, JSON.stringify({ rejectedFrom: path, entries: parsed.rejected }, null, 2) + '\n', { mode: 0o640 });
+    for (const r of parsed.rejected) {
+      log.error('baseline entry is invalid and was set aside; that endpoint starts as first seen at the next scan, the rest of the baseline is kept. Inspect or delete the set-aside file', {
+        path,
+        endpoint: isKeyed(r.entry) ? r.entry.key : null,
+        reason: r.reason,
+        ...(writable ? { movedTo: aside } : {}),
+      });
+    }
+  }
+  if (parsed.droppedChanges > 0) {
+    log.warn('ignored invalid records in the list of recent changes of the baseline', { path, dropped: parsed.droppedChanges });
+  }
+  return parsed.state;
 }
 
 function empty(): BaselineState {
   return { entries: new Map(), recentChanges: [] };
 }
 
-function parseState(text: string): BaselineState {
-  const doc: unknown = JSON.parse(text);
-  if (!isObject(doc) || doc.version !== FORMAT_VERSION || !Array.isArray(doc.entries) || !Array.isArray(doc.recentChanges)) {
-    throw new Error(`not a chainwatch baseline of format version ${FORMAT_VERSION}`);
-  }
-  const entries = new Map<string, BaselineEntry>();
-  for (const e of doc.entries) {
-    if (!isEntry(e)) throw new Error('an entry lacks its key, snapshot or times');
-    entries.set(e.key, e);
-  }
-  return { entries, recentChanges: doc.recentChanges as CertChange[] };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isEntry(v: unknown): v is BaselineEntry {
-  if (!isObject(v) || !isObject(v.current)) return false;
-  return (
-    typeof v.key === 'string' &&
-    typeof v.target === 'string' &&
-    typeof v.firstSeen === 'string' &&
-    typeof v.lastSeen === 'string' &&
-    typeof v.changes === 'number' &&
-    typeof v.current.leafSha256 === 'string' &&
-    Array.isArray(v.current.chain)
-  );
+function isKeyed(v: unknown): v is { key: string } {
+  return typeof v === 'object' && v !== null && typeof (v as { key?: unknown }).key === 'string';
 }

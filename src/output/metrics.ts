@@ -60,6 +60,7 @@ export class ChainwatchMetrics {
   private readonly configReload = this.gauge('chainwatch_config_last_reload_successful', 'Whether the last config load or reload succeeded (0: the previous config is still in use).', []);
   private readonly configReloadTime = this.gauge('chainwatch_config_last_reload_success_timestamp_seconds', 'When the config was last loaded successfully, Unix seconds.', []);
   private readonly targetsGauge = this.gauge('chainwatch_targets', 'Targets in the active config.', []);
+  private readonly policyJudgedLocally = this.gauge('chainwatch_policy_judged_locally', 'Whether all targets of the policy are scanned by this instance (1), or the policy spans shards and is judged whole only by the PromQL rules (0).', ['policy']);
   // The configured thresholds, so that rules and dashboards compare against the number the daemon
   // uses instead of a constant of their own.
   private readonly expiryWarning = this.gauge('chainwatch_expiry_warning_seconds', 'scan.expiry_warning: a certificate closer than this to its notAfter is expiring soon.', []);
@@ -125,6 +126,12 @@ export class ChainwatchMetrics {
     this.targetsGauge.set(loaded.targets.length);
     this.expiryWarning.set(loaded.scan.expiryWarningMs / 1000);
     this.expiryCritical.set(loaded.scan.expiryCriticalMs / 1000);
+  }
+
+  /** Which policies this instance judges completely; set with each config (sharding). */
+  policiesJudgedLocally(judged: ReadonlyMap<string, boolean>): void {
+    this.policyJudgedLocally.reset();
+    for (const [policy, whole] of judged) this.policyJudgedLocally.set({ policy }, whole ? 1 : 0);
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {

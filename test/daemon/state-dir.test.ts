@@ -1,19 +1,25 @@
 // A reload that changes state.path takes every state file along (baseline, history, alert
 // state), and refuses a directory that already holds someone's chainwatch state.
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
-import { eventually, killAll, spawnChainwatch } from '../helpers/daemon-process.js';
+import { REPO, eventually, killAll, spawnChainwatch } from '../helpers/daemon-process.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
+
+/** A process that takes a state directory's lock and holds it until killed. */
+const LOCK_HOLDER = "const { acquireStateLock } = await import('./src/fleet/state-lock.ts'); await acquireStateLock(process.argv[1]); console.log('locked'); setInterval(() => {}, 60000);";
 
 const servers: ServedEndpoint[] = [];
 let dir = '';
+let holder: ChildProcess | null = null;
 
 after(async () => {
   killAll();
+  holder?.kill('SIGKILL');
   await Promise.all(servers.map((s) => s.close()));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -72,6 +78,9 @@ policies:
   assert.deepEqual(moved.active, alertsBefore.active);
   const baseline = JSON.parse(readFileSync(join(dir, 'second', 'baseline.json'), 'utf8')) as { entries: { target: string }[] };
   assert.deepEqual(baseline.entries.map((e) => e.target).sort(), ['fe', 'web']);
+  // The lock moves with the state: the old directory is free, the new one is ours.
+  assert.ok(!existsSync(join(dir, 'first', 'chainwatch.lock')), 'the old directory is released');
+  assert.equal((JSON.parse(readFileSync(join(dir, 'second', 'chainwatch.lock'), 'utf8')) as { pid: number }).pid, cw.proc.pid);
 
   // Someone else's state: neither overwritten nor adopted.
   mkdirSync(join(dir, 'third'));
@@ -86,6 +95,20 @@ policies:
   assert.match(String(refused.msg), /third already holds chainwatch state \(baseline\.json\); chainwatch keeps using .*second/);
   assert.equal(readFileSync(join(dir, 'third', 'baseline.json'), 'utf8'), 'theirs');
   assert.ok(existsSync(join(dir, 'second', 'baseline.json')) && existsSync(join(dir, 'second', 'alerts.json')));
+
+  // A directory whose lock another live process holds (no state files in it yet): refused.
+  mkdirSync(join(dir, 'fourth'));
+  holder = spawn(process.execPath, ['--import', 'tsx', '-e', LOCK_HOLDER, join(dir, 'fourth')], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => holder!.stdout!.once('data', resolve));
+  replace(config('./fourth'));
+  const locked = await eventually(async () => {
+    const all = cw.records.filter((r) => typeof r.msg === 'string' && r.msg.startsWith('config reload refused'));
+    assert.equal(all.length, refusals + 2);
+    return all[all.length - 1]!;
+  }, 'the refusal of a locked directory');
+  assert.match(String(locked.msg), new RegExp(`in use by another chainwatch \\(pid ${holder.pid} `));
+  assert.ok(existsSync(join(dir, 'second', 'baseline.json')), 'the state stays where it was');
+  holder.kill('SIGKILL');
 
   cw.proc.kill('SIGTERM');
   assert.equal((await cw.exited).code, 0);

@@ -38,6 +38,7 @@ export const METRICS: Readonly<Record<string, readonly string[]>> = {
   chainwatch_policy_issuers: ['policy'],
   chainwatch_policy_divergent_endpoints: ['policy'],
   chainwatch_policy_member_divergent: ['policy', ...ENDPOINT],
+  chainwatch_policy_judged_locally: ['policy'],
   chainwatch_scans_total: [],
   chainwatch_scans_skipped_total: [],
   chainwatch_scan_duration_seconds_bucket: ['le'],

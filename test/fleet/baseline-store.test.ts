@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createLogger, type LogSink } from '../../src/log/logger.js';
 import { BaselineStore } from '../../src/fleet/baseline-store.js';
+import { StateLockedError } from '../../src/fleet/state-lock.js';
+import { createMetrics } from '../../src/output/metrics.js';
 import { CA01, CA02, result } from './results.js';
 
 const DAY = 86_400_000;
@@ -74,7 +76,7 @@ describe('baseline store', () => {
   for (const [name, content] of [
     ['garbage', '\u0000\u0001 not json at all'],
     ['a torn write', '{"version":1,"savedAt":"2026-01-01","entries":[{"key":"web","tar'],
-    ['valid JSON of the wrong shape', '{"version":1,"entries":[{"nope":true}],"recentChanges":[]}'],
+    ['valid JSON of the wrong shape', '{"version":1,"entries":{"nope":true},"recentChanges":[]}'],
   ] as const) {
     it(`moves aside a state file holding ${name}, logs it, and starts fresh`, async () => {
       const dir = await tempDir();
@@ -105,6 +107,7 @@ describe('baseline store', () => {
       await new Promise((resolve) => child.once('exit', resolve));
 
       const { log, lines } = capture();
+      // The killed writer's lock is stale: taken over, never refused.
       const store = await BaselineStore.open(dir, log);
       assert.ok(!lines().some((l) => l.level === 'error'), `round ${round}: the state loaded without being set aside`);
       const generations = new Set(store.entries().map((e) => e.current.leafSha256));
@@ -115,7 +118,123 @@ describe('baseline store', () => {
       lastGeneration = generation;
       const same = Array.from({ length: 50 }, (_, i) => result({ target: `t${i}`, group: 'g', issuer: CA01, leaf: `gen-${generation}` }));
       assert.deepEqual(store.apply(same, new Date(), 7 * DAY), [], `round ${round}: no spurious change after restart`);
+      // A change recorded now lands on whole lines of its own, even after a torn last line.
+      const marker = `after-crash-${round}`;
+      store.apply([result({ target: 't0', group: 'g', issuer: CA01, leaf: marker })], new Date(), 7 * DAY);
+      await store.save();
+      await store.close();
+      const history = (await readFile(join(dir, 'history.jsonl'), 'utf8')).split('\n');
+      assert.equal(history.pop(), '', `round ${round}: history ends with a newline`);
+      assert.equal((JSON.parse(history.pop()!) as { to: { leafSha256: string } }).to.leafSha256, marker, `round ${round}: the new record is whole`);
+      const unreadable = history.filter((l) => !parses(l)).length;
+      assert.ok(unreadable <= round + 1, `round ${round}: at most one torn line per crash (${unreadable})`);
+      // Put t0 back in step with the others for the next writer.
+      const restore = await BaselineStore.open(dir, log);
+      restore.apply([result({ target: 't0', group: 'g', issuer: CA01, leaf: `gen-${generation}` })], new Date(), 7 * DAY);
+      await restore.save();
+      await restore.close();
     }
     assert.ok(lastGeneration > rounds, `the writer made progress (${lastGeneration} generations)`);
   });
+
+  it('sets aside an entry with a negative change count or without a group, keeps the rest, and the next scan publishes', async () => {
+    const dir = await tempDir();
+    const good = { key: 'web1', target: 'web1', group: 'pchat-web', address: '127.0.0.1', firstSeen: '2026-01-01T00:00:00.000Z', lastSeen: '2026-01-02T00:00:00.000Z', lastChange: null, changes: 2, current: { leafSha256: 'L1', chain: ['L1', 'ca01'], issuer: CA01, leafNotAfter: null, leafSubject: null } };
+    const negative = { ...good, key: 'web2', target: 'web2', changes: -1 };
+    const { group: _, ...groupless } = { ...good, key: 'web3', target: 'web3' };
+    await writeFile(join(dir, 'baseline.json'), JSON.stringify({ version: 1, savedAt: '2026-01-02T00:00:00.000Z', entries: [good, negative, groupless], recentChanges: [{ nope: 1 }] }));
+    const { log, lines } = capture();
+    const store = await BaselineStore.open(dir, log);
+    assert.deepEqual(store.entries().map((e) => e.key), ['web1']);
+    const errors = lines().filter((l) => l.level === 'error');
+    assert.deepEqual(errors.map((l) => [l.endpoint, l.reason]), [
+      ['web2', "'changes' is not a whole number of at least 0"],
+      ['web3', "'group' is missing or not a non-empty string"],
+    ]);
+    assert.match(String(errors[0]!.msg), /set aside.*the rest of the baseline is kept/);
+    const aside = (await readdir(dir)).find((f) => f.startsWith('baseline.json.rejected-'));
+    assert.ok(aside, 'the bad entries are kept in a file for inspection');
+    assert.deepEqual((JSON.parse(await readFile(join(dir, aside), 'utf8')) as { entries: { entry: { key: string } }[] }).entries.map((r) => r.entry.key), ['web2', 'web3']);
+    // What used to throw on every scan: a failing probe of the group-less endpoint, and metrics
+    // built from a negative counter.
+    const results = [result({ target: 'web1', group: 'pchat-web', issuer: CA01, leaf: 'L1', chain: ['ca01'] }), result({ target: 'web2', group: 'pchat-web', issuer: CA01 }), result({ target: 'web3', group: 'pchat-web', error: true })];
+    const now = new Date('2026-01-03T00:00:00Z');
+    const changes = store.apply(results, now, 7 * DAY);
+    assert.deepEqual(changes, []);
+    const metrics = createMetrics({ version: 'test', processMetrics: false });
+    metrics.updateFromScan({ startedAt: now, finishedAt: now, endpoints: results, policies: [], changes }, store.entries());
+    assert.match(await metrics.render(), /chainwatch_cert_changes_total\{target="web1",group="pchat-web",address="127.0.0.1"\} 2/);
+    await store.save();
+    await store.close();
+    const reopened = capture();
+    await BaselineStore.open(dir, reopened.log).then((s) => s.close());
+    assert.deepEqual(reopened.lines().filter((l) => l.level === 'error'), [], 'the saved baseline no longer holds them');
+  });
+
+  it('ends a torn last line of history.jsonl before appending, so the next record is not glued to it', async () => {
+    const dir = await tempDir();
+    const { log } = capture();
+    const store = await BaselineStore.open(dir, log);
+    store.apply(scan('L1'), new Date('2026-01-01T00:00:00Z'), 7 * DAY);
+    await writeFile(join(dir, 'history.jsonl'), '{"key":"web","target":"web","kind":"ren');
+    store.apply(scan('L2'), new Date('2026-01-02T00:00:00Z'), 7 * DAY);
+    await store.save();
+    await store.close();
+    const lines = (await readFile(join(dir, 'history.jsonl'), 'utf8')).split('\n');
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0], '{"key":"web","target":"web","kind":"ren');
+    assert.equal((JSON.parse(lines[1]!) as { kind: string }).kind, 'renewal');
+    assert.equal(lines[2], '');
+  });
+
+  it('with history.jsonl unwritable, says the baseline was saved and writes the record at a later save', async () => {
+    const dir = await tempDir();
+    const { log, lines } = capture();
+    const store = await BaselineStore.open(dir, log);
+    store.apply(scan('L1'), new Date('2026-01-01T00:00:00Z'), 7 * DAY);
+    await store.save();
+    await mkdir(join(dir, 'history.jsonl')); // a directory where the file should be: no append possible
+    store.apply(scan('L2'), new Date('2026-01-02T00:00:00Z'), 7 * DAY);
+    await store.save(); // resolves: the baseline itself was saved
+    const warning = lines().find((l) => l.level === 'warn');
+    assert.match(String(warning?.msg), /^the baseline was saved, but history\.jsonl could not be appended/);
+    assert.equal(warning?.queued, 1);
+    assert.equal((await BaselineStore.open(dir, log, { readOnly: true })).get('web')?.current.leafSha256, 'L2');
+    await rmdir(join(dir, 'history.jsonl'));
+    await store.save();
+    await store.close();
+    const history = (await readFile(join(dir, 'history.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { kind: string; to: { leafSha256: string } });
+    assert.deepEqual(history.map((h) => [h.kind, h.to.leafSha256]), [['renewal', 'L2']]);
+  });
+
+  it('refuses a second writer while the first lives, names it, and takes over once it is killed', async () => {
+    const dir = await tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fleet/crash-writer.ts', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    const { log, lines } = capture();
+    await assert.rejects(BaselineStore.open(dir, log), (err: Error) => {
+      assert.ok(err instanceof StateLockedError);
+      assert.match(err.message, new RegExp(`in use by another chainwatch \\(pid ${child.pid} on `));
+      assert.match(err.message, /give each its own state\.path/);
+      return true;
+    });
+    // A reader (chainwatch scan without --save) needs no lock.
+    const reader = await BaselineStore.open(dir, log, { readOnly: true });
+    assert.equal(reader.entries().length, 50);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const store = await BaselineStore.open(dir, log);
+    assert.match(String(lines().find((l) => l.level === 'warn')?.msg), /took over the state lock/);
+    await store.close();
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.lock')), [], 'close() releases the lock');
+  });
 });
+
+function parses(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}

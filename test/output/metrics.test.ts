@@ -194,6 +194,18 @@ test('target labels ride on chain_info and policy_member_divergent, empty where 
   assert.equal(text.match(/# HELP chainwatch_chain_info /g)?.length, 1);
 });
 
+test('chainwatch_policy_judged_locally follows the latest config: 1 whole here, 0 spread over shards, gone when dropped', async () => {
+  const m = createMetrics({ version: 'test', processMetrics: false });
+  m.policiesJudgedLocally(new Map([['pchat-web-same-ca', false], ['edge-one-ca', true]]));
+  let text = await m.render();
+  assert.match(text, /^chainwatch_policy_judged_locally\{policy="pchat-web-same-ca"\} 0$/m);
+  assert.match(text, /^chainwatch_policy_judged_locally\{policy="edge-one-ca"\} 1$/m);
+  m.policiesJudgedLocally(new Map([['edge-one-ca', true]]));
+  text = await m.render();
+  assert.doesNotMatch(text, /pchat-web-same-ca/);
+  assert.match(text, /^chainwatch_policy_judged_locally\{policy="edge-one-ca"\} 1$/m);
+});
+
 test('revocation: per certificate revoked 0/1, per CRL fetch success, nextUpdate and duration, per OCSP responder its status', async () => {
   const m = createMetrics({ version: '9.9.9', processMetrics: false });
   const r = ok(fe1, 'CN=Contoso Issuing', '42d1', 'a1');

@@ -1,6 +1,6 @@
 // Installs the Debian packages the tests drive for real (openssl, Prometheus, Alertmanager,
-// dig, Chromium for the status page; never a browser build of its own) when they are
-// missing, so `npm ci && npm test` passes on a fresh Debian machine.
+// dig, Chromium for the status page; never a browser build of its own; kubectl for `kubectl
+// kustomize`) when they are missing, so `npm ci && npm test` passes on a fresh Debian machine.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -14,6 +14,8 @@ const NEEDED = [
   { bin: '/usr/bin/chromium', pkg: 'chromium' },
   // The fleet smoke test serves its loopback fleet with nginx.
   { bin: '/usr/sbin/nginx', pkg: 'nginx' },
+  // Debian 12's kubectl is 1.20 (kustomize 2.0): the manifests stay within what it renders.
+  { bin: '/usr/bin/kubectl', pkg: 'kubernetes-client' },
 ];
 
 export function ensureSystemDeps() {
