@@ -19,13 +19,7 @@ const SIGNATURE_NAMES: Record<string, string> = {
   '1.3.101.113': 'ED448',
 };
 
-const WEAK_SIGNATURES = new Set([
-  '1.2.840.113549.1.1.2',
-  '1.2.840.113549.1.1.4',
-  '1.2.840.113549.1.1.5',
-  '1.2.840.10045.4.1',
-  '1.2.840.10040.4.3',
-]);
+const WEAK_SIGNATURES = new Set(['1.2.840.113549.1.1.2', '1.2.840.113549.1.1.4', '1.2.840.113549.1.1.5', '1.2.840.10045.4.1', '1.2.840.10040.4.3']);
 
 export function signatureAlgorithmName(oid: string): string {
   return SIGNATURE_NAMES[oid] ?? oid;

@@ -1,11 +1,11 @@
 import { CertificateCache } from './cache.js';
-import { CertificateParseError, sha256Hex, type ParsedCertificate } from './certificate.js';
+import { CertificateParseError, type ParsedCertificate, sha256Hex } from './certificate.js';
 import { matchesHostname } from './hostname.js';
 import { issuerIdentity, rootIdentity } from './identity.js';
 import { buildPath, type CertificationPath } from './path.js';
 import { structuralProblems, validityProblems } from './problems.js';
 import { TrustStore } from './trust-store.js';
-import { PROBLEM_ORDER, type CertificateInfo, type ChainAnalysis, type ProblemCode } from './types.js';
+import { type CertificateInfo, type ChainAnalysis, PROBLEM_ORDER, type ProblemCode } from './types.js';
 
 export interface AnalyzerOptions {
   /** PEM bundles of the configured anchors (trust.ca_files contents). */

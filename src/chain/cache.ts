@@ -1,4 +1,4 @@
-import { CertificateParseError, parseCertificate, sha256Hex, type ParsedCertificate } from './certificate.js';
+import { CertificateParseError, type ParsedCertificate, parseCertificate, sha256Hex } from './certificate.js';
 
 export type CacheEntry = ParsedCertificate | CertificateParseError;
 

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import type { CertificateInfo } from './types.js';
 import { sameIp } from '../util/address.js';
+import type { CertificateInfo } from './types.js';
 
 /**
  * RFC 6125 matching as browsers and Lync clients apply it: DNS names case-insensitively, a

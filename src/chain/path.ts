@@ -1,7 +1,7 @@
 import type { ParsedCertificate } from './certificate.js';
 import { refusesCriticalExtension } from './extensions.js';
 import type { TrustStore } from './trust-store.js';
-import { x509 } from './x509.js';
+import type { x509 } from './x509.js';
 
 export interface CertificationPath {
   /** Leaf first, then each verified issuer; ends at a self-signed certificate or where no issuer was found. */
@@ -147,7 +147,11 @@ function relevantCandidates(leaf: ParsedCertificate, others: ParsedCertificate[]
 
 function dedupe(certs: ParsedCertificate[]): ParsedCertificate[] {
   const seen = new Set<string>();
-  return certs.filter((c) => (seen.has(c.info.sha256) ? false : (seen.add(c.info.sha256), true)));
+  return certs.filter((c) => {
+    if (seen.has(c.info.sha256)) return false;
+    seen.add(c.info.sha256);
+    return true;
+  });
 }
 
 type CryptoKey = Awaited<ReturnType<x509.PublicKey['export']>>;

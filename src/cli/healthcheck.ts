@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parse } from 'yaml';
-import { formatHostPort } from '../util/address.js';
 import { SERVER } from '../config/options.js';
 import { parseListen } from '../config/values.js';
+import { formatHostPort } from '../util/address.js';
 
 const TIMEOUT_MS = 4000;
 
@@ -40,7 +40,9 @@ async function listenAddress(configFile: string): Promise<{ host: string; port: 
     if (listen !== null && listen.port !== 0) return listen;
     process.stderr.write(`note: server.listen in ${configFile} is not a fixed host:port; trying ${formatHostPort(fallback.host, fallback.port)}\n`);
   } catch (err) {
-    process.stderr.write(`note: cannot read server.listen from ${configFile} (${(err as Error).message}); trying ${formatHostPort(fallback.host, fallback.port)}\n`);
+    process.stderr.write(
+      `note: cannot read server.listen from ${configFile} (${(err as Error).message}); trying ${formatHostPort(fallback.host, fallback.port)}\n`,
+    );
   }
   return fallback;
 }

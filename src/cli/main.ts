@@ -4,7 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.js';
-import { COMMANDS, HELP_FLAG, UsageError, commandHelp, commandSpec, overview, type CommandSpec } from './usage.js';
+import { COMMANDS, type CommandSpec, commandHelp, commandSpec, HELP_FLAG, overview, UsageError } from './usage.js';
 
 interface Parsed {
   values: Record<string, string | boolean | string[] | undefined>;
@@ -42,8 +42,8 @@ const RUNNERS: Record<string, Runner> = {
     const { loadConfig } = await import('../config/load.js');
     const { summarizeConfig } = await import('../config/summary.js');
     const config = await loadConfig(values.config as string);
-    process.stdout.write(summarizeConfig(config) + '\n');
-    if (shards !== undefined) process.stdout.write(formatShardPlan(config, shards) + '\n');
+    process.stdout.write(`${summarizeConfig(config)}\n`);
+    if (shards !== undefined) process.stdout.write(`${formatShardPlan(config, shards)}\n`);
     return 0;
   },
 
@@ -76,7 +76,7 @@ const RUNNERS: Record<string, Runner> = {
 
   async demo({ values }) {
     const { startDemo } = await import('../demo/demo.js');
-    let demo;
+    let demo: Awaited<ReturnType<typeof startDemo>>;
     try {
       demo = await startDemo({
         listen: values.listen as string | undefined,

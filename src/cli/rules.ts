@@ -16,7 +16,9 @@ export async function rulesCommand(config: Config): Promise<number> {
   try {
     generic = await readFile(path, 'utf8');
   } catch (err) {
-    process.stderr.write(`chainwatch rules: cannot read the generic rules at ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); they ship in the chainwatch package under deploy/prometheus: reinstall it\n`);
+    process.stderr.write(
+      `chainwatch rules: cannot read the generic rules at ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); they ship in the chainwatch package under deploy/prometheus: reinstall it\n`,
+    );
     return 2;
   }
   process.stdout.write(generateRuleFile(config, generic));

@@ -1,12 +1,12 @@
 import { access } from 'node:fs/promises';
 import type { Config } from '../config/types.js';
-import { createLogger } from '../log/logger.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
 import { StateLockedError } from '../fleet/state-lock.js';
+import { createLogger } from '../log/logger.js';
 import { buildReport, hasFindings } from '../output/report.js';
 import { formatTable } from '../output/table.js';
 import { runScan } from '../pipeline/scan.js';
-import { shardConfig, type Shard } from '../targets/shard.js';
+import { type Shard, shardConfig } from '../targets/shard.js';
 import { UsageError } from './usage.js';
 
 export interface ScanCommandOptions {
@@ -26,7 +26,11 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
   }
   const config = opts.shard ? shardConfig(whole, opts.shard).config : whole;
   const elsewhere = opts.targets.filter((t) => !config.targets.some((c) => c.name === t));
-  if (elsewhere.length > 0) throw new UsageError(`not on shard ${opts.shard!.index}/${opts.shard!.count} (see check-config --shards ${opts.shard!.count}): ${elsewhere.join(', ')}`, 'scan');
+  if (elsewhere.length > 0)
+    throw new UsageError(
+      `not on shard ${opts.shard!.index}/${opts.shard!.count} (see check-config --shards ${opts.shard!.count}): ${elsewhere.join(', ')}`,
+      'scan',
+    );
   // Logs go to stderr so that stdout carries only the report.
   const log = createLogger({ sink: process.stderr, format: process.stderr.isTTY ? 'pretty' : 'json', level: 'warn' });
   // Without --save the baseline is only read, so a scan beside the running daemon neither waits
@@ -35,7 +39,9 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
   try {
     baseline = opts.save
       ? await BaselineStore.open(config.state.path, log)
-      : (await exists(config.state.path)) ? await BaselineStore.open(config.state.path, log, { readOnly: true }) : undefined;
+      : (await exists(config.state.path))
+        ? await BaselineStore.open(config.state.path, log, { readOnly: true })
+        : undefined;
   } catch (err) {
     if (!(err instanceof StateLockedError)) throw err;
     process.stderr.write(`chainwatch scan: cannot --save: ${err.message}\n`);
@@ -59,7 +65,7 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
     await baseline.close();
   }
   const report = buildReport(scan);
-  process.stdout.write(opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatTable(report));
+  process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
   return hasFindings(report) ? 1 : 0;
 }
 

@@ -1,6 +1,6 @@
 // The command-line side of sharding: where the shard comes from, and the plan as people read it.
 import type { Config } from '../config/types.js';
-import { parseShard, planShards, ShardSpecError, type Shard } from '../targets/shard.js';
+import { parseShard, planShards, type Shard, ShardSpecError } from '../targets/shard.js';
 import { UsageError } from './usage.js';
 
 /** `--shard` wins over CHAINWATCH_SHARD; `auto/N` reads the pod ordinal from HOSTNAME. */
@@ -17,16 +17,15 @@ export function shardFromArgs(flag: string | undefined, command: string, env: No
 
 export function parseShardCount(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--shards must be a whole number of at least 1, not '${text}'`, 'check-config');
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`--shards must be a whole number of at least 1, not '${text}'`, 'check-config');
   return n;
 }
 
 /** What `check-config --shards N` prints after the summary. */
 export function formatShardPlan(config: Config, count: number): string {
   const plan = planShards(config, count);
-  const out = [
-    `shard plan for ${count} shard(s): ${plan.totalTargets} targets, policy components of more than ${plan.capacity} targets are split by target`,
-  ];
+  const out = [`shard plan for ${count} shard(s): ${plan.totalTargets} targets, policy components of more than ${plan.capacity} targets are split by target`];
   for (const s of plan.shards) {
     const whole = s.policiesWhole.length > 0 ? s.policiesWhole.join(', ') : '-';
     const partial = s.policiesPartial.length > 0 ? `; partly: ${s.policiesPartial.join(', ')}` : '';

@@ -46,11 +46,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'run',
     summary: 'run the daemon: scans on schedule, /metrics, status page, alerts',
-    flags: [
-      CONFIG,
-      { name: 'log-level', value: 'LEVEL', description: 'debug, info, warn or error (default info); logs are JSON lines on stdout' },
-      SHARD,
-    ],
+    flags: [CONFIG, { name: 'log-level', value: 'LEVEL', description: 'debug, info, warn or error (default info); logs are JSON lines on stdout' }, SHARD],
     exits: '0 after SIGTERM or SIGINT; 2 bad config at start, state.path in use by another chainwatch, or bad usage',
   },
   {
@@ -60,7 +56,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       CONFIG,
       { name: 'format', short: 'f', value: 'table|json', description: 'report format (default table on a terminal, json otherwise)' },
       { name: 'target', short: 't', value: 'NAME', multiple: true, description: 'scan only this target' },
-      { name: 'save', description: "record the chains seen in the baseline (state.path), as the daemon does" },
+      { name: 'save', description: 'record the chains seen in the baseline (state.path), as the daemon does' },
       { name: 'shard', value: 'I/N', description: 'scan exactly the targets shard I of N of the daemon scans (also CHAINWATCH_SHARD)' },
     ],
     exits: '1 findings (divergence, failed probe or any problem); 2 bad config or usage',
@@ -68,10 +64,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check-config',
     summary: 'validate a config and summarise it',
-    flags: [
-      CONFIG,
-      { name: 'shards', value: 'N', description: 'also print how N shards would split the targets and policies' },
-    ],
+    flags: [CONFIG, { name: 'shards', value: 'N', description: 'also print how N shards would split the targets and policies' }],
     exits: '2 invalid config or bad usage',
   },
   {
@@ -91,9 +84,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: 'FILE.xml',
     positionals: 1,
     summary: 'turn a Lync topology export ((Get-CsTopology -AsXml).ToString()) into a config on stdout',
-    flags: [
-      { name: 'ports', value: 'default|all', description: 'default: one port per certificate and server; all: every TLS port as its own target' },
-    ],
+    flags: [{ name: 'ports', value: 'default|all', description: 'default: one port per certificate and server; all: every TLS port as its own target' }],
     exits: '2 unreadable input or bad usage',
   },
   {
@@ -173,7 +164,12 @@ export function commandHelp(c: CommandSpec): string {
 export function usageMarkdown(): string {
   const out: string[] = [];
   for (const c of COMMANDS) {
-    out.push(`### \`chainwatch ${c.name}${c.args ? ` ${c.args}` : ''}\``, '', `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}. Exit codes: ${c.exits}.`, '');
+    out.push(
+      `### \`chainwatch ${c.name}${c.args ? ` ${c.args}` : ''}\``,
+      '',
+      `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}. Exit codes: ${c.exits}.`,
+      '',
+    );
     if (c.flags.length > 0) {
       out.push('| flag | what it does |', '|---|---|');
       for (const f of c.flags) {

@@ -271,7 +271,8 @@ export const POLICY = listOfMappings('CA-consistency rules across groups.', {
   scope: optional({
     type: scopeLabel,
     defaultNote: 'none',
-    description: 'Judge the policy separately within each value of this target label (e.g. site): one expected CA per value. Every target of the policy must carry the label.',
+    description:
+      'Judge the policy separately within each value of this target label (e.g. site): one expected CA per value. Every target of the policy must carry the label.',
   }),
   allowed_issuers: option({
     type: listOf(keyId, 'a list of hex key ids (in quotes)', { unique: true }),

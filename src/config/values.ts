@@ -317,9 +317,30 @@ export function oneOrMore<T>(item: ValueType<T>, shown: string): ValueType<T[]> 
 
 /** Label names chainwatch itself puts on series and alerts; a target label may not reuse one. */
 export const BUILT_IN_LABELS: readonly string[] = [
-  'target', 'group', 'address', 'policy', 'position', 'subject', 'issuer', 'serial', 'sha256', 'leaf_sha256', 'issuer_dn',
-  'issuer_key_id', 'root_dn', 'problem', 'kind', 'version', 'cipher', 'url', 'status', 'instance', 'job', 'judged_by',
-  'severity', 'alertname',
+  'target',
+  'group',
+  'address',
+  'policy',
+  'position',
+  'subject',
+  'issuer',
+  'serial',
+  'sha256',
+  'leaf_sha256',
+  'issuer_dn',
+  'issuer_key_id',
+  'root_dn',
+  'problem',
+  'kind',
+  'version',
+  'cipher',
+  'url',
+  'status',
+  'instance',
+  'job',
+  'judged_by',
+  'severity',
+  'alertname',
 ];
 
 const LABEL_NAME = '^[a-zA-Z_][a-zA-Z0-9_]*$';

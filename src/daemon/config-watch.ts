@@ -2,7 +2,7 @@
 // management tools replace a file by writing a new one and renaming it over the old, which ends
 // a watch on the file itself. Events come in bursts, so they are debounced.
 
-import { watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 

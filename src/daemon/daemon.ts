@@ -5,27 +5,27 @@
 
 import { createHash } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
-import { loadConfig, MAX_CONFIG_BYTES, parseConfig, readConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
-import { FileRefused, readRegularFile } from '../util/fs.js';
+import { loadConfig, MAX_CONFIG_BYTES, parseConfig, readConfigFile } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { formatShard, shardConfig, type Shard, type ShardView } from '../targets/shard.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
 import { StateLockedError } from '../fleet/state-lock.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { createMetrics, type ChainwatchMetrics } from '../output/metrics.js';
+import { type ChainwatchMetrics, createMetrics } from '../output/metrics.js';
 import type { PageContext } from '../output/page/view.js';
 import { buildStatus, STATUS_CHANGES, type StatusSnapshot } from '../output/status.js';
 import type { ScanSummary } from '../output/summary.js';
 import { runScan } from '../pipeline/scan.js';
 import type { ScanResult } from '../pipeline/types.js';
+import { formatShard, type Shard, type ShardView, shardConfig } from '../targets/shard.js';
+import { FileRefused, readRegularFile } from '../util/fs.js';
 import { Alerting } from './alerting.js';
-import { watchConfigFile, type ConfigWatcher } from './config-watch.js';
+import { type ConfigWatcher, watchConfigFile } from './config-watch.js';
 import { HttpFront } from './http/front.js';
 import type { RouteTable } from './http/routes.js';
 import { daemonRoutes } from './routes.js';
 import { ScanLog } from './scan-log.js';
-import { ScanScheduler, type ScanReason } from './scheduler.js';
+import { type ScanReason, ScanScheduler } from './scheduler.js';
 import { moveStateFiles } from './state-dir.js';
 import { chainwatchVersion } from './version.js';
 
@@ -219,10 +219,13 @@ class Daemon implements DaemonHandle {
     try {
       await this.baseline.save();
     } catch (err) {
-      this.log.error('could not save the baseline; certificate history since the last save would be lost on restart. Check that state.path is writable and has space', {
-        path: this.baseline.dir,
-        err,
-      });
+      this.log.error(
+        'could not save the baseline; certificate history since the last save would be lost on restart. Check that state.path is writable and has space',
+        {
+          path: this.baseline.dir,
+          err,
+        },
+      );
     }
     this.alerting.afterScan(scan);
   }
@@ -250,12 +253,18 @@ class Daemon implements DaemonHandle {
   // ---- reload --------------------------------------------------------------------------------
 
   reload(): Promise<boolean> {
-    this.reloading = this.reloading.then(() => this.doReload(true), () => this.doReload(true));
+    this.reloading = this.reloading.then(
+      () => this.doReload(true),
+      () => this.doReload(true),
+    );
     return this.reloading;
   }
 
   private reloadFromDisk(): void {
-    this.reloading = this.reloading.then(() => this.doReload(false), () => this.doReload(false));
+    this.reloading = this.reloading.then(
+      () => this.doReload(false),
+      () => this.doReload(false),
+    );
   }
 
   private async doReload(forced: boolean): Promise<boolean> {
@@ -378,10 +387,7 @@ class Daemon implements DaemonHandle {
     this.watcher?.close();
     this.scanAbort?.abort();
     const idle = this.scheduler.stop();
-    const waited = await Promise.race([
-      idle.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), SHUTDOWN_SCAN_GRACE_MS).unref()),
-    ]);
+    const waited = await Promise.race([idle.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), SHUTDOWN_SCAN_GRACE_MS).unref())]);
     if (!waited) this.log.warn('the running scan did not end in time; flushing the baseline without it');
     try {
       await this.baseline.save();

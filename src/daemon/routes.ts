@@ -3,13 +3,13 @@
 // orchestrators. Every handler reads what the last completed scan published; none waits on a scan.
 
 import { targetFromPath } from '../output/links.js';
+import type { Scrape } from '../output/metrics.js';
 import { PAGE_HEADERS } from '../output/page/layout.js';
 import { renderOverview } from '../output/page/overview.js';
 import { renderTarget } from '../output/page/target.js';
 import type { PageContext } from '../output/page/view.js';
-import type { Scrape } from '../output/metrics.js';
 import type { StatusSnapshot } from '../output/status.js';
-import { RouteTable, type HttpReply } from './http/routes.js';
+import { type HttpReply, RouteTable } from './http/routes.js';
 
 /** What the routes read from the daemon; each call is cheap and never waits on a scan. */
 export interface DaemonView {
@@ -39,7 +39,7 @@ export function daemonRoutes(view: DaemonView): RouteTable {
     .get('/api/v1/status', () => {
       const s = view.status();
       return s === null
-        ? { status: 503, type: JSON_TYPE, body: JSON.stringify({ error: 'no scan has completed yet; try again shortly' }) + '\n' }
+        ? { status: 503, type: JSON_TYPE, body: `${JSON.stringify({ error: 'no scan has completed yet; try again shortly' })}\n` }
         : { status: 200, type: JSON_TYPE, body: s.json };
     })
     .get('/metrics', async (req) => {

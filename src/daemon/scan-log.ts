@@ -63,7 +63,12 @@ export class ScanLog {
         next.set(id, { divergent: true, issuer });
         if (!before?.divergent || before.issuer !== issuer) {
           this.log.warn('endpoint became divergent: its issuing CA is not the one the policy expects', {
-            policy: p.name, target: d.target, group: d.group, address: d.address ?? '', issuer, expected,
+            policy: p.name,
+            target: d.target,
+            group: d.group,
+            address: d.address ?? '',
+            issuer,
+            expected,
             ...(d.scope !== null ? { scope: `${p.scope}=${d.scope}` } : {}),
           });
         }
@@ -73,7 +78,10 @@ export class ScanLog {
         next.set(id, { divergent: false, issuer: null });
         if (this.divergence.get(id)?.divergent) {
           this.log.info('endpoint back to consistent: its issuing CA matches the policy again', {
-            policy: p.name, target: m.target, group: m.group, address: m.address ?? '',
+            policy: p.name,
+            target: m.target,
+            group: m.group,
+            address: m.address ?? '',
           });
         }
       }

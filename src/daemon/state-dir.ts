@@ -4,7 +4,7 @@
 
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BASELINE_FILE, HISTORY_FILE, type BaselineStore } from '../fleet/baseline-store.js';
+import { BASELINE_FILE, type BaselineStore, HISTORY_FILE } from '../fleet/baseline-store.js';
 import { ALERT_STATE_FILE, type Alerting } from './alerting.js';
 
 /** Every file the daemon keeps in state.path. */

@@ -12,7 +12,10 @@ function findPackage(): { root: string; version: string } | null {
   for (let i = 0; i < 6; i++) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'chainwatch' && typeof pkg.version === 'string') return (cached = { root: dir, version: pkg.version });
+      if (pkg.name === 'chainwatch' && typeof pkg.version === 'string') {
+        cached = { root: dir, version: pkg.version };
+        return cached;
+      }
     } catch {
       // not here; keep walking up
     }
@@ -20,7 +23,8 @@ function findPackage(): { root: string; version: string } | null {
     if (up === dir) break;
     dir = up;
   }
-  return (cached = null);
+  cached = null;
+  return cached;
 }
 
 export function chainwatchVersion(): string {

@@ -16,9 +16,9 @@ import { join, resolve } from 'node:path';
 import { startDaemon } from '../daemon/daemon.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { startDnsServer } from './dns-server.js';
-import { createIntermediateCa, createRootCa, issueClientCert, issueCrl, issueLeaf, type CertificateAuthority, type IssuedCert } from './pki.js';
+import { type CertificateAuthority, createIntermediateCa, createRootCa, type IssuedCert, issueClientCert, issueCrl, issueLeaf } from './pki.js';
 import { startRevocationServer } from './revocation-server.js';
-import { serveChain, type ServedEndpoint, type TlsVersion } from './servers.js';
+import { serveChain, type TlsVersion } from './servers.js';
 
 export const DEMO_PORTS = { sip: 5061, pchat: 5041, web: 4443, pki: 8080 } as const;
 const DOMAIN = 'contoso.test';
@@ -103,10 +103,18 @@ export async function startDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     const root = await createRootCa({ commonName: 'Contoso Internal Root CA', organization: 'Contoso', notAfter: years(20) });
     const [dublinCa, londonCa] = await Promise.all(
       sites.map((s) =>
-        createIntermediateCa(root, { commonName: `Contoso ${s.name} Issuing CA`, organization: 'Contoso', notAfter: years(10), crlUrls: [`${pkiBase(dublin)}/crl/contoso-root.crl`] }),
+        createIntermediateCa(root, {
+          commonName: `Contoso ${s.name} Issuing CA`,
+          organization: 'Contoso',
+          notAfter: years(10),
+          crlUrls: [`${pkiBase(dublin)}/crl/contoso-root.crl`],
+        }),
       ),
     );
-    const caOf = new Map<DemoSite, CertificateAuthority>([[dublin, dublinCa!], [london, londonCa!]]);
+    const caOf = new Map<DemoSite, CertificateAuthority>([
+      [dublin, dublinCa!],
+      [london, londonCa!],
+    ]);
     const lyncCert = (site: DemoSite, names: string[]) =>
       issueLeaf(caOf.get(site)!, {
         commonName: names[0]!,
@@ -198,10 +206,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     await chmod(join(dir, 'ca', 'chainwatch-client.key'), 0o600).catch(() => undefined);
     const listen = o.listen ?? ((await portFree('127.0.0.1', 9862)) ? '127.0.0.1:9862' : '127.0.0.1:0');
     const configFile = join(dir, 'chainwatch.yaml');
-    await writeFile(
-      configFile,
-      demoConfig({ dnsServer: dns.address, listen, schedule: o.schedule ?? '* * * * *', sites }),
-    );
+    await writeFile(configFile, demoConfig({ dnsServer: dns.address, listen, schedule: o.schedule ?? '* * * * *', sites }));
 
     const daemon = await startDaemon(configFile, { log, signals: true });
     const stopped = daemon.stopped.then(cleanup);
@@ -307,7 +312,10 @@ function banner(url: string, dir: string, configFile: string, ownDir: boolean, f
     .map(
       (s) =>
         `  ${s.name} (Contoso ${s.name} Issuing CA)\n` +
-        row(`Front End pool ${s.pool.name} (${s.fe.length} servers)`, `${s.fe.map((h) => h.address).join(', ')}  SIP ${DEMO_PORTS.sip} (MTLS), web ${DEMO_PORTS.web}`) +
+        row(
+          `Front End pool ${s.pool.name} (${s.fe.length} servers)`,
+          `${s.fe.map((h) => h.address).join(', ')}  SIP ${DEMO_PORTS.sip} (MTLS), web ${DEMO_PORTS.web}`,
+        ) +
         row(`Persistent Chat ${s.pchat.name}`, `${s.pchat.address}  ${DEMO_PORTS.pchat} (MTLS)`) +
         (s.edge ? row(`Edge internal ${s.edge.name}`, `${s.edge.address}  SIP ${DEMO_PORTS.sip} (MTLS)`) : ''),
     )

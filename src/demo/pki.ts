@@ -2,11 +2,11 @@
 // same-name twins with different keys), leaves, and deliberately weak or broken certificates.
 // @peculiar/x509 needs reflect-metadata loaded before it and a WebCrypto provider set.
 import 'reflect-metadata';
-import { createHash, generateKeyPair, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPair, type KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as x509 from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BaseCRLNumber, CRLNumber, FreshestCRL } from '@peculiar/asn1-x509';
+import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -157,9 +157,7 @@ export function signingKey(ca: Pick<CertificateAuthority, 'privateKey' | 'keySpe
   let key = perHash.get(hash);
   if (!key) {
     const pkcs8 = ca.privateKey.export({ type: 'pkcs8', format: 'der' });
-    const algorithm = isRsa(ca.keySpec)
-      ? { name: 'RSASSA-PKCS1-v1_5', hash }
-      : { name: 'ECDSA', namedCurve: ca.keySpec === 'p256' ? 'P-256' : 'P-384' };
+    const algorithm = isRsa(ca.keySpec) ? { name: 'RSASSA-PKCS1-v1_5', hash } : { name: 'ECDSA', namedCurve: ca.keySpec === 'p256' ? 'P-256' : 'P-384' };
     key = webcrypto.subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
     perHash.set(hash, key);
   }
@@ -167,7 +165,7 @@ export function signingKey(ca: Pick<CertificateAuthority, 'privateKey' | 'keySpe
 }
 
 function signingAlgorithm(spec: KeySpec, hash: HashSpec): webcrypto.Algorithm | webcrypto.EcdsaParams {
-  return isRsa(spec) ? { name: 'RSASSA-PKCS1-v1_5', hash } as webcrypto.Algorithm : { name: 'ECDSA', hash };
+  return isRsa(spec) ? ({ name: 'RSASSA-PKCS1-v1_5', hash } as webcrypto.Algorithm) : { name: 'ECDSA', hash };
 }
 
 /** RFC 5280 section 4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING contents. */
@@ -238,7 +236,7 @@ async function sign(r: SignRequest): Promise<IssuedCert> {
     subject: cert.subject,
     issuer: cert.issuer,
     serialNumber: cert.serialNumber.toLowerCase(),
-    pem: cert.toString('pem') + '\n',
+    pem: `${cert.toString('pem')}\n`,
     der,
     keyPem: r.subjectKey.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     keySpec: r.subjectKey.spec,
@@ -267,8 +265,12 @@ export async function createRootCa(o: CertOptions): Promise<CertificateAuthority
   const keyId = await keyIdentifier(key.spkiDer);
   const name = distinguishedName(o);
   const cert = await sign({
-    subject: name, issuer: name, subjectKey: key,
-    signer: { privateKey: key.privateKey, keySpec: key.spec }, o, extensions: caExtensions(keyId, {}),
+    subject: name,
+    issuer: name,
+    subjectKey: key,
+    signer: { privateKey: key.privateKey, keySpec: key.spec },
+    o,
+    extensions: caExtensions(keyId, {}),
   });
   return { ...cert, keyId, privateKey: key.privateKey };
 }
@@ -278,8 +280,12 @@ export async function createIntermediateCa(parent: CertificateAuthority, o: Inte
   const key = await generateKey(o.key ?? 'rsa2048');
   const keyId = await keyIdentifier(key.spkiDer);
   const cert = await sign({
-    subject: distinguishedName(o), issuer: subjectNameOf(parent), subjectKey: key,
-    signer: parent, o, extensions: [...caExtensions(keyId, o, parent.keyId), ...revocationExtensions(o)],
+    subject: distinguishedName(o),
+    issuer: subjectNameOf(parent),
+    subjectKey: key,
+    signer: parent,
+    o,
+    extensions: [...caExtensions(keyId, o, parent.keyId), ...revocationExtensions(o)],
   });
   return { ...cert, keyId, privateKey: key.privateKey };
 }
@@ -292,8 +298,12 @@ export async function issueLeaf(issuer: CertificateAuthority, o: LeafOptions): P
   if (!o.omitSubjectKeyId) extensions.push(new x509.SubjectKeyIdentifierExtension(await keyIdentifier(key.spkiDer), false));
   if (!o.omitAuthorityKeyId) extensions.push(new x509.AuthorityKeyIdentifierExtension(issuer.keyId, false));
   return sign({
-    subject: distinguishedName(o), issuer: subjectNameOf(issuer), subjectKey: key,
-    signer: issuer, o, extensions,
+    subject: distinguishedName(o),
+    issuer: subjectNameOf(issuer),
+    subjectKey: key,
+    signer: issuer,
+    o,
+    extensions,
   });
 }
 
@@ -306,8 +316,12 @@ export async function createSelfSigned(o: SelfSignedOptions): Promise<IssuedCert
   const extensions = leafExtensions(o);
   extensions.push(new x509.SubjectKeyIdentifierExtension(keyId, false));
   return sign({
-    subject: name, issuer: name, subjectKey: key,
-    signer: { privateKey: key.privateKey, keySpec: key.spec }, o, extensions,
+    subject: name,
+    issuer: name,
+    subjectKey: key,
+    signer: { privateKey: key.privateKey, keySpec: key.spec },
+    o,
+    extensions,
   });
 }
 
@@ -346,8 +360,12 @@ export async function issueClientCert(issuer: CertificateAuthority, o: CertOptio
     new x509.AuthorityKeyIdentifierExtension(issuer.keyId, false),
   ];
   return sign({
-    subject: distinguishedName(o), issuer: subjectNameOf(issuer), subjectKey: key,
-    signer: issuer, o, extensions,
+    subject: distinguishedName(o),
+    issuer: subjectNameOf(issuer),
+    subjectKey: key,
+    signer: issuer,
+    o,
+    extensions,
   });
 }
 
@@ -372,7 +390,11 @@ export interface CrlOptions {
 }
 
 /** A CRL signed by `ca` (or, for tests of forged CRLs, by `signer`'s key under ca's name), DER. */
-export async function issueCrl(ca: CertificateAuthority, o: CrlOptions = {}, signer: Pick<CertificateAuthority, 'privateKey' | 'keySpec'> = ca): Promise<Buffer> {
+export async function issueCrl(
+  ca: CertificateAuthority,
+  o: CrlOptions = {},
+  signer: Pick<CertificateAuthority, 'privateKey' | 'keySpec'> = ca,
+): Promise<Buffer> {
   const now = Date.now();
   const extensions: x509.Extension[] = [
     new x509.AuthorityKeyIdentifierExtension(ca.keyId, false),

@@ -3,8 +3,6 @@
 // CA's key. Built with the ASN.1 schema library, as real responders are.
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate, CRLReason, Extension, SubjectPublicKeyInfo, type CRLReasons } from '@peculiar/asn1-x509';
 import {
   BasicOCSPResponse,
   CertStatus,
@@ -19,6 +17,8 @@ import {
   RevokedInfo,
   SingleResponse,
 } from '@peculiar/asn1-ocsp';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate, CRLReason, type CRLReasons, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { CertificateAuthority, RevokedEntry } from './pki.js';
 
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
@@ -87,12 +87,24 @@ function ocspAnswer(request: Buffer, ca: CertificateAuthority, revoked: RevokedE
   const tbs = AsnConvert.parse(ca.der, Certificate).tbsCertificate;
   const keyBits = AsnConvert.parse(AsnConvert.serialize(tbs.subjectPublicKeyInfo), SubjectPublicKeyInfo).subjectPublicKey;
   const responses = req.tbsRequest.requestList.map(({ reqCert }) => {
-    const serial = Buffer.from(reqCert.serialNumber).toString('hex').replace(/^(00)+(?=.)/, '');
+    const serial = Buffer.from(reqCert.serialNumber)
+      .toString('hex')
+      .replace(/^(00)+(?=.)/, '');
     const entry = revoked.find((r) => r.serialNumber.replace(/^(00)+(?=.)/, '') === serial);
     const certStatus = entry
-      ? new CertStatus({ revoked: new RevokedInfo({ revocationTime: entry.revokedAt ?? now, ...(entry.reason !== undefined ? { revocationReason: new CRLReason(entry.reason as number as CRLReasons) } : {}) }) })
+      ? new CertStatus({
+          revoked: new RevokedInfo({
+            revocationTime: entry.revokedAt ?? now,
+            ...(entry.reason !== undefined ? { revocationReason: new CRLReason(entry.reason as number as CRLReasons) } : {}),
+          }),
+        })
       : new CertStatus({ good: null });
-    return new SingleResponse({ certID: reqCert, certStatus, thisUpdate: new Date(now.getTime() - HOUR_MS), nextUpdate: new Date(now.getTime() + 24 * HOUR_MS) });
+    return new SingleResponse({
+      certID: reqCert,
+      certStatus,
+      thisUpdate: new Date(now.getTime() - HOUR_MS),
+      nextUpdate: new Date(now.getTime() + 24 * HOUR_MS),
+    });
   });
   const nonce = req.tbsRequest.requestExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
   const data = new ResponseData({

@@ -1,8 +1,8 @@
 // Loopback TLS servers that stand in for a fleet, presenting an exact chain (MTLS too). Every
 // server tracks its sockets so close() never waits on a peer.
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createServer, isIPv4, type Server, type Socket } from 'node:net';
-import { TLSSocket, createSecureContext, type DetailedPeerCertificate, type SecureContext } from 'node:tls';
+import { createSecureContext, type DetailedPeerCertificate, type SecureContext, TLSSocket } from 'node:tls';
 
 export interface ServedEndpoint {
   host: string;
@@ -130,8 +130,7 @@ export async function serveChain(o: ServeChainOptions): Promise<ServedEndpoint> 
   });
 }
 
-const TLS_ENDPOINT_ANSWER =
-  'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 25\r\n\r\nchainwatch demo endpoint\n';
+const TLS_ENDPOINT_ANSWER = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 25\r\n\r\nchainwatch demo endpoint\n';
 
 // Accept when the client's certificate, or one certificate it sent along, is signed by a
 // configured CA and every link below it verifies. getPeerCertificate(true) is the only peer

@@ -1,8 +1,8 @@
-import { mkdir, open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { EndpointResult } from '../chain/types.js';
 import type { Logger } from '../log/logger.js';
 import { writeFileAtomic } from '../util/fs.js';
-import type { EndpointResult } from '../chain/types.js';
 import { FORMAT_VERSION, parseBaseline } from './baseline-format.js';
 import { applyScan, type BaselineState } from './drift.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
@@ -159,17 +159,23 @@ export class BaselineStore {
     if (pending.length === 0) return;
     const path = join(this.dir, HISTORY_FILE);
     try {
-      await appendLines(path, pending.map((c) => JSON.stringify(c)));
+      await appendLines(
+        path,
+        pending.map((c) => JSON.stringify(c)),
+      );
       this.unsavedHistory = this.unsavedHistory.slice(pending.length);
     } catch (err) {
       const excess = this.unsavedHistory.length - HISTORY_BACKLOG_LIMIT;
       if (excess > 0) this.unsavedHistory = this.unsavedHistory.slice(excess);
-      this.log.warn('the baseline was saved, but history.jsonl could not be appended; its change records are kept and written at the next save. Check that the file is writable', {
-        path,
-        queued: this.unsavedHistory.length,
-        ...(excess > 0 ? { droppedOldest: excess } : {}),
-        err,
-      });
+      this.log.warn(
+        'the baseline was saved, but history.jsonl could not be appended; its change records are kept and written at the next save. Check that the file is writable',
+        {
+          path,
+          queued: this.unsavedHistory.length,
+          ...(excess > 0 ? { droppedOldest: excess } : {}),
+          err,
+        },
+      );
     }
   }
 }
@@ -188,7 +194,7 @@ async function appendLines(path: string, lines: string[]): Promise<void> {
       await fh.read(last, 0, 1, size - 1);
       if (last[0] !== 0x0a) lead = '\n';
     }
-    await fh.appendFile(lead + lines.join('\n') + '\n');
+    await fh.appendFile(`${lead + lines.join('\n')}\n`);
     await fh.sync();
   } finally {
     await fh.close();
@@ -233,23 +239,29 @@ async function loadState(dir: string, log: Logger, writable: boolean): Promise<B
     }
     const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     await rename(path, aside);
-    log.error('baseline file is unreadable and was moved aside; starting with an empty baseline (changes made while it was unreadable will not be reported). Inspect or delete the moved file', {
-      path,
-      movedTo: aside,
-      reason: (err as Error).message,
-    });
+    log.error(
+      'baseline file is unreadable and was moved aside; starting with an empty baseline (changes made while it was unreadable will not be reported). Inspect or delete the moved file',
+      {
+        path,
+        movedTo: aside,
+        reason: (err as Error).message,
+      },
+    );
     return empty();
   }
   if (parsed.rejected.length > 0) {
     const aside = `${path}.rejected-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    if (writable) await writeFile(aside, JSON.stringify({ rejectedFrom: path, entries: parsed.rejected }, null, 2) + '\n', { mode: 0o640 });
+    if (writable) await writeFile(aside, `${JSON.stringify({ rejectedFrom: path, entries: parsed.rejected }, null, 2)}\n`, { mode: 0o640 });
     for (const r of parsed.rejected) {
-      log.error('baseline entry is invalid and was set aside; that endpoint starts as first seen at the next scan, the rest of the baseline is kept. Inspect or delete the set-aside file', {
-        path,
-        endpoint: isKeyed(r.entry) ? r.entry.key : null,
-        reason: r.reason,
-        ...(writable ? { movedTo: aside } : {}),
-      });
+      log.error(
+        'baseline entry is invalid and was set aside; that endpoint starts as first seen at the next scan, the rest of the baseline is kept. Inspect or delete the set-aside file',
+        {
+          path,
+          endpoint: isKeyed(r.entry) ? r.entry.key : null,
+          reason: r.reason,
+          ...(writable ? { movedTo: aside } : {}),
+        },
+      );
     }
   }
   if (parsed.droppedChanges > 0) {

@@ -33,7 +33,17 @@ export function applyScan(prev: BaselineState, results: EndpointResult[], now: D
     }
     const snapshot = snapshotOf(r);
     if (!old) {
-      entries.set(e.key, { key: e.key, target: e.target, group: e.group, address: e.address, current: snapshot, firstSeen: at, lastChange: null, lastSeen: at, changes: 0 });
+      entries.set(e.key, {
+        key: e.key,
+        target: e.target,
+        group: e.group,
+        address: e.address,
+        current: snapshot,
+        firstSeen: at,
+        lastChange: null,
+        lastSeen: at,
+        changes: 0,
+      });
       continue;
     }
     const kind = classify(old.current, snapshot);

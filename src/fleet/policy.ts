@@ -1,6 +1,6 @@
 import { caLabel } from '../chain/ca-label.js';
-import type { PolicyConfig } from '../config/types.js';
 import type { EndpointResult } from '../chain/types.js';
+import type { PolicyConfig } from '../config/types.js';
 import type { CaRef, DivergentMember, PolicyIssuer, PolicyMember, PolicyVerdict, ScopeVerdict, UnknownMember } from './types.js';
 
 interface Identified {
@@ -34,8 +34,10 @@ export function judgePolicies(policies: PolicyConfig[], results: EndpointResult[
 export function judgePolicy(policy: PolicyConfig, results: EndpointResult[]): PolicyVerdict {
   const byScope = new Map<string | null, Scoped>();
   const scoped = (value: string | null): Scoped => {
-    let s = byScope.get(value);
-    if (!s) byScope.set(value, (s = { members: { known: [], unknown: [] }, reference: { known: [], unknown: [] } }));
+    const found = byScope.get(value);
+    if (found) return found;
+    const s: Scoped = { members: { known: [], unknown: [] }, reference: { known: [], unknown: [] } };
+    byScope.set(value, s);
     return s;
   };
   for (const r of results) {
@@ -113,7 +115,9 @@ function judgeScope(policy: PolicyConfig, s: Scoped, into: PolicyVerdict): Omit<
     } else {
       expected = [top];
       if (counts.length > 1) {
-        notes.push(`reference group ${policy.reference} holds ${counts.length} different ${what(policy)}s; ${caLabel(top)} is the most common and expected, the others are divergent`);
+        notes.push(
+          `reference group ${policy.reference} holds ${counts.length} different ${what(policy)}s; ${caLabel(top)} is the most common and expected, the others are divergent`,
+        );
       }
       if (pins.size > 0 && !pins.has(top.keyId) && !s.reference.known.some((i) => i.ca.keyId === top.keyId && pinned(i))) {
         notes.push(`the reference's ${what(policy)} ${caLabel(top)} is not pinned in allowed_issuers, so nothing here can match`);
@@ -161,11 +165,15 @@ function identify(policy: PolicyConfig, r: EndpointResult, asReference: boolean,
     into.unknown.push({ ...member, reason: r.probe.error ? `probe failed (${r.probe.error.kind}): ${r.probe.error.message}` : 'no chain' });
     return;
   }
-  const ca = policy.match === 'root'
-    ? a.root && { dn: a.root.dn, keyId: a.root.keyId ?? a.root.spkiSha256, spki: a.root.spkiSha256 }
-    : a.issuer && { dn: a.issuer.dn, keyId: a.issuer.keyId, spki: a.issuer.spkiSha256 };
+  const ca =
+    policy.match === 'root'
+      ? a.root && { dn: a.root.dn, keyId: a.root.keyId ?? a.root.spkiSha256, spki: a.root.spkiSha256 }
+      : a.issuer && { dn: a.issuer.dn, keyId: a.issuer.keyId, spki: a.issuer.spkiSha256 };
   if (!ca || ca.keyId === '') {
-    into.unknown.push({ ...member, reason: `the ${what(policy)} of this chain cannot be identified by key (no authority key id and the issuer was neither sent nor trusted)` });
+    into.unknown.push({
+      ...member,
+      reason: `the ${what(policy)} of this chain cannot be identified by key (no authority key id and the issuer was neither sent nor trusted)`,
+    });
     return;
   }
   into.known.push({ member, ca: { dn: ca.dn, keyId: ca.keyId }, spkiSha256: ca.spki });

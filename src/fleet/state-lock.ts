@@ -39,7 +39,7 @@ export async function acquireStateLock(dir: string): Promise<StateLock> {
     try {
       const fh = await open(path, 'wx', 0o640);
       try {
-        await fh.writeFile(JSON.stringify(me) + '\n');
+        await fh.writeFile(`${JSON.stringify(me)}\n`);
         await fh.sync();
       } finally {
         await fh.close();

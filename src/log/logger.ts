@@ -110,7 +110,7 @@ class SinkLogger implements Logger {
       ? formatPretty(time, level, scrubString(String(msg)), scrubFields(merged))
       : formatJson(time, level, scrubString(String(msg)), scrubFields(merged));
     try {
-      this.shared.sink.write(line + '\n');
+      this.shared.sink.write(`${line}\n`);
     } catch {
       // A closed stdout (e.g. the reading end of a pipe went away) must not take the daemon down.
     }
@@ -167,7 +167,7 @@ const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g;
 
 function scrubString(s: string): string {
-  let out = s.length > MAX_STRING ? s.slice(0, MAX_STRING) + '…' : s;
+  let out = s.length > MAX_STRING ? `${s.slice(0, MAX_STRING)}…` : s;
   if (out.includes('-----BEGIN')) out = out.replace(PEM_BLOCK, '[redacted PEM]');
   if (out.includes('://')) out = out.replace(URL_IN_TEXT, (m) => redactUrl(m));
   return out;

@@ -26,25 +26,66 @@ const family = (name: string, help: string, labels: readonly string[], type: Fle
 export const FLEET_FAMILIES = {
   probeSuccess: family('chainwatch_probe_success', 'Whether the last probe obtained the presented chain (1) or not (0).', ENDPOINT),
   probeDuration: family('chainwatch_probe_duration_seconds', 'Duration of the last probe: TCP connect plus TLS handshake.', ENDPOINT),
-  probeError: family('chainwatch_probe_error_info', `Why the last probe obtained no chain; kind is one of ${ERROR_KINDS.join(', ')} (see docs/errors.md).`, [...ENDPOINT, 'kind']),
-  certNotAfter: family('chainwatch_cert_not_after_timestamp_seconds', 'notAfter of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT),
-  certNotBefore: family('chainwatch_cert_not_before_timestamp_seconds', 'notBefore of each presented certificate (position 0 = leaf, in presented order), Unix seconds.', CERT),
-  chainInfo: family('chainwatch_chain_info', 'The presented leaf and the CA that issued it, identified by key; carries the target labels too.', [...ENDPOINT, 'leaf_sha256', 'issuer_dn', 'issuer_key_id', 'root_dn']),
+  probeError: family('chainwatch_probe_error_info', `Why the last probe obtained no chain; kind is one of ${ERROR_KINDS.join(', ')} (see docs/errors.md).`, [
+    ...ENDPOINT,
+    'kind',
+  ]),
+  certNotAfter: family(
+    'chainwatch_cert_not_after_timestamp_seconds',
+    'notAfter of each presented certificate (position 0 = leaf, in presented order), Unix seconds.',
+    CERT,
+  ),
+  certNotBefore: family(
+    'chainwatch_cert_not_before_timestamp_seconds',
+    'notBefore of each presented certificate (position 0 = leaf, in presented order), Unix seconds.',
+    CERT,
+  ),
+  chainInfo: family('chainwatch_chain_info', 'The presented leaf and the CA that issued it, identified by key; carries the target labels too.', [
+    ...ENDPOINT,
+    'leaf_sha256',
+    'issuer_dn',
+    'issuer_key_id',
+    'root_dn',
+  ]),
   chainTrusted: family('chainwatch_chain_trusted', 'Whether a path from the leaf to a configured trust anchor was built and verified.', ENDPOINT),
   chainHostname: family('chainwatch_chain_hostname_match', 'Whether the leaf is valid for the configured host (or sni).', ENDPOINT),
   chainProblem: family('chainwatch_chain_problem', 'A problem found in the presented chain, one series per problem.', [...ENDPOINT, 'problem']),
   tlsInfo: family('chainwatch_tls_info', 'Negotiated TLS version and cipher suite of the last probe.', [...ENDPOINT, 'version', 'cipher']),
-  certChanges: family('chainwatch_cert_changes_total', 'Changes of the presented chain since the endpoint was first seen (persisted across restarts).', ENDPOINT, 'counter'),
-  certLastChange: family('chainwatch_cert_last_change_timestamp_seconds', 'When the presented chain last changed, Unix seconds; 0 = never changed since first seen.', ENDPOINT),
+  certChanges: family(
+    'chainwatch_cert_changes_total',
+    'Changes of the presented chain since the endpoint was first seen (persisted across restarts).',
+    ENDPOINT,
+    'counter',
+  ),
+  certLastChange: family(
+    'chainwatch_cert_last_change_timestamp_seconds',
+    'When the presented chain last changed, Unix seconds; 0 = never changed since first seen.',
+    ENDPOINT,
+  ),
   policyConsistent: family('chainwatch_policy_consistent', 'Whether every judged member of the policy chains to an allowed CA.', ['policy']),
   policyIssuers: family('chainwatch_policy_issuers', 'Number of distinct CAs (by key) seen among the policy members.', ['policy']),
   policyDivergent: family('chainwatch_policy_divergent_endpoints', 'Number of policy members whose CA is not an allowed one.', ['policy']),
-  policyMemberDivergent: family('chainwatch_policy_member_divergent', 'Per policy member and reference endpoint: 1 divergent, 0 matching; endpoints that could not be judged have no series. Carries the target labels, so a scoped policy can be read per site.', ['policy', ...ENDPOINT]),
-  certRevoked: family('chainwatch_cert_revoked', 'Per presented certificate whose revocation status is known: 1 revoked, 0 good (position 0 = leaf).', [...ENDPOINT, 'position']),
-  crlFetchSuccess: family('chainwatch_crl_fetch_success', "Whether the last fetch of the CRL at url gave a CRL verified with its issuer's key (1) or not (0).", ['url']),
+  policyMemberDivergent: family(
+    'chainwatch_policy_member_divergent',
+    'Per policy member and reference endpoint: 1 divergent, 0 matching; endpoints that could not be judged have no series. Carries the target labels, so a scoped policy can be read per site.',
+    ['policy', ...ENDPOINT],
+  ),
+  certRevoked: family('chainwatch_cert_revoked', 'Per presented certificate whose revocation status is known: 1 revoked, 0 good (position 0 = leaf).', [
+    ...ENDPOINT,
+    'position',
+  ]),
+  crlFetchSuccess: family(
+    'chainwatch_crl_fetch_success',
+    "Whether the last fetch of the CRL at url gave a CRL verified with its issuer's key (1) or not (0).",
+    ['url'],
+  ),
   crlNextUpdate: family('chainwatch_crl_next_update_timestamp_seconds', 'nextUpdate of the CRL held for url, Unix seconds.', ['url']),
   crlFetchDuration: family('chainwatch_crl_fetch_duration_seconds', 'Duration of the last request for the CRL at url.', ['url']),
-  ocspResponseStatus: family('chainwatch_ocsp_response_status', 'The last answer of the OCSP responder at url: successful, tryLater, unauthorized, …, or unreachable / invalid.', ['url', 'status']),
+  ocspResponseStatus: family(
+    'chainwatch_ocsp_response_status',
+    'The last answer of the OCSP responder at url: successful, tryLater, unauthorized, …, or unreachable / invalid.',
+    ['url', 'status'],
+  ),
 } as const;
 
 type FamilyKey = keyof typeof FLEET_FAMILIES;
@@ -67,7 +108,7 @@ export function renderFleet(scan: ScanResult, baseline: readonly BaselineEntry[]
   for (const result of scan.endpoints) {
     const ep = result.probe.endpoint;
     present.add(ep.key);
-    targetLabels.set(ep.key, labelNames.map((n) => `,${n}="${escape(ep.labels[n] ?? '')}"`).join(''));
+    targetLabels.set(ep.key, labelNames.map((n) => `,${n}="${escapeLabel(ep.labels[n] ?? '')}"`).join(''));
     writeEndpoint(out, result, certLabels, targetLabels.get(ep.key)!);
   }
   const noLabels = labelNames.map((n) => `,${n}=""`).join('');
@@ -79,7 +120,7 @@ export function renderFleet(scan: ScanResult, baseline: readonly BaselineEntry[]
     out.add('certLastChange', labels, entry.lastChange === null ? 0 : seconds(entry.lastChange));
   }
   for (const policy of scan.policies) {
-    const p = `policy="${escape(policy.name)}"`;
+    const p = `policy="${escapeLabel(policy.name)}"`;
     out.add('policyConsistent', p, policy.consistent ? 1 : 0);
     out.add('policyIssuers', p, policy.issuers.length);
     out.add('policyDivergent', p, policy.divergent.length);
@@ -106,7 +147,7 @@ function writeEndpoint(out: FamilyWriter, result: EndpointResult, certLabels: Ma
   out.add('probeDuration', labels, probe.durationMs / 1000);
   if (probe.error !== null) out.add('probeError', `${labels},kind="${probe.error.kind}"`, 1);
   if (probe.tls !== null && probe.tls.version !== null) {
-    out.add('tlsInfo', `${labels},version="${escape(probe.tls.version)}",cipher="${escape(probe.tls.cipher ?? '')}"`, 1);
+    out.add('tlsInfo', `${labels},version="${escapeLabel(probe.tls.version)}",cipher="${escapeLabel(probe.tls.cipher ?? '')}"`, 1);
   }
   if (analysis === null) return;
   const certs = analysis.chain.length > MAX_CERT_SERIES_PER_ENDPOINT ? analysis.chain.slice(0, MAX_CERT_SERIES_PER_ENDPOINT) : analysis.chain;
@@ -124,8 +165,8 @@ function writeEndpoint(out: FamilyWriter, result: EndpointResult, certLabels: Ma
   const leaf = analysis.chain[0];
   out.add(
     'chainInfo',
-    `${labels},leaf_sha256="${leaf?.sha256 ?? ''}",issuer_dn="${escape(analysis.issuer?.dn ?? '')}",` +
-      `issuer_key_id="${escape(analysis.issuer?.keyId ?? '')}",root_dn="${escape(analysis.root?.dn ?? '')}"${targetLabels}`,
+    `${labels},leaf_sha256="${leaf?.sha256 ?? ''}",issuer_dn="${escapeLabel(analysis.issuer?.dn ?? '')}",` +
+      `issuer_key_id="${escapeLabel(analysis.issuer?.keyId ?? '')}",root_dn="${escapeLabel(analysis.root?.dn ?? '')}"${targetLabels}`,
     1,
   );
   out.add('chainTrusted', labels, analysis.trusted ? 1 : 0);
@@ -138,9 +179,9 @@ function writeEndpoint(out: FamilyWriter, result: EndpointResult, certLabels: Ma
 
 function writeRevocationUrl(out: FamilyWriter, u: RevocationUrlHealth): void {
   if (!u.checked) return;
-  const url = `url="${escape(u.url)}"`;
+  const url = `url="${escapeLabel(u.url)}"`;
   if (u.kind === 'ocsp') {
-    if (u.ocspStatus) out.add('ocspResponseStatus', `${url},status="${escape(u.ocspStatus)}"`, 1);
+    if (u.ocspStatus) out.add('ocspResponseStatus', `${url},status="${escapeLabel(u.ocspStatus)}"`, 1);
     return;
   }
   out.add('crlFetchSuccess', url, u.reachable === true && u.error === null ? 1 : 0);
@@ -180,16 +221,16 @@ class FamilyWriter {
 const CHUNK = 64 * 1024;
 
 function endpointLabels(target: string, group: string, address: string | null): string {
-  return `target="${escape(target)}",group="${escape(group)}",address="${escape(address ?? '')}"`;
+  return `target="${escapeLabel(target)}",group="${escapeLabel(group)}",address="${escapeLabel(address ?? '')}"`;
 }
 
 function certificateLabels(cert: CertificateInfo): string {
-  return `subject="${escape(cert.subject)}",issuer="${escape(cert.issuer)}",serial="${escape(cert.serialNumber)}",sha256="${cert.sha256}"`;
+  return `subject="${escapeLabel(cert.subject)}",issuer="${escapeLabel(cert.issuer)}",serial="${escapeLabel(cert.serialNumber)}",sha256="${cert.sha256}"`;
 }
 
 /** Bounded, then escaped as the text format requires (backslash, double quote, newline). */
-function escape(value: string): string {
-  const bounded = value.length > MAX_LABEL_LENGTH ? value.slice(0, MAX_LABEL_LENGTH - 1) + '…' : value;
+function escapeLabel(value: string): string {
+  const bounded = value.length > MAX_LABEL_LENGTH ? `${value.slice(0, MAX_LABEL_LENGTH - 1)}…` : value;
   return /[\\"\n]/.test(bounded) ? bounded.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : bounded;
 }
 

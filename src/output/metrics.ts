@@ -5,7 +5,7 @@
 
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { ScanResult } from '../pipeline/types.js';
@@ -57,14 +57,34 @@ export class ChainwatchMetrics {
     registers: [this.registry],
   });
   private readonly scanLastCompleted = this.gauge('chainwatch_scan_last_completed_timestamp_seconds', 'When the last scan completed, Unix seconds.', []);
-  private readonly configReload = this.gauge('chainwatch_config_last_reload_successful', 'Whether the last config load or reload succeeded (0: the previous config is still in use).', []);
-  private readonly configReloadTime = this.gauge('chainwatch_config_last_reload_success_timestamp_seconds', 'When the config was last loaded successfully, Unix seconds.', []);
+  private readonly configReload = this.gauge(
+    'chainwatch_config_last_reload_successful',
+    'Whether the last config load or reload succeeded (0: the previous config is still in use).',
+    [],
+  );
+  private readonly configReloadTime = this.gauge(
+    'chainwatch_config_last_reload_success_timestamp_seconds',
+    'When the config was last loaded successfully, Unix seconds.',
+    [],
+  );
   private readonly targetsGauge = this.gauge('chainwatch_targets', 'Targets in the active config.', []);
-  private readonly policyJudgedLocally = this.gauge('chainwatch_policy_judged_locally', 'Whether all targets of the policy are scanned by this instance (1), or the policy spans shards and is judged whole only by the PromQL rules (0).', ['policy']);
+  private readonly policyJudgedLocally = this.gauge(
+    'chainwatch_policy_judged_locally',
+    'Whether all targets of the policy are scanned by this instance (1), or the policy spans shards and is judged whole only by the PromQL rules (0).',
+    ['policy'],
+  );
   // The configured thresholds, so that rules and dashboards compare against the number the daemon
   // uses instead of a constant of their own.
-  private readonly expiryWarning = this.gauge('chainwatch_expiry_warning_seconds', 'scan.expiry_warning: a certificate closer than this to its notAfter is expiring soon.', []);
-  private readonly expiryCritical = this.gauge('chainwatch_expiry_critical_seconds', 'scan.expiry_critical: an expiring leaf closer than this to its notAfter is critical.', []);
+  private readonly expiryWarning = this.gauge(
+    'chainwatch_expiry_warning_seconds',
+    'scan.expiry_warning: a certificate closer than this to its notAfter is expiring soon.',
+    [],
+  );
+  private readonly expiryCritical = this.gauge(
+    'chainwatch_expiry_critical_seconds',
+    'scan.expiry_critical: an expiring leaf closer than this to its notAfter is critical.',
+    [],
+  );
   private readonly buildInfo = this.gauge('chainwatch_build_info', 'Always 1; the chainwatch version in a label.', ['version']);
 
   /** chainwatch_alert_deliveries_total{receiver,result}; for the alert senders. */

@@ -3,7 +3,7 @@ import type { CertChange, PolicyVerdict } from '../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../pipeline/types.js';
 import type { ProbeError, TlsInfo } from '../probe/types.js';
 import type { CertificateRevocation, RevocationUrlHealth } from '../revocation/types.js';
-import { summarizeScan, type ScanSummary } from './summary.js';
+import { type ScanSummary, summarizeScan } from './summary.js';
 
 /** A presented certificate with its revocation status (null: not checked, e.g. the root). */
 export type ReportedCertificate = CertificateInfo & { revocation: CertificateRevocation | null };

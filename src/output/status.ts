@@ -29,5 +29,5 @@ export function buildStatus(scan: ScanResult, baseline: { entries: readonly Base
   const report: Report = { ...buildReport(scan), changes: [...baseline.recentChanges] };
   const history = new Map<string, EndpointHistory>();
   for (const e of baseline.entries) history.set(e.key, { firstSeen: e.firstSeen, lastChange: e.lastChange, changes: e.changes });
-  return { report, history, json: JSON.stringify(report) + '\n' };
+  return { report, history, json: `${JSON.stringify(report)}\n` };
 }

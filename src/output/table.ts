@@ -1,5 +1,5 @@
 import { caLabel } from '../chain/ca-label.js';
-import { endpointStatus, type EndpointReport, type Report } from './report.js';
+import { type EndpointReport, endpointStatus, type Report } from './report.js';
 
 const DAY_MS = 86_400_000;
 
@@ -47,7 +47,12 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
     for (const c of report.changes) {
       const to = c.to.issuer ? caLabel(c.to.issuer) : '?';
       const from = c.from.issuer ? caLabel(c.from.issuer) : '?';
-      const what = c.kind === 'renewal' ? `renewed under ${to}` : c.kind === 'issuer_change' ? `issuer changed from ${from} to ${to}` : 'same leaf, different CA certificates sent';
+      const what =
+        c.kind === 'renewal'
+          ? `renewed under ${to}`
+          : c.kind === 'issuer_change'
+            ? `issuer changed from ${from} to ${to}`
+            : 'same leaf, different CA certificates sent';
       lines.push(`  ${memberLabel(c)}: ${c.kind}: ${what}`);
     }
   }
@@ -60,7 +65,7 @@ export function formatTable(report: Report, now: Date = new Date(report.finished
     '',
     `${s.endpoints} endpoints, ${s.failed} failed, ${s.withProblems} with problems, ${s.divergent} divergent in ${s.inconsistentPolicies}/${s.policies} policies, ${s.changes} changes`,
   );
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**
@@ -72,7 +77,8 @@ function revocationLines(report: Report): string[] {
   for (const t of report.targets) {
     t.chain.forEach((c, i) => {
       const r = c.revocation;
-      if (r?.status === 'revoked') lines.push(`  ✗ ${memberLabel(t)} #${i} ${c.subject}: revoked ${r.revokedAt ?? ''}${r.reason ? ` (${r.reason})` : ''} per ${r.source}`);
+      if (r?.status === 'revoked')
+        lines.push(`  ✗ ${memberLabel(t)} #${i} ${c.subject}: revoked ${r.revokedAt ?? ''}${r.reason ? ` (${r.reason})` : ''} per ${r.source}`);
     });
   }
   for (const u of report.revocation?.urls ?? []) {

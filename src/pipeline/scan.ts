@@ -6,8 +6,8 @@ import { probeAll } from '../probe/probe.js';
 import type { ProbeResult } from '../probe/types.js';
 import { RevocationChecker } from '../revocation/checker.js';
 import { expandTargets } from '../targets/expand.js';
-import type { Endpoint } from '../targets/types.js';
 import { createResolver, type Resolver } from '../targets/resolver.js';
+import type { Endpoint } from '../targets/types.js';
 import type { EndpointResult, ScanResult } from './types.js';
 
 export interface ScanOptions {
@@ -71,7 +71,11 @@ export class Scanner {
     const finishedAt = now();
     const changes = opts.baseline ? opts.baseline.apply(endpointResults, finishedAt, this.config.state.retentionMs) : [];
     return {
-      startedAt, finishedAt, endpoints: endpointResults, policies, changes,
+      startedAt,
+      finishedAt,
+      endpoints: endpointResults,
+      policies,
+      changes,
       ...(revocation ? { revocationUrls: revocation.urls } : {}),
     };
   }

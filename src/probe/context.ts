@@ -19,7 +19,10 @@ const cache = new Map<string, tls.SecureContext>();
 let anonymous: tls.SecureContext | null = null;
 
 export function probeContext(clientCert: { cert: string; key: string } | null): tls.SecureContext {
-  if (clientCert === null) return (anonymous ??= tls.createSecureContext(BASE));
+  if (clientCert === null) {
+    anonymous ??= tls.createSecureContext(BASE);
+    return anonymous;
+  }
   const key = `${clientCert.cert}\0${clientCert.key}`;
   let context = cache.get(key);
   if (!context) {

@@ -37,7 +37,6 @@ export interface TlsFacts {
 const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENETDOWN', 'EHOSTDOWN', 'EAFNOSUPPORT', 'EACCES', 'EPERM']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
-
 export function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
@@ -48,7 +47,10 @@ export function describeBytes(bytes: Buffer): string {
   let printable = 0;
   for (const b of head) if ((b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09) printable++;
   if (printable >= head.length * 0.8) {
-    const text = head.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim();
+    const text = head
+      .toString('latin1')
+      .replace(/[^\x20-\x7e]+/g, ' ')
+      .trim();
     return `"${text}${bytes.length > head.length ? '…' : ''}"`;
   }
   return `binary data (${head.subarray(0, 16).toString('hex')}${bytes.length > 16 ? '…' : ''})`;

@@ -1,5 +1,5 @@
 import type { Endpoint } from '../targets/types.js';
-import { startProbe, type RunningProbe } from './run.js';
+import { type RunningProbe, startProbe } from './run.js';
 import type { ProbeResult } from './types.js';
 
 export interface ProbeAllOptions {

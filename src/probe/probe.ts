@@ -1,8 +1,8 @@
 import type { Endpoint } from '../targets/types.js';
-import { startProbe, type StartOptions } from './run.js';
+import { type StartOptions, startProbe } from './run.js';
 import type { ProbeResult } from './types.js';
 
-export { probeAll, type ProbeAllOptions } from './probe-all.js';
+export { type ProbeAllOptions, probeAll } from './probe-all.js';
 
 export interface ProbeOptions extends StartOptions {
   signal?: AbortSignal;

@@ -2,9 +2,9 @@ import { isIP } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { StartTlsProtocol } from '../config/options.js';
 import type { Endpoint } from '../targets/types.js';
-import { probeContext } from './context.js';
 import { formatHostPort } from '../util/address.js';
-import { failure, success, type Outcome } from './stage.js';
+import { probeContext } from './context.js';
+import { failure, type Outcome, success } from './stage.js';
 
 /** Everything the later stages need to reach one endpoint. */
 export interface Destination {

@@ -3,9 +3,9 @@ import type { CaptureFactory } from './capture/capture.js';
 import { nativeCapture } from './capture/native.js';
 import { streamCapture } from './capture/stream.js';
 import { Deadline } from './deadline.js';
-import { resolveDestination, type Destination } from './resolve.js';
+import { type Destination, resolveDestination } from './resolve.js';
 import { failure, type Outcome } from './stage.js';
-import { negotiate, type Handshake } from './tls.js';
+import { type Handshake, negotiate } from './tls.js';
 import { openTransport } from './transport.js';
 import type { ProbeResult } from './types.js';
 
@@ -30,14 +30,16 @@ export interface RunningProbe {
 export function startProbe(endpoint: Endpoint, opts: StartOptions): RunningProbe {
   const deadline = new Deadline(opts.timeoutMs);
   // Stages start on the next microtask: a probe cancelled as it is created never connects.
-  const result = Promise.resolve().then(() => run(endpoint, deadline, opts)).then(
-    (outcome) => toResult(endpoint, deadline, outcome),
-    (err: unknown) => {
-      opts.onInternalError?.(endpoint, err);
-      const message = `the probe failed on our side (${err instanceof Error ? err.message : String(err)}); this is a chainwatch bug — please report it`;
-      return toResult(endpoint, deadline, failure('tls', { kind: 'internal', message }));
-    },
-  );
+  const result = Promise.resolve()
+    .then(() => run(endpoint, deadline, opts))
+    .then(
+      (outcome) => toResult(endpoint, deadline, outcome),
+      (err: unknown) => {
+        opts.onInternalError?.(endpoint, err);
+        const message = `the probe failed on our side (${err instanceof Error ? err.message : String(err)}); this is a chainwatch bug — please report it`;
+        return toResult(endpoint, deadline, failure('tls', { kind: 'internal', message }));
+      },
+    );
   return { result: result.finally(() => deadline.release()), cancel: () => deadline.cancel() };
 }
 

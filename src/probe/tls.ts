@@ -3,7 +3,7 @@ import type { CaptureFactory } from './capture/capture.js';
 import type { Deadline } from './deadline.js';
 import { describeTlsFailure, type Ending } from './failures.js';
 import type { Destination } from './resolve.js';
-import { failure, success, type Outcome } from './stage.js';
+import { failure, type Outcome, success } from './stage.js';
 import type { Transport } from './transport.js';
 import type { TlsInfo } from './types.js';
 import { alertFromTlsError, alertName } from './wire/alerts.js';
@@ -70,7 +70,10 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
         completed,
         alert: alertCode === null ? null : alertName(alertCode),
       };
-      if (reading.chain) return resolve(success({ chain: reading.chain, tls: info, stapledOcsp }));
+      if (reading.chain) {
+        resolve(success({ chain: reading.chain, tls: info, stapledOcsp }));
+        return;
+      }
       const error = describeTlsFailure({
         peer: dest.peer,
         sni: dest.servername ?? null,

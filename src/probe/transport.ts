@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Deadline } from './deadline.js';
 import { describeConnectFailure } from './failures.js';
 import type { Destination } from './resolve.js';
-import { failure, success, type Outcome } from './stage.js';
+import { failure, type Outcome, success } from './stage.js';
 import { runPrelude } from './starttls/prelude.js';
 
 /** A connected socket, ready for the TLS ClientHello. */
@@ -29,13 +29,18 @@ function connect(dest: Destination, deadline: Deadline): Promise<Outcome<Transpo
   return new Promise((resolve) => {
     const started = performance.now();
     const fail = (err: NodeJS.ErrnoException | null, interruption: 'timeout' | 'cancelled' | null): void => {
-      resolve(failure('transport', describeConnectFailure({
-        peer: dest.peer,
-        timeoutMs: deadline.timeoutMs,
-        interruption,
-        errorCode: err?.code ?? null,
-        errorMessage: err?.message ?? null,
-      })));
+      resolve(
+        failure(
+          'transport',
+          describeConnectFailure({
+            peer: dest.peer,
+            timeoutMs: deadline.timeoutMs,
+            interruption,
+            errorCode: err?.code ?? null,
+            errorMessage: err?.message ?? null,
+          }),
+        ),
+      );
     };
     if (deadline.interruption !== null) return fail(null, deadline.interruption);
     let socket: net.Socket;

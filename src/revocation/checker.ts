@@ -3,15 +3,15 @@
 // OCSP responder, the CRL and its delta), each answer verified with the issuer's key. Its caches
 // and clock are its own: revocation status changes with time while a chain does not.
 import type { ParsedCertificate } from '../chain/certificate.js';
-import { PROBLEM_ORDER, type EndpointResult as AnalyzedEndpoint, type ProblemCode } from '../chain/types.js';
-import { deltaFitsBase, findEntry, isDelta, type CrlEntryFound } from './crl.js';
-import { CrlStore, type CrlCopy } from './crl-store.js';
+import { type EndpointResult as AnalyzedEndpoint, PROBLEM_ORDER, type ProblemCode } from '../chain/types.js';
+import { type CrlEntryFound, deltaFitsBase, findEntry, isDelta } from './crl.js';
+import { type CrlCopy, CrlStore } from './crl-store.js';
 import { isFetchable } from './http.js';
-import { readOcspResponse, type OcspAnswer } from './ocsp.js';
+import { type OcspAnswer, readOcspResponse } from './ocsp.js';
 import { OcspStore } from './ocsp-store.js';
-import { deltaPointsOfCrl, revocationPoints, type RevocationPoints } from './points.js';
-import { UrlHealthBook } from './url-health.js';
+import { deltaPointsOfCrl, type RevocationPoints, revocationPoints } from './points.js';
 import type { CertificateRevocation, EndpointResult, RevocationFindings, RevocationOptions, RevocationSource, RevocationStatus } from './types.js';
+import { UrlHealthBook } from './url-health.js';
 
 /** One source's answer for one certificate. */
 interface Answer {
@@ -85,10 +85,12 @@ class ScanPass {
     const checks = await Promise.all(
       analysis.chain.map((info) =>
         // Whatever one certificate carries (a garbled extension, say) must not take the scan down.
-        this.certificate(info.sha256, path, result, who).catch((err: unknown): CertificateCheck => ({
-          revocation: unknown(null, null, `its revocation sources cannot be read (${(err as Error).message})`),
-          hadSource: true,
-        })),
+        this.certificate(info.sha256, path, result, who).catch(
+          (err: unknown): CertificateCheck => ({
+            revocation: unknown(null, null, `its revocation sources cannot be read (${(err as Error).message})`),
+            hadSource: true,
+          }),
+        ),
       ),
     );
     const revocation = checks.map((c) => c?.revocation ?? null);
@@ -186,7 +188,9 @@ class ScanPass {
       else if (delta) entry = delta.reason === 'removeFromCRL' ? null : delta;
       const stale = crl.nextUpdate !== undefined && crl.nextUpdate.getTime() < this.now.getTime();
       if (!entry && stale) {
-        errors.push(`CRL ${url}: it expired at its nextUpdate ${crl.nextUpdate!.toISOString()} (stale) and no newer one could be fetched${copy.attempt.error ? ` (${copy.attempt.error})` : ''}`);
+        errors.push(
+          `CRL ${url}: it expired at its nextUpdate ${crl.nextUpdate!.toISOString()} (stale) and no newer one could be fetched${copy.attempt.error ? ` (${copy.attempt.error})` : ''}`,
+        );
         break;
       }
       return {
@@ -208,7 +212,7 @@ class ScanPass {
     if (!url || !base.crl) return null;
     this.health.depends(url, 'delta_crl', null);
     const copy = await this.crls.get(url, this.now, this.now, this.signal);
-    const problem = copy.crl ? (await this.crls.verify(url, issuer)) ?? (isDelta(copy.crl) ? null : 'it is not a delta CRL') : null;
+    const problem = copy.crl ? ((await this.crls.verify(url, issuer)) ?? (isDelta(copy.crl) ? null : 'it is not a delta CRL')) : null;
     this.health.crl(url, copy, problem);
     if (!copy.crl) return `delta CRL ${url}: ${copy.attempt.error}`;
     if (problem) return `delta CRL ${url}: ${problem}`;

@@ -14,7 +14,8 @@ export async function crlProblem(crl: x509.X509Crl, issuer: ParsedCertificate): 
   } catch (err) {
     return `its signature cannot be checked (${(err as Error).message})`;
   }
-  if (!verified) return `it is signed by another key than the issuer's (${issuer.info.subject}, key id ${issuer.info.subjectKeyId ?? issuer.info.spkiSha256}); it is not believed`;
+  if (!verified)
+    return `it is signed by another key than the issuer's (${issuer.info.subject}, key id ${issuer.info.subjectKeyId ?? issuer.info.spkiSha256}); it is not believed`;
   if (crl.issuer !== issuer.info.subject) return `it is issued by ${crl.issuer}, not by ${issuer.info.subject} (indirect CRLs are not supported)`;
   return null;
 }

@@ -82,7 +82,13 @@ export async function httpFetch(r: HttpRequest): Promise<HttpResult> {
         }
         chunks.push(chunk as Buffer);
       }
-      return { kind: 'ok', body: Buffer.concat(chunks), etag: header(res.headers.etag), lastModified: header(res.headers['last-modified']), durationMs: elapsed() };
+      return {
+        kind: 'ok',
+        body: Buffer.concat(chunks),
+        etag: header(res.headers.etag),
+        lastModified: header(res.headers['last-modified']),
+        durationMs: elapsed(),
+      };
     }
   } catch (err) {
     if (r.signal?.aborted) return failed('cancelled (shutdown or reload)', null);

@@ -4,7 +4,7 @@
 import type { ParsedCertificate } from '../chain/certificate.js';
 import type { Attempt } from './crl-store.js';
 import { httpFetch } from './http.js';
-import { ocspQuery, readOcspResponse, type OcspAnswer } from './ocsp.js';
+import { type OcspAnswer, ocspQuery, readOcspResponse } from './ocsp.js';
 import type { RevocationOptions } from './types.js';
 
 // Responses are small; anything near this is not an OCSP response.
@@ -50,7 +50,14 @@ export class OcspStore {
     return copy.answer.kind === 'error' || t >= copy.fetchedAt.getTime() + this.options.refreshMs || (next !== undefined && t >= next);
   }
 
-  private async ask(url: string, cert: ParsedCertificate, issuer: ParsedCertificate, now: Date, scanStart: Date, signal: AbortSignal | undefined): Promise<OcspCopy> {
+  private async ask(
+    url: string,
+    cert: ParsedCertificate,
+    issuer: ParsedCertificate,
+    now: Date,
+    scanStart: Date,
+    signal: AbortSignal | undefined,
+  ): Promise<OcspCopy> {
     await this.slot();
     try {
       const down = this.down.get(url);

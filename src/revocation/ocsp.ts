@@ -2,9 +2,7 @@
 // a response must pass before its answer is believed: the responder is the issuer or a delegate
 // the issuer certified for OCSP signing, the signature verifies, the answer is about this very
 // certificate, the nonce (when echoed) is ours, and the answer is current.
-import { createHash, randomBytes } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { createHash, X509Certificate as NodeX509, randomBytes } from 'node:crypto';
 import {
   BasicOCSPResponse,
   CertID,
@@ -16,10 +14,11 @@ import {
   OCSPResponse,
   OCSPResponseStatus,
   Request,
-  TBSRequest,
   type SingleResponse,
+  TBSRequest,
 } from '@peculiar/asn1-ocsp';
-import { X509Certificate as NodeX509 } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { ParsedCertificate } from '../chain/certificate.js';
 import { x509 } from '../chain/x509.js';
 import { reasonName } from './reasons.js';
@@ -84,12 +83,13 @@ export function readOcspResponse(der: Buffer, cert: ParsedCertificate, issuer: P
   const tbs = basic.tbsResponseData;
   if (nonce) {
     const echoed = tbs.responseExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
-    if (echoed && !sameNonce(echoed, nonce)) return invalid('the response carries another request\'s nonce (a replayed answer?)');
+    if (echoed && !sameNonce(echoed, nonce)) return invalid("the response carries another request's nonce (a replayed answer?)");
   }
   const wanted = certId(cert, issuer);
   const single = tbs.responses.find((r) => sameCertId(r, wanted));
   if (!single) return invalid(`the response says nothing about serial ${cert.info.serialNumber}`);
-  if (single.thisUpdate.getTime() > now.getTime() + CLOCK_SKEW_MS) return invalid(`the answer's thisUpdate ${single.thisUpdate.toISOString()} is in the future`);
+  if (single.thisUpdate.getTime() > now.getTime() + CLOCK_SKEW_MS)
+    return invalid(`the answer's thisUpdate ${single.thisUpdate.toISOString()} is in the future`);
   if (single.nextUpdate && single.nextUpdate.getTime() < now.getTime()) {
     return invalid(`the answer expired at its nextUpdate ${single.nextUpdate.toISOString()} (stale)`);
   }
@@ -130,7 +130,7 @@ function checkSigner(basic: BasicOCSPResponse, issuer: ParsedCertificate, now: D
     if (!matches(p)) continue;
     const delegate = new NodeX509(der);
     const issuerKey = new NodeX509(issuer.der).publicKey;
-    if (!delegate.verify(issuerKey)) return 'the responder certificate in the response was not issued by the certificate\'s issuer';
+    if (!delegate.verify(issuerKey)) return "the responder certificate in the response was not issued by the certificate's issuer";
     const eku = new x509.X509Certificate(der).getExtension(x509.ExtendedKeyUsageExtension);
     if (!eku?.usages.includes(id_kp_OCSPSigning)) return 'the responder certificate is not authorised for OCSP signing (no OCSPSigning extended key usage)';
     if (new Date(delegate.validTo).getTime() < now.getTime() || new Date(delegate.validFrom).getTime() > now.getTime()) {
@@ -190,5 +190,7 @@ function equal(a: ArrayBuffer, b: ArrayBuffer): boolean {
 }
 
 function serialHex(serial: ArrayBuffer): string {
-  return Buffer.from(serial).toString('hex').replace(/^(00)+(?=.)/, '');
+  return Buffer.from(serial)
+    .toString('hex')
+    .replace(/^(00)+(?=.)/, '');
 }

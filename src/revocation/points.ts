@@ -1,6 +1,6 @@
 // Where a certificate says its revocation status can be found.
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { FreshestCRL, id_ce_freshestCRL, type DistributionPoint } from '@peculiar/asn1-x509';
+import { type DistributionPoint, FreshestCRL, id_ce_freshestCRL } from '@peculiar/asn1-x509';
 import { x509 } from '../chain/x509.js';
 
 export interface RevocationPoints {

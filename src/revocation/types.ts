@@ -54,7 +54,6 @@ export interface RevocationUrlHealth {
 /** Settings of the stage: the revocation section of the config. */
 export type RevocationOptions = Omit<RevocationConfig, 'enabled'>;
 
-
 /** An endpoint after chain analysis and the revocation stage. */
 export interface EndpointResult extends AnalyzedEndpoint {
   /**

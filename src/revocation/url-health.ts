@@ -19,10 +19,22 @@ export class UrlHealthBook {
     if (!h) {
       const checked = isFetchable(url);
       h = {
-        url, kind, checked, reachable: null, stale: false, expiring: false, thisUpdate: null, nextUpdate: null,
-        fetchedAt: null, durationMs: null, ocspStatus: null,
-        error: checked ? null : `${schemeOf(url)} is not fetched (not_checked): clients that can only use this location cannot check revocation; publish the CRL over HTTP as well`,
-        endpoints: [], who: new Set(),
+        url,
+        kind,
+        checked,
+        reachable: null,
+        stale: false,
+        expiring: false,
+        thisUpdate: null,
+        nextUpdate: null,
+        fetchedAt: null,
+        durationMs: null,
+        ocspStatus: null,
+        error: checked
+          ? null
+          : `${schemeOf(url)} is not fetched (not_checked): clients that can only use this location cannot check revocation; publish the CRL over HTTP as well`,
+        endpoints: [],
+        who: new Set(),
       };
       this.byUrl.set(url, h);
     }
@@ -60,9 +72,7 @@ export class UrlHealthBook {
   }
 
   list(): RevocationUrlHealth[] {
-    return [...this.byUrl.values()]
-      .map(({ who, ...h }) => ({ ...h, endpoints: [...who].sort() }))
-      .sort((a, b) => a.url.localeCompare(b.url));
+    return [...this.byUrl.values()].map(({ who, ...h }) => ({ ...h, endpoints: [...who].sort() })).sort((a, b) => a.url.localeCompare(b.url));
   }
 
   private setNextUpdate(h: RevocationUrlHealth, next: Date | null): void {

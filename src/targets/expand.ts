@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import type { TargetConfig } from '../config/types.js';
 import { compareAddresses, distinctAddresses } from './address.js';
-import { DnsError, type Resolver, type ResolveMode } from './resolver.js';
+import { DnsError, type ResolveMode, type Resolver } from './resolver.js';
 import type { Endpoint, ResolveError } from './types.js';
 
 /**

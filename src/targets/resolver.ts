@@ -3,8 +3,8 @@
 // becomes a ResolveError (the probe's 'dns' error kind) worded for the operator.
 import { promises as dnsPromises } from 'node:dns';
 import type { DnsConfig } from '../config/types.js';
-import type { ResolveError } from './types.js';
 import { distinctAddresses } from './address.js';
+import type { ResolveError } from './types.js';
 
 export type ResolveMode = 'first' | 'all';
 
@@ -32,7 +32,9 @@ async function withDeadline<T>(work: Promise<T>, ms: number, host: string, who: 
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       onTimeout?.();
-      reject(new DnsError(`cannot resolve ${host}: ${who} did not answer within ${seconds(ms)}; check that it is reachable and serving, or raise scan.timeout`));
+      reject(
+        new DnsError(`cannot resolve ${host}: ${who} did not answer within ${seconds(ms)}; check that it is reachable and serving, or raise scan.timeout`),
+      );
     }, ms);
   });
   try {
@@ -47,9 +49,13 @@ function systemError(host: string, err: NodeJS.ErrnoException): DnsError {
     case 'ENOTFOUND':
     case 'ENODATA':
     case 'EAI_NONAME':
-      return new DnsError(`cannot resolve ${host}: the name does not exist or has no A/AAAA records (system resolver); check the name, the DNS zone, or set address`);
+      return new DnsError(
+        `cannot resolve ${host}: the name does not exist or has no A/AAAA records (system resolver); check the name, the DNS zone, or set address`,
+      );
     case 'EAI_AGAIN':
-      return new DnsError(`cannot resolve ${host}: the system resolver's DNS servers did not answer (temporary failure); check the host's DNS settings or set dns.servers`);
+      return new DnsError(
+        `cannot resolve ${host}: the system resolver's DNS servers did not answer (temporary failure); check the host's DNS settings or set dns.servers`,
+      );
     default:
       return new DnsError(`cannot resolve ${host}: ${err.code ?? 'error'} from the system resolver (${err.message})`);
   }
@@ -76,9 +82,11 @@ function serverError(host: string, servers: string, codes: string[]): DnsError {
   if (has('ENOTFOUND')) return new DnsError(`cannot resolve ${host}: the name does not exist (NXDOMAIN from ${servers}); check the name or the DNS zone`);
   if (codes.every((c) => c === 'ENODATA')) return new DnsError(`cannot resolve ${host}: the name exists but has no A or AAAA records (${servers})`);
   if (has('ECONNREFUSED')) return new DnsError(`cannot resolve ${host}: DNS server ${servers} is unreachable (connection refused); check dns.servers`);
-  if (has('ETIMEOUT') || has('ECANCELLED')) return new DnsError(`cannot resolve ${host}: DNS server ${servers} did not answer; check dns.servers and the network path`);
+  if (has('ETIMEOUT') || has('ECANCELLED'))
+    return new DnsError(`cannot resolve ${host}: DNS server ${servers} did not answer; check dns.servers and the network path`);
   if (has('ESERVFAIL')) return new DnsError(`cannot resolve ${host}: DNS server ${servers} failed to answer (SERVFAIL)`);
-  if (has('EREFUSED')) return new DnsError(`cannot resolve ${host}: DNS server ${servers} refused the query (is it authoritative for or recursive to this zone?)`);
+  if (has('EREFUSED'))
+    return new DnsError(`cannot resolve ${host}: DNS server ${servers} refused the query (is it authoritative for or recursive to this zone?)`);
   return new DnsError(`cannot resolve ${host}: ${codes.join('/')} from ${servers}`);
 }
 

@@ -48,7 +48,9 @@ export function parseShard(spec: string, hostname: string | undefined): Shard {
     index = Number(m[1]);
   }
   if (index >= count) {
-    throw new ShardSpecError(`shard index ${index} is out of range for ${count} shard(s) (0 to ${count - 1}); is the StatefulSet scaled beyond the shard count?`);
+    throw new ShardSpecError(
+      `shard index ${index} is out of range for ${count} shard(s) (0 to ${count - 1}); is the StatefulSet scaled beyond the shard count?`,
+    );
   }
   return { index, count };
 }

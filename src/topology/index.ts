@@ -2,12 +2,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { TopologyError } from './model.js';
 import { MAX_TOPOLOGY_CHARS, parseTopology } from './parse.js';
-import { planTopology, type PortsMode } from './plan.js';
+import { type PortsMode, planTopology } from './plan.js';
 import { renderConfig } from './render.js';
 
 export { TopologyError } from './model.js';
 export { MAX_TOPOLOGY_CHARS, parseTopology } from './parse.js';
-export { planTopology, type PortsMode } from './plan.js';
+export { type PortsMode, planTopology } from './plan.js';
 
 export interface ImportOptions {
   /** Names the input in messages and in the generated header (e.g. the file path). */
@@ -23,7 +23,7 @@ export interface ImportOptions {
 export function importTopology(xml: string, opts: ImportOptions = {}): string {
   const source = opts.sourceName ?? 'the topology';
   const topology = parseTopology(xml, source);
-  let plan;
+  let plan: ReturnType<typeof planTopology>;
   try {
     plan = planTopology(topology, { ports: opts.ports ?? 'default' });
   } catch (err) {
@@ -50,13 +50,13 @@ export async function importTopologyFile(path: string, opts: Omit<ImportOptions,
     const info = await stat(path);
     if (info.isDirectory()) throw new TopologyError(`${path}: is a directory; give the path of the topology XML file`);
     // UTF-16 doubles the size of the same text.
-    if (info.size > 2 * MAX_TOPOLOGY_CHARS) throw new TopologyError(`${path}: is ${info.size} bytes; a Lync topology export is a few megabytes at most. Is this the right file?`);
+    if (info.size > 2 * MAX_TOPOLOGY_CHARS)
+      throw new TopologyError(`${path}: is ${info.size} bytes; a Lync topology export is a few megabytes at most. Is this the right file?`);
     bytes = await readFile(path);
   } catch (err) {
     if (err instanceof TopologyError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
     throw new TopologyError(`${path}: cannot read the topology file: ${why}`);
   }
   return importTopology(decodeTopology(bytes), { ...opts, sourceName: path });

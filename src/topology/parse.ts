@@ -2,7 +2,7 @@
 // input can be wrong ends in a TopologyError that names the input and says what to do.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ipLiteral, isHostname } from '../config/net.js';
-import { TopologyError, type Machine, type NetInterface, type Pool, type Port, type Service, type Site, type Topology } from './model.js';
+import { type Machine, type NetInterface, type Pool, type Port, type Service, type Site, type Topology, TopologyError } from './model.js';
 
 /** Real topologies are a few megabytes; anything this large is not one, and is refused before parsing. */
 export const MAX_TOPOLOGY_CHARS = 50 * 1024 * 1024;
@@ -64,10 +64,12 @@ function clusterKey(clusterId: XmlNode | undefined): string | null {
 
 function readSites(root: XmlNode): Site[] {
   const sites = child(root, 'Sites');
-  const read = (branch: boolean) => (s: XmlNode): Site[] => {
-    const id = attr(s, 'SiteId');
-    return id ? [{ id, name: text(s, 'Name') || `site ${id}`, branch }] : [];
-  };
+  const read =
+    (branch: boolean) =>
+    (s: XmlNode): Site[] => {
+      const id = attr(s, 'SiteId');
+      return id ? [{ id, name: text(s, 'Name') || `site ${id}`, branch }] : [];
+    };
   return [...children(sites, 'CentralSite').flatMap(read(false)), ...children(sites, 'BranchSite').flatMap(read(true))];
 }
 
@@ -195,7 +197,9 @@ function parser(): XMLParser {
 /** Parses `(Get-CsTopology -AsXml).ToString()` output. `source` names the input in messages. */
 export function parseTopology(xml: string, source = 'the topology'): Topology {
   if (xml.length > MAX_TOPOLOGY_CHARS) {
-    throw new TopologyError(`${source}: is ${xml.length} characters; a Lync topology export is a few megabytes at most (limit ${MAX_TOPOLOGY_CHARS}). Is this the right file?`);
+    throw new TopologyError(
+      `${source}: is ${xml.length} characters; a Lync topology export is a few megabytes at most (limit ${MAX_TOPOLOGY_CHARS}). Is this the right file?`,
+    );
   }
   const body = xml.replace(/^\uFEFF/, '');
   if (body.trim() === '') throw new TopologyError(`${source}: is empty; ${HOW_TO_EXPORT}`);
@@ -204,7 +208,9 @@ export function parseTopology(xml: string, source = 'the topology'): Topology {
   }
   // Topology exports never carry a DTD; refusing one rules out entity expansion and external entities.
   if (/<!DOCTYPE/i.test(body)) {
-    throw new TopologyError(`${source}: has a <!DOCTYPE> declaration, which a Lync topology export never has; chainwatch does not process DTDs or entities. Remove it or re-export: ${HOW_TO_EXPORT}`);
+    throw new TopologyError(
+      `${source}: has a <!DOCTYPE> declaration, which a Lync topology export never has; chainwatch does not process DTDs or entities. Remove it or re-export: ${HOW_TO_EXPORT}`,
+    );
   }
   const check = XMLValidator.validate(body);
   if (check !== true) {
@@ -216,18 +222,24 @@ export function parseTopology(xml: string, source = 'the topology'): Topology {
   try {
     doc = parser().parse(body) as XmlNode;
   } catch (err) {
-    throw new TopologyError(`${source}: cannot be parsed as XML: ${(err as Error).message} (a topology export is a handful of levels deep and plain elements and attributes)`);
+    throw new TopologyError(
+      `${source}: cannot be parsed as XML: ${(err as Error).message} (a topology export is a handful of levels deep and plain elements and attributes)`,
+    );
   }
   const roots = Object.keys(doc).filter((k) => !k.startsWith('?') && !k.startsWith('#'));
   if (roots.length !== 1) {
-    throw new TopologyError(`${source}: ${roots.length === 0 ? 'has no root element' : `has ${roots.length} root elements (${roots.join(', ')})`}; expected one <Topology> element: ${HOW_TO_EXPORT}`);
+    throw new TopologyError(
+      `${source}: ${roots.length === 0 ? 'has no root element' : `has ${roots.length} root elements (${roots.join(', ')})`}; expected one <Topology> element: ${HOW_TO_EXPORT}`,
+    );
   }
   const rootName = roots[0]!;
   if (Array.isArray(doc[rootName])) {
     throw new TopologyError(`${source}: has several <${rootName}> root elements; expected one <Topology> element (were two exports pasted into one file?)`);
   }
   if (rootName !== 'Topology') {
-    throw new TopologyError(`${source}: is XML but not a Lync topology export: the root element is <${rootName}>, expected <Topology> (namespace urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008). Topology Builder .tbxml files are not supported; ${HOW_TO_EXPORT}`);
+    throw new TopologyError(
+      `${source}: is XML but not a Lync topology export: the root element is <${rootName}>, expected <Topology> (namespace urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008). Topology Builder .tbxml files are not supported; ${HOW_TO_EXPORT}`,
+    );
   }
   const root = isNode(doc[rootName]) ? (doc[rootName] as XmlNode) : {};
   if (child(root, 'Clusters') === undefined && child(root, 'Services') === undefined) {

@@ -126,7 +126,11 @@ function isExternal(port: Port): boolean {
 
 /** First DNS label, made safe for a target name. */
 function shortName(fqdn: string): string {
-  const label = fqdn.split('.')[0]!.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const label = fqdn
+    .split('.')[0]!
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return label || 'host';
 }
 
@@ -249,7 +253,9 @@ export function planTopology(topology: Topology, options: PlanOptions = {}): Pla
           const sni = externalWeb ?? port.configuredFqdn;
           const remarks = sni
             ? []
-            : [`the topology names no external web FQDN for ${pool.fqdn} (WebServices ExternalSettings Host): set sni to the name on its external web certificate, or expect hostname_mismatch`];
+            : [
+                `the topology names no external web FQDN for ${pool.fqdn} (WebServices ExternalSettings Host): set sni to the name on its external web certificate, or expect hostname_mismatch`,
+              ];
           perServer(drafts, { group: GROUPS.webExternal, pool, kind, port: port.port, sni, suffix: 'web-ext' }, role, port, remarks);
           continue;
         }
@@ -267,9 +273,13 @@ export function planTopology(topology: Topology, options: PlanOptions = {}): Pla
         if (kind === 'sba') {
           if (topology.sipDomain) {
             sni = `sip.${topology.sipDomain}`;
-            remarks.push(`a branch-site registrar: a Survivable Branch Appliance's certificate names ${sni}, so that is the name checked; for a Survivable Branch Server (which names itself) remove sni`);
+            remarks.push(
+              `a branch-site registrar: a Survivable Branch Appliance's certificate names ${sni}, so that is the name checked; for a Survivable Branch Server (which names itself) remove sni`,
+            );
           } else {
-            remarks.push("a branch-site registrar: a Survivable Branch Appliance's certificate names sip.<your SIP domain>, which the topology does not give (no InternalDomains DefaultDomain): add sni: sip.<your SIP domain>, or expect hostname_mismatch");
+            remarks.push(
+              "a branch-site registrar: a Survivable Branch Appliance's certificate names sip.<your SIP domain>, which the topology does not give (no InternalDomains DefaultDomain): add sni: sip.<your SIP domain>, or expect hostname_mismatch",
+            );
           }
         }
         perServer(drafts, { group: GROUPS.default, pool, kind, port: port.port, sni, suffix: kind === 'edge' ? 'int' : 'default' }, role, port, remarks);
@@ -391,12 +401,18 @@ function edgeExternal(drafts: Drafts, pool: Pool, machine: Machine, port: Port, 
   const address = iface?.configuredAddress ?? iface?.address ?? null;
   const host = port.configuredFqdn ?? machine.fqdn;
   const xmpp = port.port === XMPP_PORT;
-  const remarks: string[] = xmpp ? ['XMPP federation: chainwatch speaks XMPP (server-to-server) up to STARTTLS, then reads the chain XMPP partners are shown'] : [];
+  const remarks: string[] = xmpp
+    ? ['XMPP federation: chainwatch speaks XMPP (server-to-server) up to STARTTLS, then reads the chain XMPP partners are shown']
+    : [];
   if (!port.configuredFqdn) {
-    remarks.push(`the topology names no public FQDN for this port: set sni to the name on the external certificate (e.g. sip.<your SIP domain>), or expect hostname_mismatch`);
+    remarks.push(
+      `the topology names no public FQDN for this port: set sni to the name on the external certificate (e.g. sip.<your SIP domain>), or expect hostname_mismatch`,
+    );
   }
   if (!address) {
-    remarks.push(`the topology gives no public IP for this interface of ${machine.fqdn}: add address: <its public IP>; without it chainwatch connects to whatever ${host} resolves to from where it runs`);
+    remarks.push(
+      `the topology gives no public IP for this interface of ${machine.fqdn}: add address: <its public IP>; without it chainwatch connects to whatever ${host} resolves to from where it runs`,
+    );
   }
   drafts.add(
     {
@@ -422,9 +438,23 @@ function owas(drafts: Drafts, pool: Pool, service: Service, port: Port, role: st
   const host = service.discoveryHost ?? pool.fqdn;
   const remarks = service.discoveryHost
     ? []
-    : [`the topology gives no DiscoveryUrl for Office Web Apps ${pool.fqdn}: probed by the farm's pool name; set host to the name in its discovery URL if they differ`];
+    : [
+        `the topology gives no DiscoveryUrl for Office Web Apps ${pool.fqdn}: probed by the farm's pool name; set host to the name in its discovery URL if they differ`,
+      ];
   drafts.add(
-    { group: GROUPS.owas, host, port: port.port, url: null, sni: null, address: null, starttls: null, isPoolName: true, pool, poolKind: 'owas', stem: `${shortName(host)}-owas` },
+    {
+      group: GROUPS.owas,
+      host,
+      port: port.port,
+      url: null,
+      sni: null,
+      address: null,
+      starttls: null,
+      isPoolName: true,
+      pool,
+      poolKind: 'owas',
+      stem: `${shortName(host)}-owas`,
+    },
     role,
     port,
     remarks,
@@ -471,11 +501,15 @@ function tiePersistentChat(
     } else if (sameSite.length > 0) {
       tied = sameSite;
       if (sameSite.length > 1) {
-        notes.push(`${what} names no Front End pool it depends on; its web services were added on every Front End pool of its site (${sameSite.map((p) => p.fqdn).join(', ')}): remove the pchat-web targets of the pools that do not host them`);
+        notes.push(
+          `${what} names no Front End pool it depends on; its web services were added on every Front End pool of its site (${sameSite.map((p) => p.fqdn).join(', ')}): remove the pchat-web targets of the pools that do not host them`,
+        );
       }
     } else if (frontEnds.length === 1) {
       tied = frontEnds;
-      notes.push(`${what} names no Front End pool it depends on and its site has none; its web services were tied to ${frontEnds[0]!.fqdn} (site ${siteOf(frontEnds[0]!)}), the only Front End pool in the topology`);
+      notes.push(
+        `${what} names no Front End pool it depends on and its site has none; its web services were tied to ${frontEnds[0]!.fqdn} (site ${siteOf(frontEnds[0]!)}), the only Front End pool in the topology`,
+      );
     } else {
       notes.push(
         frontEnds.length === 0

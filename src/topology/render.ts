@@ -1,7 +1,7 @@
 // Plan → the YAML text of a complete, commented chainwatch config.
 import { Document, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 import { defaultOf } from '../config/options.js';
-import { GROUPS, kindName, POLICY_INTERNAL_ROOT, POLICY_PCHAT_WEB, type Plan, type PlannedPolicy, type PlannedTarget } from './plan.js';
+import { GROUPS, kindName, type Plan, type PlannedPolicy, type PlannedTarget, POLICY_INTERNAL_ROOT, POLICY_PCHAT_WEB } from './plan.js';
 
 const GROUP_NOTES: Record<string, string> = {
   [GROUPS.default]:
@@ -100,24 +100,25 @@ function describe(plan: Plan, source: string): string {
 
 function targetObject(t: PlannedTarget): Record<string, unknown> {
   const o: Record<string, unknown> = { name: t.name, group: t.group };
-  if (t.url !== null) o['url'] = t.url;
+  if (t.url !== null) o.url = t.url;
   else {
-    o['host'] = t.host;
-    o['port'] = t.port;
+    o.host = t.host;
+    o.port = t.port;
   }
-  if (t.sni !== null) o['sni'] = t.sni;
-  if (t.address !== null) o['address'] = t.address;
-  if (t.resolve === 'all') o['resolve'] = 'all';
-  if (t.starttls !== null) o['starttls'] = t.starttls;
-  o['role'] = t.roles.join(', ');
-  o['labels'] = { site: t.site, pool: t.pool.fqdn };
+  if (t.sni !== null) o.sni = t.sni;
+  if (t.address !== null) o.address = t.address;
+  if (t.resolve === 'all') o.resolve = 'all';
+  if (t.starttls !== null) o.starttls = t.starttls;
+  o.role = t.roles.join(', ');
+  o.labels = { site: t.site, pool: t.pool.fqdn };
   return o;
 }
 
 function poolHeading(t: PlannedTarget): string {
   const servers = t.pool.machines.length;
   const standalone = servers === 1 && t.pool.machines[0]!.fqdn === t.pool.fqdn;
-  const kind = t.poolKind === 'frontend' && standalone ? 'Standard Edition server' : t.poolKind === 'other' ? `${t.roles.join('/')} pool` : `${kindName(t.poolKind)} pool`;
+  const kind =
+    t.poolKind === 'frontend' && standalone ? 'Standard Edition server' : t.poolKind === 'other' ? `${t.roles.join('/')} pool` : `${kindName(t.poolKind)} pool`;
   const what = t.group === GROUPS.pchatWeb ? `${kind} ${t.pool.fqdn}, Persistent Chat web services` : `${kind} ${t.pool.fqdn}`;
   return `${what} (site ${t.site}, ${servers} server${servers === 1 ? '' : 's'})`;
 }
@@ -131,8 +132,8 @@ function policyComment(p: PlannedPolicy): string {
   if (p.name === POLICY_PCHAT_WEB) {
     return comment(
       wrap(
-        'The rule from Lync Server 2013: the Persistent Chat Web Services (in the Front End pool\'s IIS) must hold a ' +
-          'certificate from the same issuing CA as the internal servers. Judged per site: each site\'s Persistent Chat ' +
+        "The rule from Lync Server 2013: the Persistent Chat Web Services (in the Front End pool's IIS) must hold a " +
+          "certificate from the same issuing CA as the internal servers. Judged per site: each site's Persistent Chat " +
           `web endpoints against the most common CA of that site's Default certificates (${GROUPS.default}), which never ` +
           'includes the endpoints being judged. Default certificates of that site on another CA are reported too.',
       ).join('\n'),
@@ -147,38 +148,36 @@ function policyComment(p: PlannedPolicy): string {
     );
   }
   return comment(
-    wrap(
+    `${wrap(
       'Within a site, the internal servers hold certificates from one issuing CA, compared by key, so a CA rebuilt ' +
         'under the same name with a new key is caught.' +
-        (p.reference ? ` The site's Default certificates (${p.reference}) are the reference.` : ' The CA most of a site\'s servers use is its baseline.'),
-    ).join('\n') + '\nTo pin the CA, add allowed_issuers: ["<issuing CA key id, hex>"].',
+        (p.reference ? ` The site's Default certificates (${p.reference}) are the reference.` : " The CA most of a site's servers use is its baseline."),
+    ).join('\n')}\nTo pin the CA, add allowed_issuers: ["<issuing CA key id, hex>"].`,
   );
 }
 
 export function renderConfig(plan: Plan, source: string): string {
-  const doc = new Document(
-    {
-      scan: {
-        schedule: defaultOf('scan.schedule'),
-        timeout: defaultOf('scan.timeout'),
-        concurrency: defaultOf('scan.concurrency'),
-        expiry_warning: defaultOf('scan.expiry_warning'),
-      },
-      dns: { servers: [] },
-      trust: { system_roots: defaultOf('trust.system_roots') },
-      state: { path: defaultOf('state.path'), retention: defaultOf('state.retention') },
-      server: { listen: defaultOf('server.listen') },
-      targets: plan.targets.map(targetObject),
-      policies: plan.policies.map((p) => {
-        const o: Record<string, unknown> = { name: p.name };
-        if (p.reference !== null) o['reference'] = p.reference;
-        o['members'] = p.members;
-        o['match'] = p.match;
-        if (p.scope !== null) o['scope'] = p.scope;
-        return o;
-      }),
+  const doc = new Document({
+    scan: {
+      schedule: defaultOf('scan.schedule'),
+      timeout: defaultOf('scan.timeout'),
+      concurrency: defaultOf('scan.concurrency'),
+      expiry_warning: defaultOf('scan.expiry_warning'),
     },
-  );
+    dns: { servers: [] },
+    trust: { system_roots: defaultOf('trust.system_roots') },
+    state: { path: defaultOf('state.path'), retention: defaultOf('state.retention') },
+    server: { listen: defaultOf('server.listen') },
+    targets: plan.targets.map(targetObject),
+    policies: plan.policies.map((p) => {
+      const o: Record<string, unknown> = { name: p.name };
+      if (p.reference !== null) o.reference = p.reference;
+      o.members = p.members;
+      o.match = p.match;
+      if (p.scope !== null) o.scope = p.scope;
+      return o;
+    }),
+  });
   doc.commentBefore = describe(plan, source);
   const top = doc.contents as YAMLMap;
   const section = (key: string): YAMLMap => mapAt(top, key);
@@ -202,8 +201,7 @@ export function renderConfig(plan: Plan, source: string): string {
 
   const targetsKey = keyNode(top, 'targets');
   targetsKey.commentBefore = comment(
-    'Alerts: add an alerting section to push to Alertmanager or a chat webhook, e.g.\n' +
-      'alerting:\n  alertmanager_url: http://alertmanager:9093\n',
+    'Alerts: add an alerting section to push to Alertmanager or a chat webhook, e.g.\n' + 'alerting:\n  alertmanager_url: http://alertmanager:9093\n',
   );
   const seq = seqAt(top, 'targets');
   let lastGroup = '';

@@ -17,7 +17,7 @@ import tls from 'node:tls';
 import { probeContext } from '../../src/probe/context.js';
 import { probeEndpoint } from '../../src/probe/probe.js';
 import type { Endpoint } from '../../src/targets/types.js';
-import { BENCH_HOST, benchPki, loop, median, startBenchServer, type Once } from './support.js';
+import { BENCH_HOST, benchPki, loop, median, type Once, startBenchServer } from './support.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
 const count = Number(process.env.BENCH_ROUND_COUNT ?? 1500);
@@ -29,8 +29,19 @@ const server = await startBenchServer({ key: leaf.keyPem, cert: leaf.pem + inter
 const context = probeContext(null);
 const base = { servername: BENCH_HOST, secureContext: context, rejectUnauthorized: false, checkServerIdentity: () => undefined };
 const endpoint: Endpoint = {
-  key: 'cost', target: 'cost', group: 'cost', role: null, labels: {}, host: BENCH_HOST, port: server.port, address: '127.0.0.1',
-  sni: BENCH_HOST, url: null, clientCert: null, resolveError: null, starttls: null,
+  key: 'cost',
+  target: 'cost',
+  group: 'cost',
+  role: null,
+  labels: {},
+  host: BENCH_HOST,
+  port: server.port,
+  address: '127.0.0.1',
+  sni: BENCH_HOST,
+  url: null,
+  clientCert: null,
+  resolveError: null,
+  starttls: null,
 };
 
 function finish(socket: tls.TLSSocket, done: (err?: Error) => void, ok: () => boolean): void {
@@ -70,7 +81,8 @@ function js(data: boolean, keylog: boolean): Once {
 function probe(capture: 'auto' | 'stream'): Once {
   return (done) =>
     void probeEndpoint(endpoint, { timeoutMs: 10_000, capture }).then((r) =>
-      done(r.error === null && r.presented.length === 2 ? undefined : new Error(r.error?.message ?? 'chain not read')));
+      done(r.error === null && r.presented.length === 2 ? undefined : new Error(r.error?.message ?? 'chain not read')),
+    );
 }
 
 const all: Record<string, Once> = {
@@ -108,7 +120,9 @@ try {
   console.log(`capture-cost ${maxVersion}, leaf + intermediate, concurrency ${concurrency}, ${rounds} rounds × ${count} handshakes`);
   for (const name of Object.keys(variants)) {
     const pct = (median(extra[name]!) * 100).toFixed(1);
-    console.log(`  ${name.padEnd(15)} ${Math.round(median(cpu[name]!)).toString().padStart(6)} µs client CPU/handshake   ${name === 'bare' ? '' : `extra ${pct.padStart(5)} %`}`);
+    console.log(
+      `  ${name.padEnd(15)} ${Math.round(median(cpu[name]!)).toString().padStart(6)} µs client CPU/handshake   ${name === 'bare' ? '' : `extra ${pct.padStart(5)} %`}`,
+    );
   }
 } finally {
   server.stop();

@@ -8,7 +8,7 @@
 // then `chainwatch run` on the same fleet: its own scan durations (log), its RSS, and /metrics
 // size and time, plain and gzip. Used by fleet.bench.ts (npm run bench) and, at a few dozen
 // endpoints, by the smoke test in npm test.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -85,7 +85,8 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
         config,
         `server: {listen: "127.0.0.1:0"}\nscan: {schedule: "${schedule}", timeout: ${timeout}, concurrency: ${o.concurrency}}\n` +
           `trust: {ca_files: [root.pem], system_roots: false}\nstate: {path: state}\ntargets:\n` +
-          targets.map((port, i) => `  - {name: e${i}, group: fleet, host: ${HOST}, address: 127.0.0.1, port: ${port}}`).join('\n') + '\n',
+          targets.map((port, i) => `  - {name: e${i}, group: fleet, host: ${HOST}, address: 127.0.0.1, port: ${port}}`).join('\n') +
+          '\n',
       );
     await writeConfig('0 0 1 1 *');
 
@@ -107,11 +108,13 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
         ok[name] = got;
       }
       scanMaxRssMb = Math.max(scanMaxRssMb, lastScanMaxRssMb);
-      log(`  round ${round + 1}/${o.rounds}: ${Object.entries(seconds).map(([k, v]) => `${k} ${v[v.length - 1]!.toFixed(2)} s`).join(', ')}`);
+      log(
+        `  round ${round + 1}/${o.rounds}: ${Object.entries(seconds)
+          .map(([k, v]) => `${k} ${v[v.length - 1]!.toFixed(2)} s`)
+          .join(', ')}`,
+      );
     }
-    const speedVsBare = Object.fromEntries(
-      Object.keys(variants).map((k) => [k, median(seconds.bare!.map((b, i) => b / seconds[k]![i]!))]),
-    );
+    const speedVsBare = Object.fromEntries(Object.keys(variants).map((k) => [k, median(seconds.bare!.map((b, i) => b / seconds[k]![i]!))]));
 
     await writeConfig(`*/${Math.max(1, Math.ceil(((o.endpoints / 500) * o.timeoutMs) / 1000))} * * * * *`);
     const daemon = await daemonRun(entry, config, o.daemonScans, stops);
@@ -155,8 +158,14 @@ async function waitForPort(port: number, child: ChildProcess, ms: number): Promi
   while (Date.now() < deadline && child.exitCode === null) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: HOST });
-      s.once('secureConnect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => (s.destroy(), resolve(false)));
+      s.once('secureConnect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => {
+        s.destroy();
+        resolve(false);
+      });
     });
     if (ok) return true;
     await new Promise((r) => setTimeout(r, 200));
@@ -247,11 +256,19 @@ async function startBlackbox(dir: string, timeoutMs: number, stops: (() => void 
       s.close(() => resolve(p));
     });
   });
-  const bb = spawn(BLACKBOX, [`--config.file=${join(dir, 'blackbox.yml')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], { stdio: 'ignore' });
+  const bb = spawn(BLACKBOX, [`--config.file=${join(dir, 'blackbox.yml')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], {
+    stdio: 'ignore',
+  });
   stops.push(() => stopChild(bb));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
-    if (await fetch(`${url}/-/healthy`).then((r) => r.ok, () => false)) return url;
+    if (
+      await fetch(`${url}/-/healthy`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return url;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('prometheus-blackbox-exporter did not start');

@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { ensurePackages } from '../support/system-deps.mjs';
-import { runFleet, type FleetRunResult } from './fleet-run.js';
+import { type FleetRunResult, runFleet } from './fleet-run.js';
 import { median } from './support.js';
 
 ensurePackages([
@@ -35,7 +35,9 @@ for (const endpoints of sizes) {
 }
 
 const f = (n: number, d = 2) => n.toFixed(d);
-console.log(`\n| endpoints | bare loop s | chainwatch scan s (×bare) | blackbox_exporter s (×bare) | daemon scan s | scan max RSS MB | daemon RSS MB | /metrics MB (gzip) | /metrics ms (gzip) |`);
+console.log(
+  `\n| endpoints | bare loop s | chainwatch scan s (×bare) | blackbox_exporter s (×bare) | daemon scan s | scan max RSS MB | daemon RSS MB | /metrics MB (gzip) | /metrics ms (gzip) |`,
+);
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const s = (k: string) => median(r.seconds[k] ?? [NaN]);
@@ -48,8 +50,15 @@ for (const r of results) {
 if (results.length >= 2) {
   const [a, b] = [results[0]!, results[results.length - 1]!];
   const grow = (k: string) => median(b.seconds[k]!) / median(a.seconds[k]!);
-  console.log(`growth ${a.endpoints} → ${b.endpoints} (×${b.endpoints / a.endpoints} endpoints): bare ×${f(grow('bare'))}, scan ×${f(grow('scan'))}, blackbox ×${f(grow('blackbox'))}, daemon RSS ×${f(b.daemon.rssMb / a.daemon.rssMb)}`);
+  console.log(
+    `growth ${a.endpoints} → ${b.endpoints} (×${b.endpoints / a.endpoints} endpoints): bare ×${f(grow('bare'))}, scan ×${f(grow('scan'))}, blackbox ×${f(grow('blackbox'))}, daemon RSS ×${f(b.daemon.rssMb / a.daemon.rssMb)}`,
+  );
 }
-console.log(`(×bare: median of per-round bare/variant time ratios; above 1 is faster than the bare loop. Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${f(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version})`);
+console.log(
+  `(×bare: median of per-round bare/variant time ratios; above 1 is faster than the bare loop. Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${f(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version})`,
+);
 await mkdir('.bench-results', { recursive: true });
-await writeFile(`.bench-results/fleet-${sizes.join('-')}.json`, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, results }, null, 2) + '\n');
+await writeFile(
+  `.bench-results/fleet-${sizes.join('-')}.json`,
+  `${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, results }, null, 2)}\n`,
+);

@@ -7,7 +7,7 @@ import { largeTopology } from '../topology/support.js';
 import { median } from './support.js';
 
 const TARGET_RATIO = 20;
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 
 const small = largeTopology(1, 98); // 100 servers
 const large = largeTopology(10, 98); // 1,000 servers

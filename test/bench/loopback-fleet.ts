@@ -3,7 +3,7 @@
 // config file a daemon reads, rewritten to make the fleet churn.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
 
 export interface LoopbackFleet {

@@ -17,7 +17,7 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { probeEndpoint } from '../../src/probe/probe.js';
 import type { Endpoint } from '../../src/targets/types.js';
-import { BENCH_HOST, benchPki, loop, startBenchServer, type Once } from './support.js';
+import { BENCH_HOST, benchPki, loop, type Once, startBenchServer } from './support.js';
 
 const VARIANTS = ['none', 'x509', 'detailed', 'probe', 'stream'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -27,12 +27,26 @@ const STEP = 2_000;
 
 function once(variant: Variant, port: number): Once {
   const endpoint: Endpoint = {
-    key: 'leak', target: 'leak', group: 'leak', role: null, labels: {}, host: BENCH_HOST, port, address: '127.0.0.1',
-    sni: BENCH_HOST, url: null, clientCert: null, resolveError: null, starttls: null,
+    key: 'leak',
+    target: 'leak',
+    group: 'leak',
+    role: null,
+    labels: {},
+    host: BENCH_HOST,
+    port,
+    address: '127.0.0.1',
+    sni: BENCH_HOST,
+    url: null,
+    clientCert: null,
+    resolveError: null,
+    starttls: null,
   };
   if (variant === 'probe' || variant === 'stream') {
     const capture = variant === 'probe' ? 'auto' : 'stream';
-    return (done) => void probeEndpoint(endpoint, { timeoutMs: 10_000, capture }).then((r) => done(r.presented.length === 2 ? undefined : new Error(r.error?.message ?? 'no chain')));
+    return (done) =>
+      void probeEndpoint(endpoint, { timeoutMs: 10_000, capture }).then((r) =>
+        done(r.presented.length === 2 ? undefined : new Error(r.error?.message ?? 'no chain')),
+      );
   }
   const context = tls.createSecureContext({ ca: [] });
   return (done) => {

@@ -18,7 +18,7 @@
 import tls from 'node:tls';
 import { probeEndpoint } from '../../src/probe/probe.js';
 import type { Endpoint } from '../../src/targets/types.js';
-import { BENCH_HOST, benchPki, loop, mean, median, pairedRatio, startBenchServer, type Once } from './support.js';
+import { BENCH_HOST, benchPki, loop, mean, median, type Once, pairedRatio, startBenchServer } from './support.js';
 
 const TARGET_RATIO = 0.9;
 const HOST = BENCH_HOST;
@@ -37,21 +37,34 @@ async function main(): Promise<void> {
     try {
       const sharedContext = tls.createSecureContext({});
       const endpoint: Endpoint = {
-        key: 'bench', target: 'bench', group: 'bench', role: null, labels: {}, host: HOST, port: server.port, address: '127.0.0.1',
-        sni: HOST, url: null, clientCert: null, starttls: null, resolveError: null,
+        key: 'bench',
+        target: 'bench',
+        group: 'bench',
+        role: null,
+        labels: {},
+        host: HOST,
+        port: server.port,
+        address: '127.0.0.1',
+        sni: HOST,
+        url: null,
+        clientCert: null,
+        starttls: null,
+        resolveError: null,
       };
       const connectOptions = { host: '127.0.0.1', port: server.port, servername: HOST, rejectUnauthorized: false };
-      const bareWith = (extra: tls.ConnectionOptions): Once => (done) => {
-        const socket = tls.connect({ ...connectOptions, ...extra });
-        socket.once('secureConnect', () => {
-          socket.destroy();
-          done();
-        });
-        socket.once('error', (err) => {
-          socket.destroy();
-          done(err);
-        });
-      };
+      const bareWith =
+        (extra: tls.ConnectionOptions): Once =>
+        (done) => {
+          const socket = tls.connect({ ...connectOptions, ...extra });
+          socket.once('secureConnect', () => {
+            socket.destroy();
+            done();
+          });
+          socket.once('error', (err) => {
+            socket.destroy();
+            done(err);
+          });
+        };
       const variants: Record<string, Once> = {
         bare: bareWith({}),
         probe: (done) => {
@@ -96,8 +109,10 @@ async function main(): Promise<void> {
       console.log(line('bare, shared SecureContext', 'bare-shared'));
       console.log(line('probeEndpoint, stream only', 'probe-stream'));
       console.log(`  probe / bare = ${ratio.toFixed(3)} (median of per-round ratios; target ≥ ${TARGET_RATIO})`);
-      console.log(`  informational: probe / bare-shared = ${paired('probe', 'bare-shared').toFixed(3)}, ` +
-        `probe-stream / bare = ${paired('probe-stream', 'bare').toFixed(3)}, probe-stream / bare-shared = ${paired('probe-stream', 'bare-shared').toFixed(3)}`);
+      console.log(
+        `  informational: probe / bare-shared = ${paired('probe', 'bare-shared').toFixed(3)}, ` +
+          `probe-stream / bare = ${paired('probe-stream', 'bare').toFixed(3)}, probe-stream / bare-shared = ${paired('probe-stream', 'bare-shared').toFixed(3)}`,
+      );
       if (!(ratio >= TARGET_RATIO)) {
         console.error(`  FAIL: probe throughput ${ratio.toFixed(3)}× bare is below ${TARGET_RATIO}`);
         failed = true;

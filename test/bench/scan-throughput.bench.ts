@@ -35,8 +35,10 @@ let failed = false;
 try {
   await writeFile(join(dir, 'root.pem'), root.pem);
   // Half the fleet is the reference group, half the members: every endpoint is judged.
-  const targets = Array.from({ length: endpoints }, (_, i) =>
-    `  - {name: t${i}, group: ${i % 2 ? 'members' : 'reference'}, host: ${HOST}, address: 127.0.0.1, port: ${server.port}}`).join('\n');
+  const targets = Array.from(
+    { length: endpoints },
+    (_, i) => `  - {name: t${i}, group: ${i % 2 ? 'members' : 'reference'}, host: ${HOST}, address: 127.0.0.1, port: ${server.port}}`,
+  ).join('\n');
   const config = await parseConfig(
     `scan: {timeout: 10s, concurrency: ${concurrency}}\ntrust: {ca_files: [root.pem], system_roots: false}\nstate: {path: state}\n` +
       `targets:\n${targets}\npolicies:\n  - {name: same-ca, reference: reference, members: [members]}\n`,
@@ -45,17 +47,21 @@ try {
   const baseline = await BaselineStore.open(config.state.path, nullLogger);
 
   const bare = () =>
-    loop((done) => {
-      const socket = tls.connect({ host: '127.0.0.1', port: server.port, servername: HOST, rejectUnauthorized: false });
-      socket.once('secureConnect', () => {
-        socket.destroy();
-        done();
-      });
-      socket.once('error', (err) => {
-        socket.destroy();
-        done(err);
-      });
-    }, concurrency, { count: endpoints });
+    loop(
+      (done) => {
+        const socket = tls.connect({ host: '127.0.0.1', port: server.port, servername: HOST, rejectUnauthorized: false });
+        socket.once('secureConnect', () => {
+          socket.destroy();
+          done();
+        });
+        socket.once('error', (err) => {
+          socket.destroy();
+          done(err);
+        });
+      },
+      concurrency,
+      { count: endpoints },
+    );
 
   const scan = async (): Promise<number> => {
     const started = performance.now();

@@ -10,12 +10,13 @@
 // is what an installed chainwatch uses.
 //
 // Run: npm run build && node --import tsx test/bench/soak.ts   (SOAK_SCANS, default 300; SOAK_TARGETS, 60)
+
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { parseExposition, select, value, type Sample } from '../helpers/daemon-process.js';
+import { parseExposition, type Sample, select, value } from '../helpers/daemon-process.js';
 import { startLoopbackFleet, writeFleetConfig } from './loopback-fleet.js';
 
 const scans = Number(process.env.SOAK_SCANS ?? 300);
@@ -45,7 +46,10 @@ try {
   const window = (r: number): number[] => Array.from({ length: size }, (_, i) => (i < (2 * size) / 3 ? i : i + (r % 5) * 7));
   const config = (r: number) => writeFleetConfig({ dir, fleet, targets: window(r), shift: Math.floor(r / 3), schedule: '* * * * * *' });
   const file = await config(round);
-  const daemon = spawn(process.execPath, ['dist/src/cli/main.js', 'run', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  const daemon = spawn(process.execPath, ['dist/src/cli/main.js', 'run', '--config', file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'info' },
+  });
   stop = () => daemon.kill('SIGKILL');
   const url = await new Promise<string>((resolve, reject) => {
     daemon.once('exit', (code) => reject(new Error(`chainwatch run exited with ${code}`)));
@@ -88,10 +92,12 @@ try {
   clearInterval(churn);
   const first = rows[Math.min(1, rows.length - 1)]!;
   const last = rows[rows.length - 1]!;
-  console.log(`growth from ${first.scans} to ${last.scans} scans: RSS ${(last.rssMb - first.rssMb).toFixed(1)} MB, heap ${(last.heapMb - first.heapMb).toFixed(1)} MB, ` +
-    `external ${(last.externalMb - first.externalMb).toFixed(1)} MB, fds ${last.fds - first.fds}, handles ${last.handles - first.handles}, timers ${last.timers - first.timers}`);
+  console.log(
+    `growth from ${first.scans} to ${last.scans} scans: RSS ${(last.rssMb - first.rssMb).toFixed(1)} MB, heap ${(last.heapMb - first.heapMb).toFixed(1)} MB, ` +
+      `external ${(last.externalMb - first.externalMb).toFixed(1)} MB, fds ${last.fds - first.fds}, handles ${last.handles - first.handles}, timers ${last.timers - first.timers}`,
+  );
   await mkdir('.bench-results', { recursive: true });
-  await writeFile('.bench-results/soak.json', JSON.stringify({ targets: size, churnSeconds: churnMs / 1000, rows }, null, 2) + '\n');
+  await writeFile('.bench-results/soak.json', `${JSON.stringify({ targets: size, churnSeconds: churnMs / 1000, rows }, null, 2)}\n`);
 } finally {
   stop();
   await fleet.close();

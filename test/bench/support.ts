@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import type tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { createIntermediateCa, createRootCa, issueLeaf, type CertificateAuthority, type IssuedCert } from '../../src/demo/pki.js';
+import { type CertificateAuthority, createIntermediateCa, createRootCa, type IssuedCert, issueLeaf } from '../../src/demo/pki.js';
 
 export const BENCH_HOST = 'bench.contoso.test';
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ChainAnalyzer, isUnreadable, type UnreadableLeaf } from '../../src/chain/analyzer.js';
 import type { ChainAnalysis } from '../../src/chain/types.js';
-import { createSelfSigned, issueLeaf, type IssuedCert } from '../../src/demo/pki.js';
-import { standardPki, type StandardPki } from '../helpers/fixtures.js';
+import { createSelfSigned, type IssuedCert, issueLeaf } from '../../src/demo/pki.js';
+import { type StandardPki, standardPki } from '../helpers/fixtures.js';
 
 const DAY = 86_400_000;
 let pki: StandardPki;
@@ -13,7 +13,11 @@ function analyzer(anchors: IssuedCert[], systemRoots = false): ChainAnalyzer {
 }
 
 async function analyze(a: ChainAnalyzer, certs: (IssuedCert | Buffer)[], name: string, now = new Date()): Promise<ChainAnalysis> {
-  const r = await a.analyze(certs.map((c) => (Buffer.isBuffer(c) ? c : c.der)), name, now);
+  const r = await a.analyze(
+    certs.map((c) => (Buffer.isBuffer(c) ? c : c.der)),
+    name,
+    now,
+  );
   if (isUnreadable(r)) assert.fail(`unexpected unreadable leaf: ${r.unreadable}`);
   return r;
 }
@@ -86,7 +90,10 @@ describe('chain analysis', () => {
     const leaf = await pki.leaf(pki.contosoIssuing01, 'mess.contoso.test');
     const presented = [leaf, pki.contosoRoot, pki.contosoIssuing01, pki.contosoIssuing01, pki.fabrikamRoot];
     const r = await analyze(analyzer([pki.contosoRoot]), presented, 'mess.contoso.test');
-    assert.deepEqual(r.chain.map((c) => c.sha256), presented.map((c) => c.sha256));
+    assert.deepEqual(
+      r.chain.map((c) => c.sha256),
+      presented.map((c) => c.sha256),
+    );
     assert.equal(r.trusted, true);
     assert.equal(r.issuer?.keyId, pki.contosoIssuing01.keyId);
     assert.deepEqual(r.problems, ['misordered_chain']);
@@ -95,8 +102,14 @@ describe('chain analysis', () => {
   it('flags validity: expired, not yet valid and expiring soon, against the scan time', async () => {
     const now = new Date();
     const a = analyzer([pki.contosoRoot]);
-    const expired = await pki.leaf(pki.contosoIssuing01, 'old.contoso.test', { notBefore: new Date(now.getTime() - 400 * DAY), notAfter: new Date(now.getTime() - DAY) });
-    const future = await pki.leaf(pki.contosoIssuing01, 'new.contoso.test', { notBefore: new Date(now.getTime() + 2 * DAY), notAfter: new Date(now.getTime() + 300 * DAY) });
+    const expired = await pki.leaf(pki.contosoIssuing01, 'old.contoso.test', {
+      notBefore: new Date(now.getTime() - 400 * DAY),
+      notAfter: new Date(now.getTime() - DAY),
+    });
+    const future = await pki.leaf(pki.contosoIssuing01, 'new.contoso.test', {
+      notBefore: new Date(now.getTime() + 2 * DAY),
+      notAfter: new Date(now.getTime() + 300 * DAY),
+    });
     const soon = await pki.leaf(pki.contosoIssuing01, 'soon.contoso.test', { notAfter: new Date(now.getTime() + 3 * DAY) });
     assert.deepEqual((await analyze(a, [expired, pki.contosoIssuing01], 'old.contoso.test', now)).problems, ['expired']);
     assert.deepEqual((await analyze(a, [future, pki.contosoIssuing01], 'new.contoso.test', now)).problems, ['not_yet_valid']);
@@ -160,7 +173,11 @@ describe('chain analysis', () => {
     const two = await analyze(a, [await pki.leaf(pki.contosoIssuing02, 'y.contoso.test'), pki.contosoIssuing02], 'y.contoso.test');
     assert.notEqual(one.issuer?.keyId, two.issuer?.keyId);
     assert.equal(one.root?.keyId, two.root?.keyId);
-    const twinRoot = await analyze(analyzer([pki.contosoRoot, pki.contosoRootTwin]), [await pki.leaf(pki.contosoIssuing01UnderTwinRoot, 'z.contoso.test'), pki.contosoIssuing01UnderTwinRoot], 'z.contoso.test');
+    const twinRoot = await analyze(
+      analyzer([pki.contosoRoot, pki.contosoRootTwin]),
+      [await pki.leaf(pki.contosoIssuing01UnderTwinRoot, 'z.contoso.test'), pki.contosoIssuing01UnderTwinRoot],
+      'z.contoso.test',
+    );
     assert.equal(twinRoot.root?.dn, one.root?.dn);
     assert.notEqual(twinRoot.root?.keyId, one.root?.keyId);
   });

@@ -27,25 +27,87 @@ function openssl(...args: string[]): void {
 function opensslChain(name: string, extra: { issuing?: string; leaf?: string }): { root: string; issuing: string; leaf: string } {
   const f = (s: string) => `${name}-${s}`;
   const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl('req', '-x509', ...newKey, '-keyout', f('root.key'), '-out', f('root.pem'), '-subj', '/CN=Verify Root', '-days', '30',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  writeFileSync(join(dir, f('issuing.cnf')), `[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n${extra.issuing ?? ''}\n`);
+  openssl(
+    'req',
+    '-x509',
+    ...newKey,
+    '-keyout',
+    f('root.key'),
+    '-out',
+    f('root.pem'),
+    '-subj',
+    '/CN=Verify Root',
+    '-days',
+    '30',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  writeFileSync(
+    join(dir, f('issuing.cnf')),
+    `[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n${extra.issuing ?? ''}\n`,
+  );
   openssl('req', '-new', ...newKey, '-keyout', f('issuing.key'), '-out', f('issuing.csr'), '-subj', '/CN=Verify Issuing CA');
-  openssl('x509', '-req', '-in', f('issuing.csr'), '-CA', f('root.pem'), '-CAkey', f('root.key'), '-set_serial', '2', '-days', '30',
-    '-extfile', f('issuing.cnf'), '-extensions', 'v3', '-out', f('issuing.pem'));
-  writeFileSync(join(dir, f('leaf.cnf')), `[v3]\nbasicConstraints=CA:FALSE\nsubjectAltName=DNS:leaf.test\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n${extra.leaf ?? ''}\n`);
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    f('issuing.csr'),
+    '-CA',
+    f('root.pem'),
+    '-CAkey',
+    f('root.key'),
+    '-set_serial',
+    '2',
+    '-days',
+    '30',
+    '-extfile',
+    f('issuing.cnf'),
+    '-extensions',
+    'v3',
+    '-out',
+    f('issuing.pem'),
+  );
+  writeFileSync(
+    join(dir, f('leaf.cnf')),
+    `[v3]\nbasicConstraints=CA:FALSE\nsubjectAltName=DNS:leaf.test\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n${extra.leaf ?? ''}\n`,
+  );
   openssl('req', '-new', ...newKey, '-keyout', f('leaf.key'), '-out', f('leaf.csr'), '-subj', '/CN=leaf.test');
-  openssl('x509', '-req', '-in', f('leaf.csr'), '-CA', f('issuing.pem'), '-CAkey', f('issuing.key'), '-set_serial', '3', '-days', '30',
-    '-extfile', f('leaf.cnf'), '-extensions', 'v3', '-out', f('leaf.pem'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    f('leaf.csr'),
+    '-CA',
+    f('issuing.pem'),
+    '-CAkey',
+    f('issuing.key'),
+    '-set_serial',
+    '3',
+    '-days',
+    '30',
+    '-extfile',
+    f('leaf.cnf'),
+    '-extensions',
+    'v3',
+    '-out',
+    f('leaf.pem'),
+  );
   const read = (s: string) => readFileSync(join(dir, f(s)), 'utf8');
   return { root: read('root.pem'), issuing: read('issuing.pem'), leaf: read('leaf.pem') };
 }
 
 function opensslVerify(name: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile('openssl', ['verify', '-CAfile', `${name}-root.pem`, '-untrusted', `${name}-issuing.pem`, `${name}-leaf.pem`], { cwd: dir }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number(err.code ?? 1) : 0, output: stdout + stderr });
-    });
+    execFile(
+      'openssl',
+      ['verify', '-CAfile', `${name}-root.pem`, '-untrusted', `${name}-issuing.pem`, `${name}-leaf.pem`],
+      { cwd: dir },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number(err.code ?? 1) : 0, output: stdout + stderr });
+      },
+    );
   });
 }
 
@@ -104,16 +166,27 @@ describe('path building is bounded', () => {
     const ca = (i: number, signer: webcrypto.CryptoKeyPair) =>
       x509.X509CertificateGenerator.create({
         serialNumber: (i + 16).toString(16).padStart(4, '0'),
-        subject: NAME, issuer: NAME, notBefore, notAfter, signingAlgorithm: SIGN,
-        publicKey: keys[i]!.publicKey, signingKey: signer.privateKey,
+        subject: NAME,
+        issuer: NAME,
+        notBefore,
+        notAfter,
+        signingAlgorithm: SIGN,
+        publicKey: keys[i]!.publicKey,
+        signingKey: signer.privateKey,
         extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
       });
     // No key ids anywhere; CA i is signed by CA i+1, the last by a self-signed root of the same name.
     const root = await ca(count, keys[count]!);
     const cas = await Promise.all(Array.from({ length: count }, (_, i) => ca(i, keys[i + 1]!)));
     const leaf = await x509.X509CertificateGenerator.create({
-      serialNumber: '01', subject: 'CN=flood.test', issuer: NAME, notBefore, notAfter, signingAlgorithm: SIGN,
-      publicKey: (await webcrypto.subtle.generateKey(ECDSA, true, ['sign', 'verify'])).publicKey, signingKey: keys[0]!.privateKey,
+      serialNumber: '01',
+      subject: 'CN=flood.test',
+      issuer: NAME,
+      notBefore,
+      notAfter,
+      signingAlgorithm: SIGN,
+      publicKey: (await webcrypto.subtle.generateKey(ECDSA, true, ['sign', 'verify'])).publicKey,
+      signingKey: keys[0]!.privateKey,
       extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'flood.test' }])],
     });
     return { root, cas, leaf };

@@ -1,25 +1,31 @@
 // `chainwatch rules` as an operator runs it: the example config's policies become rules that
 // Debian's promtool accepts, and a bad config is the usual one-line config error.
 
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { PROMTOOL, runTool } from '../deploy/support.js';
 import { chainwatch } from '../helpers/cli.js';
 
 describe('chainwatch rules', () => {
-  test("prints the generic rules and one rule per policy of the example config; promtool accepts them", async () => {
+  test('prints the generic rules and one rule per policy of the example config; promtool accepts them', async () => {
     const r = await chainwatch('rules', '--config', 'config/example.yaml');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     const file = parse(r.stdout) as { groups: { name: string; rules: { alert: string; labels: Record<string, string> }[] }[] };
     const generated = file.groups.find((g) => g.name === 'chainwatch-policies');
     assert.ok(generated, 'a chainwatch-policies group');
-    assert.deepEqual(generated.rules.filter((x) => x.labels.judged_by === 'prometheus').map((x) => x.labels.policy), ['pchat-web-same-ca', 'lync-internal-one-ca']);
-    assert.ok(file.groups.some((g) => g.name === 'chainwatch-certificates'), 'the generic rules come first');
+    assert.deepEqual(
+      generated.rules.filter((x) => x.labels.judged_by === 'prometheus').map((x) => x.labels.policy),
+      ['pchat-web-same-ca', 'lync-internal-one-ca'],
+    );
+    assert.ok(
+      file.groups.some((g) => g.name === 'chainwatch-certificates'),
+      'the generic rules come first',
+    );
     const dir = await mkdtemp(join(tmpdir(), 'chainwatch-rules-cli-'));
     try {
       await writeFile(join(dir, 'rules.yml'), r.stdout);

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chainwatch } from '../helpers/cli.js';
 import { after, before, describe, it } from 'node:test';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
+import { chainwatch } from '../helpers/cli.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
 
 // `chainwatch scan` and `check-config` as a user runs them: a child process, exit codes, stdout.
@@ -12,8 +12,6 @@ let dir: string;
 const servers: ServedEndpoint[] = [];
 let good: ServedEndpoint;
 let foreign: ServedEndpoint;
-
-
 
 before(async () => {
   const pki = await standardPki();
@@ -52,7 +50,11 @@ describe('chainwatch scan', () => {
     assert.equal(report.targets.length, 1);
     const t = report.targets[0];
     assert.deepEqual(
-      Object.keys(t).filter((k) => ['target', 'group', 'host', 'port', 'address', 'sni', 'ok', 'error', 'tls', 'chain', 'issuer', 'root', 'trusted', 'hostnameMatch', 'problems'].includes(k)).length,
+      Object.keys(t).filter((k) =>
+        ['target', 'group', 'host', 'port', 'address', 'sni', 'ok', 'error', 'tls', 'chain', 'issuer', 'root', 'trusted', 'hostnameMatch', 'problems'].includes(
+          k,
+        ),
+      ).length,
       15,
     );
     assert.equal(t.ok, true);
@@ -75,7 +77,10 @@ describe('chainwatch scan', () => {
   it('scans only the named targets with --target', async () => {
     const r = await chainwatch('scan', '--config', join(dir, 'fleet.yaml'), '--format', 'json', '--target', 'fe01');
     const report = JSON.parse(r.stdout);
-    assert.deepEqual(report.targets.map((t: { target: string }) => t.target), ['fe01']);
+    assert.deepEqual(
+      report.targets.map((t: { target: string }) => t.target),
+      ['fe01'],
+    );
     const unknown = await chainwatch('scan', '--config', join(dir, 'fleet.yaml'), '--target', 'nope');
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /no target named nope/);
@@ -88,7 +93,10 @@ describe('chainwatch scan', () => {
     const saved = await chainwatch('scan', '--config', config, '--format', 'json', '--save');
     assert.equal(saved.code, 0, saved.stderr);
     const baseline = JSON.parse(await readFile(join(dir, 'state', 'baseline.json'), 'utf8'));
-    assert.deepEqual(baseline.entries.map((e: { key: string }) => e.key), ['fe01']);
+    assert.deepEqual(
+      baseline.entries.map((e: { key: string }) => e.key),
+      ['fe01'],
+    );
     const again = JSON.parse((await chainwatch('scan', '--config', config, '--format', 'json')).stdout);
     assert.deepEqual(again.changes, []);
   });

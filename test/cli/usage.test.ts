@@ -2,12 +2,12 @@
 // exit 2 (never a stack trace), the README's command reference generated from the same table,
 // and each command loading only the modules it uses.
 
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { COMMANDS, commandHelp, overview, usageMarkdown } from '../../src/cli/usage.js';
 import { chainwatch } from '../helpers/cli.js';
@@ -86,13 +86,23 @@ test('the README lists every command and every flag, as the usage table renders 
 async function loadedModules(args: string[]): Promise<{ code: number | null; modules: string[]; stderr: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'chainwatch-loads-'));
   try {
-    await writeFile(join(dir, 'hooks.mjs'), `export async function load(url, context, next) {
+    await writeFile(
+      join(dir, 'hooks.mjs'),
+      `export async function load(url, context, next) {
   if (url.startsWith('file:')) process.stderr.write('LOADED ' + url + '\\n');
   return next(url, context);
-}\n`);
-    await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+}\n`,
+    );
+    await writeFile(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+    );
     await writeFile(join(dir, 'one.yaml'), 'targets:\n  - name: web1\n    group: web\n    host: 127.0.0.1\n');
-    const child = spawn(process.execPath, ['--import', join(dir, 'register.mjs'), '--import', 'tsx', 'src/cli/main.ts', ...args.map((a) => a.replace('ONE', join(dir, 'one.yaml')))], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', join(dir, 'register.mjs'), '--import', 'tsx', 'src/cli/main.ts', ...args.map((a) => a.replace('ONE', join(dir, 'one.yaml')))],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise<number | null>((r) => child.on('close', r));
@@ -104,13 +114,28 @@ async function loadedModules(args: string[]): Promise<{ code: number | null; mod
 }
 
 describe('each command loads only what it uses', () => {
-  const heavy = [/\/src\/daemon\/daemon\./, /\/src\/demo\//, /\/src\/topology\//, /\/src\/probe\//, /\/node_modules\/undici\//, /\/node_modules\/prom-client\//, /\/node_modules\/node-cron\//, /\/node_modules\/@peculiar\//];
+  const heavy = [
+    /\/src\/daemon\/daemon\./,
+    /\/src\/demo\//,
+    /\/src\/topology\//,
+    /\/src\/probe\//,
+    /\/node_modules\/undici\//,
+    /\/node_modules\/prom-client\//,
+    /\/node_modules\/node-cron\//,
+    /\/node_modules\/@peculiar\//,
+  ];
 
   test('check-config loads the config reader, not the daemon, demo, topology, prober or their packages', async () => {
     const r = await loadedModules(['check-config', '--config', 'ONE']);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(r.modules.some((m) => m.includes('/src/config/load.')), 'the hook sees chainwatch modules');
-    assert.deepEqual(r.modules.filter((m) => heavy.some((h) => h.test(m))), []);
+    assert.ok(
+      r.modules.some((m) => m.includes('/src/config/load.')),
+      'the hook sees chainwatch modules',
+    );
+    assert.deepEqual(
+      r.modules.filter((m) => heavy.some((h) => h.test(m))),
+      [],
+    );
   });
 
   test('help loads nothing but the command line', async () => {
@@ -122,15 +147,24 @@ describe('each command loads only what it uses', () => {
 
   test('scan loads the pipeline, not the daemon, demo, topology, HTTP client, metrics or scheduler', async () => {
     const r = await loadedModules(['scan', '--config', 'ONE', '--format', 'json', '--target', 'web1']);
-    assert.ok(r.modules.some((m) => m.includes('/src/pipeline/scan.')), r.stderr);
+    assert.ok(
+      r.modules.some((m) => m.includes('/src/pipeline/scan.')),
+      r.stderr,
+    );
     const daemonSide = heavy.filter((h) => !/probe|peculiar/.test(h.source));
-    assert.deepEqual(r.modules.filter((m) => daemonSide.some((h) => h.test(m))), []);
+    assert.deepEqual(
+      r.modules.filter((m) => daemonSide.some((h) => h.test(m))),
+      [],
+    );
   });
 
   test('rules loads the generator and the config reader, not the daemon', async () => {
     const r = await loadedModules(['rules', '--config', 'ONE']);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.modules.some((m) => m.includes('/src/output/prometheus-rules.')));
-    assert.deepEqual(r.modules.filter((m) => heavy.some((h) => h.test(m))), []);
+    assert.deepEqual(
+      r.modules.filter((m) => heavy.some((h) => h.test(m))),
+      [],
+    );
   });
 });

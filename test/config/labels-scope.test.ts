@@ -7,7 +7,12 @@ function target(name: string, group: string, labels: string | null): string {
   return `  - name: ${name}\n    group: ${group}\n    host: ${name}.contoso.test\n${labels === null ? '' : `    labels: ${labels}\n`}`;
 }
 
-function oneIssue(err: { issues: { line: number; column: number; key: string; message: string }[] }): { line: number; column: number; key: string; message: string } {
+function oneIssue(err: { issues: { line: number; column: number; key: string; message: string }[] }): {
+  line: number;
+  column: number;
+  key: string;
+  message: string;
+} {
   assert.equal(err.issues.length, 1, JSON.stringify(err.issues));
   return err.issues[0]!;
 }
@@ -15,7 +20,10 @@ function oneIssue(err: { issues: { line: number; column: number; key: string; me
 describe('target labels', () => {
   test('are read as strings and reach the target; a target without any has none', async () => {
     const c = await parseConfig(`targets:\n${target('fe', 'g', '{site: dublin, pool: pool01, rack: 7}')}${target('edge', 'g', null)}`, 'cfg.yaml');
-    assert.deepEqual(c.targets.map((t) => t.labels), [{ site: 'dublin', pool: 'pool01', rack: '7' }, {}]);
+    assert.deepEqual(
+      c.targets.map((t) => t.labels),
+      [{ site: 'dublin', pool: 'pool01', rack: '7' }, {}],
+    );
   });
 
   test('a label name that is not a Prometheus label name is refused at its position', async () => {
@@ -44,8 +52,14 @@ describe('policy scope', () => {
   const fleet = `targets:\n${target('dub-fe', 'fe', '{site: dublin}')}${target('dub-web', 'web', '{site: dublin}')}${target('lon-fe', 'fe', '{site: london}')}`;
 
   test('defaults to none; none and a label name are accepted', async () => {
-    const c = await parseConfig(`${fleet}policies:\n  - {name: a, reference: fe, members: [web]}\n  - {name: b, members: [fe], scope: none}\n  - {name: c, reference: fe, members: [web], scope: site}\n`, 'cfg.yaml');
-    assert.deepEqual(c.policies.map((p) => p.scope), [null, null, 'site']);
+    const c = await parseConfig(
+      `${fleet}policies:\n  - {name: a, reference: fe, members: [web]}\n  - {name: b, members: [fe], scope: none}\n  - {name: c, reference: fe, members: [web], scope: site}\n`,
+      'cfg.yaml',
+    );
+    assert.deepEqual(
+      c.policies.map((p) => p.scope),
+      [null, null, 'site'],
+    );
   });
 
   test('a scope no target carries is refused, listing the label names there are', async () => {

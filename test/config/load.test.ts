@@ -32,7 +32,20 @@ describe('loadConfig', () => {
     assert.deepEqual(c.alerting, { alertmanagerUrls: [], webhooks: [], resendIntervalMs: 60_000 });
     assert.deepEqual(c.policies, []);
     assert.deepEqual(c.targets, [
-      { name: 't1', group: 'g', host: 'h.example.test', port: 443, address: null, resolve: 'first', sni: 'h.example.test', role: null, labels: {}, url: null, clientCert: null, starttls: null },
+      {
+        name: 't1',
+        group: 'g',
+        host: 'h.example.test',
+        port: 443,
+        address: null,
+        resolve: 'first',
+        sni: 'h.example.test',
+        role: null,
+        labels: {},
+        url: null,
+        clientCert: null,
+        starttls: null,
+      },
     ]);
   });
 
@@ -112,7 +125,14 @@ describe('loadConfig', () => {
     assert.match(cc.cert, /BEGIN CERTIFICATE/);
     assert.match(cc.key, /BEGIN PRIVATE KEY/);
     assert.deepEqual(c.policies, [
-      { name: 'one-ca', reference: null, members: ['lync-internal'], match: 'root', scope: null, allowedIssuers: ['3a1f9c0b572ed48861af037ce21945b06dc89124', 'abcdef0123456789'] },
+      {
+        name: 'one-ca',
+        reference: null,
+        members: ['lync-internal'],
+        match: 'root',
+        scope: null,
+        allowedIssuers: ['3a1f9c0b572ed48861af037ce21945b06dc89124', 'abcdef0123456789'],
+      },
     ]);
   });
 

@@ -51,7 +51,20 @@ test('the validator knows exactly the keys of the table, at every level', async 
   assert.deepEqual(await knownAt(`qqqqqqqq: 1\n${ONE_TARGET}`), ['scan', 'dns', 'trust', 'state', 'server', 'revocation', 'alerting', 'targets', 'policies']);
   assert.deepEqual(await knownAt(`scan:\n  qqqqqqqq: 1\n${ONE_TARGET}`), keys('scan.'));
   const target = '  - {name: t, group: g, host: h.test';
-  assert.deepEqual(await knownAt(`targets:\n${target}, qqqqqqqq: 1}\n`), ['name', 'group', 'host', 'port', 'url', 'address', 'resolve', 'sni', 'role', 'labels', 'starttls', 'client_cert']);
+  assert.deepEqual(await knownAt(`targets:\n${target}, qqqqqqqq: 1}\n`), [
+    'name',
+    'group',
+    'host',
+    'port',
+    'url',
+    'address',
+    'resolve',
+    'sni',
+    'role',
+    'labels',
+    'starttls',
+    'client_cert',
+  ]);
   assert.deepEqual(await knownAt(`targets:\n${target}, client_cert: {qqqqqqqq: 1}}\n`), keys('targets[].client_cert.'));
   assert.deepEqual(await knownAt(`policies:\n  - {name: p, members: [g], qqqqqqqq: 1}\n${ONE_TARGET}`), keys('policies[].'));
   assert.deepEqual(await knownAt(`alerting:\n  webhooks:\n    - {url: "https://x.test", qqqqqqqq: 1}\n${ONE_TARGET}`), keys('alerting.webhooks[].'));

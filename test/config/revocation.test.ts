@@ -8,11 +8,21 @@ import { configError, ONE_TARGET } from './support.js';
 
 test('defaults: on, 1h refresh, 10s timeout, 20MB CRLs, 24h stale warning, OCSP', async () => {
   const c = await parseConfig(ONE_TARGET, '/srv/chainwatch/c.yaml');
-  assert.deepEqual(c.revocation, { enabled: true, refreshMs: 3_600_000, timeoutMs: 10_000, maxCrlBytes: 20 * 1024 * 1024, staleWarningMs: 86_400_000, ocsp: true });
+  assert.deepEqual(c.revocation, {
+    enabled: true,
+    refreshMs: 3_600_000,
+    timeoutMs: 10_000,
+    maxCrlBytes: 20 * 1024 * 1024,
+    staleWarningMs: 86_400_000,
+    ocsp: true,
+  });
 });
 
 test('every key is read', async () => {
-  const c = await parseConfig(`revocation:\n  enabled: false\n  refresh: 15m\n  timeout: 2.5s\n  max_crl_size: 512KiB\n  stale_warning: 3d\n  ocsp: false\n${ONE_TARGET}`, '/srv/c.yaml');
+  const c = await parseConfig(
+    `revocation:\n  enabled: false\n  refresh: 15m\n  timeout: 2.5s\n  max_crl_size: 512KiB\n  stale_warning: 3d\n  ocsp: false\n${ONE_TARGET}`,
+    '/srv/c.yaml',
+  );
   assert.deepEqual(c.revocation, { enabled: false, refreshMs: 900_000, timeoutMs: 2500, maxCrlBytes: 512 * 1024, staleWarningMs: 3 * 86_400_000, ocsp: false });
 });
 

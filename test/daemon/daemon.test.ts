@@ -1,14 +1,14 @@
 // `chainwatch run` as operators run it: a child process scanning a loopback fleet, observed only
 // through its metrics, HTTP endpoints, log lines, state files and exit code.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
+import { type ChainwatchProcess, eventually, freePort, killAll, type LogRecord, scrape, select, spawnChainwatch, value } from '../helpers/daemon-process.js';
+import { chainPems, type StandardPki, standardPki } from '../helpers/fixtures.js';
 import { closedPort, serveBlackHole } from '../helpers/servers.js';
-import { chainPems, standardPki, type StandardPki } from '../helpers/fixtures.js';
-import { eventually, freePort, killAll, scrape, select, spawnChainwatch, value, type ChainwatchProcess, type LogRecord } from '../helpers/daemon-process.js';
 
 const servers: ServedEndpoint[] = [];
 const dirs: string[] = [];
@@ -129,8 +129,14 @@ describe('a daemon over a small fleet', () => {
     assert.equal(value(m, 'chainwatch_chain_trusted', ep('web2')), 0);
     assert.equal(value(m, 'chainwatch_chain_problem', { ...ep('web2'), problem: 'untrusted' }), 1);
     const leafA = await pki.leaf(pki.contosoIssuing01, 'a.contoso.test');
-    assert.equal(value(m, 'chainwatch_cert_not_after_timestamp_seconds', { ...ep('fe-a'), position: '0', sha256: leafA.sha256 }), Math.floor(leafA.notAfter.getTime() / 1000));
-    assert.equal(value(m, 'chainwatch_cert_not_after_timestamp_seconds', { ...ep('fe-a'), position: '1', sha256: pki.contosoIssuing01.sha256 }), Math.floor(pki.contosoIssuing01.notAfter.getTime() / 1000));
+    assert.equal(
+      value(m, 'chainwatch_cert_not_after_timestamp_seconds', { ...ep('fe-a'), position: '0', sha256: leafA.sha256 }),
+      Math.floor(leafA.notAfter.getTime() / 1000),
+    );
+    assert.equal(
+      value(m, 'chainwatch_cert_not_after_timestamp_seconds', { ...ep('fe-a'), position: '1', sha256: pki.contosoIssuing01.sha256 }),
+      Math.floor(pki.contosoIssuing01.notAfter.getTime() / 1000),
+    );
     assert.equal(value(m, 'chainwatch_policy_consistent', { policy: 'web-same-ca' }), 0);
     assert.equal(value(m, 'chainwatch_policy_divergent_endpoints', { policy: 'web-same-ca' }), 1);
     assert.equal(value(m, 'chainwatch_policy_member_divergent', { policy: 'web-same-ca', target: 'web2' }), 1);
@@ -150,12 +156,18 @@ describe('a daemon over a small fleet', () => {
     };
     assert.equal(status.targets.length, 5);
     assert.equal(status.targets.find((t) => t.target === 'gone-host')?.error?.kind, 'refused');
-    assert.deepEqual(status.policies.map((p) => [p.name, p.consistent, p.divergent.map((d) => d.target)]), [['web-same-ca', false, ['web2']]]);
+    assert.deepEqual(
+      status.policies.map((p) => [p.name, p.consistent, p.divergent.map((d) => d.target)]),
+      [['web-same-ca', false, ['web2']]],
+    );
     assert.ok(Array.isArray(status.changes));
 
     const line = cw.records.find(isMsg(/^scan finished$/))!;
     assert.deepEqual([line.endpoints, line.failures, line.divergent, line.changes], [5, 1, 1, 0]);
-    assert.ok(cw.records.some((r) => isMsg(/became divergent/)(r) && r.target === 'web2'), 'the divergence transition is logged');
+    assert.ok(
+      cw.records.some((r) => isMsg(/became divergent/)(r) && r.target === 'web2'),
+      'the divergence transition is logged',
+    );
   });
 
   test('a target removed from the config loses its series at the next scan', async () => {
@@ -213,7 +225,10 @@ describe('a daemon over a small fleet', () => {
     assert.match(String(change.toIssuer), new RegExp(`key id ${pki.contosoIssuing01.keyId}`));
     await cw.waitForLog((r) => isMsg(/back to consistent/)(r) && r.target === 'web2', 'the transition line');
     const status = (await (await fetch(`${url}/api/v1/status`)).json()) as { changes: { target: string; kind: string }[] };
-    assert.deepEqual(status.changes.map((c) => [c.target, c.kind]), [['web2', 'issuer_change']]);
+    assert.deepEqual(
+      status.changes.map((c) => [c.target, c.kind]),
+      [['web2', 'issuer_change']],
+    );
   });
 
   test('a new listen address on reload rebinds the server', async () => {
@@ -285,11 +300,15 @@ describe('a scan slower than the schedule', () => {
     const cw = spawnChainwatch(['run', '--config', configFile]);
     const url = await startedUrl(cw);
     // While the first scan waits on the black hole, every tick must be skipped.
-    const m = await eventually(async () => {
-      const s = await scrape(url);
-      assert.ok(value(s, 'chainwatch_scans_skipped_total') >= 2);
-      return s;
-    }, 'skipped ticks', 30_000);
+    const m = await eventually(
+      async () => {
+        const s = await scrape(url);
+        assert.ok(value(s, 'chainwatch_scans_skipped_total') >= 2);
+        return s;
+      },
+      'skipped ticks',
+      30_000,
+    );
     assert.equal(value(m, 'chainwatch_scans_total'), 0, 'the first scan is still running; nothing ran beside it');
     assert.ok(cw.count(isMsg(/scheduled scan skipped/)) >= 2, 'skips are logged');
 
@@ -313,7 +332,10 @@ describe('a scan slower than the schedule', () => {
     assert.equal(cw.count(isMsg(/^scan finished$/)), 1);
     const saved = JSON.parse(readFileSync(join(dir, 'state', 'baseline.json'), 'utf8')) as { savedAt: string; entries: { target: string }[] };
     assert.ok(Date.parse(saved.savedAt) >= sentAt - 1000, 'the baseline was flushed at shutdown');
-    assert.deepEqual(saved.entries.map((e) => e.target), ['ok']);
+    assert.deepEqual(
+      saved.entries.map((e) => e.target),
+      ['ok'],
+    );
   });
 });
 

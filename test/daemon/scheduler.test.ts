@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { type ScanReason, ScanScheduler } from '../../src/daemon/scheduler.js';
 import { nullLogger } from '../../src/log/logger.js';
-import { ScanScheduler, type ScanReason } from '../../src/daemon/scheduler.js';
 
 function gate() {
   let open!: () => void;

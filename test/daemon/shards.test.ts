@@ -12,8 +12,8 @@ import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { planShards } from '../../src/targets/shard.js';
 import { chainwatch } from '../helpers/cli.js';
 import { type ChainwatchProcess, killAll, scrape, select, spawnChainwatch } from '../helpers/daemon-process.js';
-import { type StandardPki, chainPems, standardPki } from '../helpers/fixtures.js';
-import { type RunningPrometheus, eventually, startPrometheus } from '../output/alerts/processes.js';
+import { chainPems, type StandardPki, standardPki } from '../helpers/fixtures.js';
+import { eventually, type RunningPrometheus, startPrometheus } from '../output/alerts/processes.js';
 
 const POLICY = 'pchat-web-same-ca';
 
@@ -115,23 +115,31 @@ scrape_configs:
         return select(s, 'chainwatch_probe_success').length > 0 ? s : undefined;
       });
       seen.push(...select(samples, 'chainwatch_probe_success').map((s) => s.labels.target!));
-      assert.deepEqual(select(samples, 'chainwatch_policy_judged_locally').map((s) => [s.labels.policy, s.value]), [[POLICY, 0]]);
+      assert.deepEqual(
+        select(samples, 'chainwatch_policy_judged_locally').map((s) => [s.labels.policy, s.value]),
+        [[POLICY, 0]],
+      );
     }
     assert.deepEqual(seen.sort(), ['pool01-fe1', 'pool01-fe2', 'web1', 'web2']);
   });
 
-  it("Prometheus fires the cross-shard divergence rule for web2, though neither daemon saw web2 beside the reference", async () => {
+  it('Prometheus fires the cross-shard divergence rule for web2, though neither daemon saw web2 beside the reference', async () => {
     const fired = await eventually(
       'the PromQL divergence rule firing',
       async () =>
         (await prom.alerts()).find(
-          (a) => a.labels.alertname === 'ChainwatchIssuerDivergence' && a.labels.judged_by === 'prometheus' && a.labels.policy === POLICY && a.state === 'firing',
+          (a) =>
+            a.labels.alertname === 'ChainwatchIssuerDivergence' && a.labels.judged_by === 'prometheus' && a.labels.policy === POLICY && a.state === 'firing',
         ),
       60_000,
     );
     assert.equal(fired.labels.target, 'web2');
     const all = (await prom.alerts()).filter((a) => a.labels.alertname === 'ChainwatchIssuerDivergence' && a.labels.policy === POLICY);
-    assert.deepEqual(all.map((a) => a.labels.target), ['web2'], 'no other member is named, by the rules or by either daemon');
+    assert.deepEqual(
+      all.map((a) => a.labels.target),
+      ['web2'],
+      'no other member is named, by the rules or by either daemon',
+    );
   });
 
   it('scan --shard I/2 scans exactly the targets shard I does', async () => {
@@ -140,7 +148,12 @@ scrape_configs:
       assert.ok(run.code === 0 || run.code === 1, run.stderr);
       const scanned = (JSON.parse(run.stdout) as { targets: { target: string }[] }).targets.map((t) => t.target).sort();
       const metrics = await scrape(urls[i]!);
-      assert.deepEqual(scanned, select(metrics, 'chainwatch_probe_success').map((s) => s.labels.target!).sort());
+      assert.deepEqual(
+        scanned,
+        select(metrics, 'chainwatch_probe_success')
+          .map((s) => s.labels.target!)
+          .sort(),
+      );
     }
   });
 

@@ -6,12 +6,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
-import { REPO, eventually, killAll, spawnChainwatch } from '../helpers/daemon-process.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
+import { eventually, killAll, REPO, spawnChainwatch } from '../helpers/daemon-process.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
 
 /** A process that takes a state directory's lock and holds it until killed. */
-const LOCK_HOLDER = "const { acquireStateLock } = await import('./src/fleet/state-lock.ts'); await acquireStateLock(process.argv[1]); console.log('locked'); setInterval(() => {}, 60000);";
+const LOCK_HOLDER =
+  "const { acquireStateLock } = await import('./src/fleet/state-lock.ts'); await acquireStateLock(process.argv[1]); console.log('locked'); setInterval(() => {}, 60000);";
 
 const servers: ServedEndpoint[] = [];
 let dir = '';
@@ -65,7 +66,10 @@ policies:
   // The divergence of web fires an alert, which is kept in alerts.json.
   await eventually(async () => assert.ok(existsSync(join(dir, 'first', 'alerts.json')) && existsSync(join(dir, 'first', 'baseline.json'))), 'state written');
   const alertsBefore = JSON.parse(readFileSync(join(dir, 'first', 'alerts.json'), 'utf8')) as { active: { labels: Record<string, string> }[] };
-  assert.deepEqual(alertsBefore.active.map((a) => a.labels.alertname), ['ChainwatchIssuerDivergence']);
+  assert.deepEqual(
+    alertsBefore.active.map((a) => a.labels.alertname),
+    ['ChainwatchIssuerDivergence'],
+  );
 
   replace(config('./second'));
   await cw.waitForLog((r) => r.msg === 'state moved', 'the move');

@@ -17,7 +17,10 @@ describe('state directory lock', () => {
 
   it('refuses a second daemon on the same state.path, and lets one start after the first was killed', async () => {
     const config = join(dir, 'chainwatch.yaml');
-    writeFileSync(config, 'scan:\n  schedule: "0 0 1 1 *"\nstate:\n  path: ./state\nserver:\n  listen: 127.0.0.1:0\ntargets:\n  - name: t1\n    group: g\n    host: 127.0.0.1\n    port: 9\n');
+    writeFileSync(
+      config,
+      'scan:\n  schedule: "0 0 1 1 *"\nstate:\n  path: ./state\nserver:\n  listen: 127.0.0.1:0\ntargets:\n  - name: t1\n    group: g\n    host: 127.0.0.1\n    port: 9\n',
+    );
     const first = spawnChainwatch(['run', '--config', config]);
     await first.waitForLog((r) => r.msg === 'chainwatch started', 'the first daemon to start', 60_000);
 
@@ -36,7 +39,11 @@ describe('state directory lock', () => {
     first.proc.kill('SIGKILL');
     await first.exited;
     const third = spawnChainwatch(['run', '--config', config]);
-    await third.waitForLog((r) => r.msg === 'took over the state lock of a chainwatch that stopped without releasing it', 'the stale lock to be taken over', 60_000);
+    await third.waitForLog(
+      (r) => r.msg === 'took over the state lock of a chainwatch that stopped without releasing it',
+      'the stale lock to be taken over',
+      60_000,
+    );
     await third.waitForLog((r) => r.msg === 'chainwatch started', 'the third daemon to start', 60_000);
     third.proc.kill('SIGTERM');
     assert.equal((await third.exited).code, 0);

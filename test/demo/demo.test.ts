@@ -30,28 +30,47 @@ test('the demo serves divergence in its metrics within seconds, and Ctrl-C stops
   assert.ok(url && dir);
   assert.ok(existsSync(dir));
 
-  const m = await eventually(async () => {
-    const s = await scrape(url);
-    assert.equal(value(s, 'chainwatch_scans_total'), 1);
-    return s;
-  }, 'the first demo scan', 30_000);
+  const m = await eventually(
+    async () => {
+      const s = await scrape(url);
+      assert.equal(value(s, 'chainwatch_scans_total'), 1);
+      return s;
+    },
+    'the first demo scan',
+    30_000,
+  );
   const elapsed = Date.now() - t0;
 
   // Two sites, each on its own issuing CA; the one breach is Dublin's dubfe02 web certificate from London's CA.
   assert.equal(value(m, 'chainwatch_policy_consistent', { policy: 'pchat-web-same-ca' }), 0);
   assert.equal(value(m, 'chainwatch_policy_divergent_endpoints', { policy: 'pchat-web-same-ca' }), 1);
   const divergent = select(m, 'chainwatch_policy_member_divergent').filter((s) => s.value === 1);
-  assert.deepEqual(divergent.map((s) => [s.labels['policy'], s.labels['target'], s.labels['address'], s.labels['site']]), [
-    ['pchat-web-same-ca', 'dubpool-pchat-web', `${PREFIX}.12`, 'Dublin'],
-  ]);
+  assert.deepEqual(
+    divergent.map((s) => [s.labels.policy, s.labels.target, s.labels.address, s.labels.site]),
+    [['pchat-web-same-ca', 'dubpool-pchat-web', `${PREFIX}.12`, 'Dublin']],
+  );
   assert.equal(value(m, 'chainwatch_policy_member_divergent', { policy: 'pchat-web-same-ca', target: 'dubpool-pchat-web', address: `${PREFIX}.11` }), 0);
-  assert.equal(value(m, 'chainwatch_policy_member_divergent', { policy: 'pchat-web-same-ca', target: 'lonpool-pchat-web', address: `${PREFIX}.21`, site: 'London' }), 0);
+  assert.equal(
+    value(m, 'chainwatch_policy_member_divergent', { policy: 'pchat-web-same-ca', target: 'lonpool-pchat-web', address: `${PREFIX}.21`, site: 'London' }),
+    0,
+  );
   assert.equal(value(m, 'chainwatch_policy_consistent', { policy: 'lync-internal-same-root' }), 1);
   // Every server answered with a chain, the MTLS ones included.
   const success = select(m, 'chainwatch_probe_success');
   assert.equal(success.length, 11, 'per site: pool SIP (2) + Persistent Chat + pchat-web (2); Dublin also its Edge');
-  assert.deepEqual(success.filter((s) => s.value !== 1).map((s) => s.labels), []);
-  assert.equal(value(m, 'chainwatch_chain_info', { target: 'dubpool-pchat-web', address: `${PREFIX}.12`, issuer_dn: 'CN=Contoso London Issuing CA, O=Contoso', site: 'Dublin' }), 1);
+  assert.deepEqual(
+    success.filter((s) => s.value !== 1).map((s) => s.labels),
+    [],
+  );
+  assert.equal(
+    value(m, 'chainwatch_chain_info', {
+      target: 'dubpool-pchat-web',
+      address: `${PREFIX}.12`,
+      issuer_dn: 'CN=Contoso London Issuing CA, O=Contoso',
+      site: 'Dublin',
+    }),
+    1,
+  );
   // Each site's CA publishes CRLs and OCSP on loopback; Dublin's Edge internal certificate is revoked.
   assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'dubedge01-int-default', position: '0' }), 1);
   assert.equal(value(m, 'chainwatch_cert_revoked', { target: 'dubchat01-default', position: '0' }), 0);

@@ -4,7 +4,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { promises as dnsPromises } from 'node:dns';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { parseQuestion, startDnsServer, type DnsServer } from '../../src/demo/dns-server.js';
+import { type DnsServer, parseQuestion, startDnsServer } from '../../src/demo/dns-server.js';
 
 const run = promisify(execFile);
 
@@ -31,7 +31,13 @@ interface Reply {
 
 function parseReply(msg: Buffer): Reply {
   const flags = msg.readUInt16BE(2);
-  return { id: msg.readUInt16BE(0), rcode: flags & 0xf, truncated: (flags & 0x0200) !== 0, authoritative: (flags & 0x0400) !== 0, answers: msg.readUInt16BE(6) };
+  return {
+    id: msg.readUInt16BE(0),
+    rcode: flags & 0xf,
+    truncated: (flags & 0x0200) !== 0,
+    authoritative: (flags & 0x0400) !== 0,
+    answers: msg.readUInt16BE(6),
+  };
 }
 
 /** Sends one datagram and waits for the reply, or resolves null after `waitMs` of silence. */
@@ -101,7 +107,10 @@ describe('loopback DNS server', () => {
     assert.deepEqual(await resolver.resolve4('pool01.contoso.test'), ['127.0.0.9']);
     await assert.rejects(resolver.resolve4('v4only.contoso.test'), { code: 'ENOTFOUND' });
     assert.throws(() => server.setRecords({ x: ['not-an-ip'] }), /not an IP address/);
-    server.setRecords({ 'pool01.contoso.test': ['127.0.0.3', '127.0.0.2', '::1', 'fd00::2'], 'big.contoso.test': Array.from({ length: 40 }, (_, i) => `fd00::${(i + 1).toString(16)}`) });
+    server.setRecords({
+      'pool01.contoso.test': ['127.0.0.3', '127.0.0.2', '::1', 'fd00::2'],
+      'big.contoso.test': Array.from({ length: 40 }, (_, i) => `fd00::${(i + 1).toString(16)}`),
+    });
   });
 
   test('an answer too large for 512 bytes is truncated with TC set', async () => {

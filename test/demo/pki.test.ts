@@ -1,19 +1,18 @@
 import 'reflect-metadata';
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate, createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import * as x509 from '@peculiar/x509';
-import { createRootCa, createSelfSigned, issueLeaf, type IssuedCert } from '../../src/demo/pki.js';
+import { createRootCa, createSelfSigned, type IssuedCert, issueLeaf } from '../../src/demo/pki.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
 
 const node = (c: IssuedCert): X509Certificate => new X509Certificate(c.der);
 const parsed = (c: IssuedCert): x509.X509Certificate => new x509.X509Certificate(c.der);
-const opensslText = (c: IssuedCert): string =>
-  execFileSync('openssl', ['x509', '-noout', '-text'], { input: c.pem, encoding: 'utf8' });
+const opensslText = (c: IssuedCert): string => execFileSync('openssl', ['x509', '-noout', '-text'], { input: c.pem, encoding: 'utf8' });
 
 /** Minimal DER walk: [tag, header length, content length] at `at`. */
 function tlv(der: Buffer, at: number): [number, number, number] {
@@ -57,8 +56,13 @@ test('standard PKI: every issued chain verifies link by link with node', async (
   }
   assert.deepEqual(
     [pki.contosoRoot, pki.contosoIssuing01, pki.contosoIssuing02, pki.fabrikamRoot, pki.fabrikamTlsCa].map((c) => c.subject),
-    ['CN=Contoso Root CA, O=Contoso', 'CN=Contoso Issuing CA 01, O=Contoso', 'CN=Contoso Issuing CA 02, O=Contoso',
-      'CN=Fabrikam Root CA, O=Fabrikam', 'CN=Fabrikam TLS CA, O=Fabrikam'],
+    [
+      'CN=Contoso Root CA, O=Contoso',
+      'CN=Contoso Issuing CA 01, O=Contoso',
+      'CN=Contoso Issuing CA 02, O=Contoso',
+      'CN=Fabrikam Root CA, O=Fabrikam',
+      'CN=Fabrikam TLS CA, O=Fabrikam',
+    ],
   );
   assert.deepEqual(chainPems(leaf, pki.contosoIssuing01), [leaf.pem, pki.contosoIssuing01.pem]);
   // openssl agrees on the whole path, and rejects it under the twin root.
@@ -68,9 +72,11 @@ test('standard PKI: every issued chain verifies link by link with node', async (
       writeFileSync(join(dir, name), chainPems(...certs).join(''));
       return join(dir, name);
     };
-    const verify = (root: IssuedCert): string => execFileSync('openssl',
-      ['verify', '-CAfile', write('root.pem', root), '-untrusted', write('ica.pem', pki.contosoIssuing01), write('leaf.pem', leaf)],
-      { encoding: 'utf8', stdio: 'pipe' });
+    const verify = (root: IssuedCert): string =>
+      execFileSync('openssl', ['verify', '-CAfile', write('root.pem', root), '-untrusted', write('ica.pem', pki.contosoIssuing01), write('leaf.pem', leaf)], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
     assert.match(verify(pki.contosoRoot), /leaf\.pem: OK/);
     assert.throws(() => verify(pki.contosoRootTwin), /certificate signature failure|unable to get/);
   } finally {
@@ -112,7 +118,12 @@ test('CA extensions: critical CA basicConstraints, keyCertSign+cRLSign, RFC 5280
     assert.equal(ku?.usages, x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign);
     assert.equal(ca.subjectKeyId, method1KeyId(ca));
     assert.equal(ca.keyId, ca.subjectKeyId);
-    assert.equal(ca.spkiSha256, createHash('sha256').update(node(ca).publicKey.export({ type: 'spki', format: 'der' })).digest('hex'));
+    assert.equal(
+      ca.spkiSha256,
+      createHash('sha256')
+        .update(node(ca).publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex'),
+    );
     assert.equal(ca.sha256, createHash('sha256').update(ca.der).digest('hex'));
     assert.equal(node(ca).fingerprint256.replaceAll(':', '').toLowerCase(), ca.sha256);
   }
@@ -130,11 +141,9 @@ test('leaf extensions: CA:false, server key usages, EKU serverAuth, SAN with DNS
   });
   const cert = parsed(leaf);
   assert.equal(cert.getExtension(x509.BasicConstraintsExtension)?.ca, false);
-  assert.equal(cert.getExtension(x509.KeyUsagesExtension)?.usages,
-    x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment);
-  assert.deepEqual([...cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? []], [x509.ExtendedKeyUsage.serverAuth]);
-  assert.equal(node(leaf).subjectAltName,
-    'DNS:pool02.contoso.local, DNS:*.pool02.contoso.local, IP Address:127.0.0.9, IP Address:0:0:0:0:0:0:0:1');
+  assert.equal(cert.getExtension(x509.KeyUsagesExtension)?.usages, x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment);
+  assert.deepEqual([...(cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [])], [x509.ExtendedKeyUsage.serverAuth]);
+  assert.equal(node(leaf).subjectAltName, 'DNS:pool02.contoso.local, DNS:*.pool02.contoso.local, IP Address:127.0.0.9, IP Address:0:0:0:0:0:0:0:1');
   assert.equal(node(leaf).checkHost('x.pool02.contoso.local'), '*.pool02.contoso.local');
   assert.equal(node(leaf).checkIP('127.0.0.9'), '127.0.0.9');
   assert.equal(leaf.subjectKeyId, method1KeyId(leaf));
@@ -168,8 +177,13 @@ test('options: validity, serial, omitted key identifiers and EKU, self-signed', 
   const notBefore = new Date('2020-01-01T00:00:00Z');
   const notAfter = new Date('2021-01-01T00:00:00Z');
   const expired = await issueLeaf(pki.contosoIssuing01, {
-    commonName: 'old.contoso.local', notBefore, notAfter, serialNumber: '01a2b3',
-    omitAuthorityKeyId: true, omitSubjectKeyId: true, serverAuth: false,
+    commonName: 'old.contoso.local',
+    notBefore,
+    notAfter,
+    serialNumber: '01a2b3',
+    omitAuthorityKeyId: true,
+    omitSubjectKeyId: true,
+    serverAuth: false,
   });
   assert.equal(expired.notBefore.toISOString(), notBefore.toISOString());
   assert.equal(new Date(node(expired).validTo).toISOString(), notAfter.toISOString());
@@ -191,10 +205,7 @@ test('options: validity, serial, omitted key identifiers and EKU, self-signed', 
 });
 
 test('every CA gets a fresh key; fixtures and leaves are memoised', async () => {
-  const [a, b] = await Promise.all([
-    createRootCa({ commonName: 'Same Name', key: 'p256' }),
-    createRootCa({ commonName: 'Same Name', key: 'p256' }),
-  ]);
+  const [a, b] = await Promise.all([createRootCa({ commonName: 'Same Name', key: 'p256' }), createRootCa({ commonName: 'Same Name', key: 'p256' })]);
   assert.notEqual(a.spkiSha256, b.spkiSha256);
 
   assert.equal(await standardPki(), await standardPki());
@@ -205,5 +216,8 @@ test('every CA gets a fresh key; fixtures and leaves are memoised', async () => 
   assert.notEqual(await pki.leaf(pki.contosoIssuing01, 'memo.contoso.local', { hash: 'SHA-1' }), one);
   const fresh = await issueLeaf(pki.contosoIssuing01, { commonName: 'fresh', freshKey: true });
   const pooled = await Promise.all([1, 2, 3, 4].map((i) => issueLeaf(pki.contosoIssuing01, { commonName: `p${i}` })));
-  assert.ok(pooled.every((p) => p.spkiSha256 !== fresh.spkiSha256), 'freshKey never comes from the pool');
+  assert.ok(
+    pooled.every((p) => p.spkiSha256 !== fresh.spkiSha256),
+    'freshKey never comes from the pool',
+  );
 });

@@ -1,14 +1,14 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { connect as netConnect, createServer, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { execFile } from 'node:child_process';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
-import { closedPort, serveBlackHole, serveGarbage, servePlainText, serveRawTls12Flight } from '../helpers/servers.js';
-import { issueLeaf, type IssuedCert } from '../../src/demo/pki.js';
+import { once } from 'node:events';
+import { createServer, connect as netConnect, type Socket } from 'node:net';
+import { test } from 'node:test';
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { type IssuedCert, issueLeaf } from '../../src/demo/pki.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
 import { opensslShowCerts, opensslShowCertsDetailed } from '../helpers/openssl.js';
+import { closedPort, serveBlackHole, serveGarbage, servePlainText, serveRawTls12Flight } from '../helpers/servers.js';
 
 // --- a small TLS 1.2 record reader, independent of the server code ---------------------------
 
@@ -50,7 +50,7 @@ function readTls12Flight(bytes: Buffer): Tls12Flight {
     if (type === 11) {
       const listLength = body.readUIntBE(0, 3);
       assert.equal(listLength, body.length - 3);
-      for (let c = 3; c < body.length;) {
+      for (let c = 3; c < body.length; ) {
         const n = body.readUIntBE(c, 3);
         flight.certificates.push(Buffer.from(body.subarray(c + 3, c + 3 + n)));
         c += 3 + n;
@@ -64,10 +64,15 @@ function readTls12Flight(bytes: Buffer): Tls12Flight {
 /** A minimal TLS 1.2 ClientHello offering the given suites. */
 function clientHello(suites: number[]): Buffer {
   const suiteBytes = Buffer.alloc(suites.length * 2);
-  suites.forEach((s, i) => suiteBytes.writeUInt16BE(s, i * 2));
+  for (const [i, s] of suites.entries()) suiteBytes.writeUInt16BE(s, i * 2);
   const body = Buffer.concat([
-    Buffer.from([0x03, 0x03]), Buffer.alloc(32, 7), Buffer.from([0]),
-    Buffer.from([0, suiteBytes.length]), suiteBytes, Buffer.from([1, 0]), Buffer.from([0, 0]),
+    Buffer.from([0x03, 0x03]),
+    Buffer.alloc(32, 7),
+    Buffer.from([0]),
+    Buffer.from([0, suiteBytes.length]),
+    suiteBytes,
+    Buffer.from([1, 0]),
+    Buffer.from([0, 0]),
   ]);
   const hs = Buffer.concat([Buffer.from([1, 0, body.length >> 8, body.length & 0xff]), body]);
   return Buffer.concat([Buffer.from([0x16, 0x03, 0x01, hs.length >> 8, hs.length & 0xff]), hs]);
@@ -144,7 +149,10 @@ async function tlsExchange(options: ConnectionOptions): Promise<TlsOutcome> {
 }
 
 const sameDer = (actual: Buffer[], expected: IssuedCert[]): void =>
-  assert.deepEqual(actual.map((d) => d.toString('hex')), expected.map((c) => c.der.toString('hex')));
+  assert.deepEqual(
+    actual.map((d) => d.toString('hex')),
+    expected.map((c) => c.der.toString('hex')),
+  );
 
 // --- serveChain ------------------------------------------------------------------------------
 
@@ -171,7 +179,9 @@ test('a leaf-only server sends only the leaf, even when its issuer is among the 
   const leaf = await pki.leaf(pki.contosoIssuing01, 'edge.contoso.local');
   const plain = await serveChain({ host: '127.0.0.3', key: leaf.keyPem, chain: [leaf.pem] });
   const mtls = await serveChain({
-    host: '127.0.0.3', key: leaf.keyPem, chain: [leaf.pem],
+    host: '127.0.0.3',
+    key: leaf.keyPem,
+    chain: [leaf.pem],
     requireClientCert: { ca: chainPems(pki.contosoRoot, pki.contosoIssuing01) },
   });
   const client = await pki.clientCert(pki.contosoIssuing01, 'chainwatch probe');
@@ -219,8 +229,12 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     const pki = await standardPki();
     const leaf = await pki.leaf(pki.contosoIssuing01, 'pool01.contoso.local');
     const server = await serveChain({
-      host: '127.0.0.4', key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01),
-      minVersion: version, maxVersion: version, requireClientCert: { ca: [pki.contosoRoot.pem] },
+      host: '127.0.0.4',
+      key: leaf.keyPem,
+      chain: chainPems(leaf, pki.contosoIssuing01),
+      minVersion: version,
+      maxVersion: version,
+      requireClientCert: { ca: [pki.contosoRoot.pem] },
     });
     const target = { host: server.host, port: server.port };
     try {
@@ -341,7 +355,10 @@ test('raw TLS 1.2 flight: ServerHello, Certificate with exactly the given entrie
   const leaf = await pki.leaf(pki.contosoIssuing01, 'pool01.contoso.local');
   // 120 real certificates plus unparsable entries: more than one 16 KiB record.
   const entries = [
-    leaf.der, Buffer.from('not a certificate'), Buffer.alloc(0), pki.contosoIssuing01.der,
+    leaf.der,
+    Buffer.from('not a certificate'),
+    Buffer.alloc(0),
+    pki.contosoIssuing01.der,
     ...Array.from({ length: 120 }, (_, i) => (i % 2 ? pki.contosoRoot.der : pki.fabrikamTlsCa.der)),
   ];
   const server = await serveRawTls12Flight({ host: '127.0.0.8', certificates: entries, closeAfterMs: 200 });
@@ -355,7 +372,10 @@ test('raw TLS 1.2 flight: ServerHello, Certificate with exactly the given entrie
     assert.equal(flight.serverHelloVersion, 0x0303);
     assert.equal(flight.cipherSuite, 0xc02f);
     assert.ok(flight.recordCount > 1);
-    assert.deepEqual(flight.certificates.map((c) => c.toString('hex')), entries.map((c) => c.toString('hex')));
+    assert.deepEqual(
+      flight.certificates.map((c) => c.toString('hex')),
+      entries.map((c) => c.toString('hex')),
+    );
 
     // A suite the client did not offer would end a real handshake at ServerHello: pick one it did.
     const other = await connected(server.host, server.port);
@@ -377,8 +397,12 @@ test('raw TLS 1.2 flight is accepted by real clients up to the Certificate messa
   const server = await serveRawTls12Flight({ certificates: [leaf.der, pki.contosoIssuing01.der] });
   try {
     const out = await new Promise<string>((resolve) => {
-      const child = execFile('openssl', ['s_client', '-connect', `${server.host}:${server.port}`, '-msg', '-tls1_2', '-noservername'],
-        { timeout: 10_000 }, (_e, stdout, stderr) => resolve(stdout + stderr));
+      const child = execFile(
+        'openssl',
+        ['s_client', '-connect', `${server.host}:${server.port}`, '-msg', '-tls1_2', '-noservername'],
+        { timeout: 10_000 },
+        (_e, stdout, stderr) => resolve(stdout + stderr),
+      );
       child.stdin?.end();
     });
     assert.match(out, /<<< TLS 1\.2, Handshake \[length [0-9a-f]+\], ServerHello/);

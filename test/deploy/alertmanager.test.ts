@@ -3,14 +3,14 @@
 // policy, inhibits the PromQL duplicate of a daemon verdict, and renders chat messages from the
 // alerts' annotations.
 
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { ALERTMANAGER, AMTOOL, ServerProcess, deployPath, freePort, getJson, readDeploy, runTool, tempDir, waitFor } from './support.js';
+import { ALERTMANAGER, AMTOOL, deployPath, freePort, getJson, readDeploy, runTool, ServerProcess, tempDir, waitFor } from './support.js';
 
 const CONFIG = 'alertmanager.yml';
 const dir = deployPath('alertmanager');
@@ -46,7 +46,11 @@ describe('example alertmanager.yml', () => {
   }
 
   test('the route check notices a wrong receiver', () => {
-    const r = runTool(AMTOOL, ['config', 'routes', 'test', `--config.file=${CONFIG}`, '--verify.receivers=tls-oncall', 'alertname=ChainwatchWeakCrypto', 'severity=warning'], dir);
+    const r = runTool(
+      AMTOOL,
+      ['config', 'routes', 'test', `--config.file=${CONFIG}`, '--verify.receivers=tls-oncall', 'alertname=ChainwatchWeakCrypto', 'severity=warning'],
+      dir,
+    );
     assert.notEqual(r.status, 0, r.output);
   });
 });
@@ -94,18 +98,27 @@ describe('the real Alertmanager with the shipped config', () => {
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    alertmanager = new ServerProcess(ALERTMANAGER, [
-      `--config.file=${configPath}`,
-      `--storage.path=${join(tmp.path, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=', // no gossip port on other interfaces
-      '--log.level=warn',
-    ], tmp.path);
-    await waitFor('Alertmanager to be ready', async () => {
-      if (!alertmanager!.running) throw new Error(`alertmanager exited:\n${alertmanager!.output}`);
-      const res = await fetch(`${base}/-/ready`, { signal: AbortSignal.timeout(2_000) });
-      return res.status === 200 ? true : undefined;
-    }, 20_000, () => alertmanager!.output);
+    alertmanager = new ServerProcess(
+      ALERTMANAGER,
+      [
+        `--config.file=${configPath}`,
+        `--storage.path=${join(tmp.path, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=', // no gossip port on other interfaces
+        '--log.level=warn',
+      ],
+      tmp.path,
+    );
+    await waitFor(
+      'Alertmanager to be ready',
+      async () => {
+        if (!alertmanager!.running) throw new Error(`alertmanager exited:\n${alertmanager!.output}`);
+        const res = await fetch(`${base}/-/ready`, { signal: AbortSignal.timeout(2_000) });
+        return res.status === 200 ? true : undefined;
+      },
+      20_000,
+      () => alertmanager!.output,
+    );
   });
 
   after(async () => {
@@ -139,7 +152,12 @@ describe('the real Alertmanager with the shipped config', () => {
     });
     assert.equal(res.status, 200, await res.text());
 
-    const oncall = await waitFor('the on-call Slack message', async () => received.find((r) => r.path === '/slack/tls-oncall'), 20_000, () => alertmanager!.output);
+    const oncall = await waitFor(
+      'the on-call Slack message',
+      async () => received.find((r) => r.path === '/slack/tls-oncall'),
+      20_000,
+      () => alertmanager!.output,
+    );
     const attachment = oncall.body.attachments[0];
     assert.equal(attachment.title, '[FIRING:2] ChainwatchIssuerDivergence - policy pchat-web-same-ca');
     assert.match(attachment.text, /\*CRITICAL\* pchat-web2 \(10\.1\.2\.22\) breaks CA policy pchat-web-same-ca/);
@@ -155,8 +173,9 @@ describe('the real Alertmanager with the shipped config', () => {
     assert.match(chatMsg.body.attachments[0].text, /\*WARNING\* Certificate of pool01-fe01 expires in 19d 23h 50m 0s\nRenew it/);
 
     const { body } = await getJson(`${base}/api/v2/alerts`);
-    const promql = (body as { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } }[])
-      .find((a) => a.labels.judged_by === 'prometheus');
+    const promql = (body as { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } }[]).find(
+      (a) => a.labels.judged_by === 'prometheus',
+    );
     assert.equal(promql?.status.state, 'suppressed');
     assert.equal(promql?.status.inhibitedBy.length, 1);
     assert.ok(!received.some((r) => r.path.endsWith('tls-chat') && JSON.stringify(r.body).includes('Divergence')), 'divergence went to on-call only');

@@ -3,8 +3,8 @@
 // there. Every panel query, variables substituted, returns data from a real Prometheus scraping
 // a real daemon whose loopback fleet shows each condition the panels are about.
 
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { eventually } from '../output/alerts/processes.js';
 import { type LiveStack, startLiveStack } from './live-stack.js';
 import { readDeploy } from './support.js';
@@ -72,14 +72,22 @@ test('has the fleet status table: target, group, address, issuer, issuer key id,
   for (const label of ['target', 'group', 'address', 'issuer_dn', 'issuer_key_id']) assert.match(exprs, new RegExp(`\\b${label}\\b`));
   const renamed = Object.values(fleet?.transformations?.find((t) => t.id === 'organize')?.options.renameByName ?? {});
   for (const column of ['Days to expiry', 'Trusted', 'Probe ok', 'Issuer key id']) assert.ok(renamed.includes(column), `no column ${column}`);
-  assert.ok(fleet?.transformations?.some((t) => t.id === 'merge'), 'the per-endpoint queries are merged into one row per endpoint');
+  assert.ok(
+    fleet?.transformations?.some((t) => t.id === 'merge'),
+    'the per-endpoint queries are merged into one row per endpoint',
+  );
 });
 
 test('has policy consistency, divergent members, expiry, probe failure and change panels', () => {
   const titles = dashboard.panels.map((p) => p.title);
   for (const t of [
-    'Policies', 'Divergent members', 'Issuing CAs per group (all instances)', 'Days to leaf expiry (soonest 20)',
-    'Probe failures by error kind', 'Failing endpoints', 'Certificate changes',
+    'Policies',
+    'Divergent members',
+    'Issuing CAs per group (all instances)',
+    'Days to leaf expiry (soonest 20)',
+    'Probe failures by error kind',
+    'Failing endpoints',
+    'Certificate changes',
   ]) {
     assert.ok(titles.includes(t), `no panel "${t}"`);
   }
@@ -105,18 +113,25 @@ test('every chainwatch series a panel reads is narrowed to the chosen instance a
 
 test('tables of endpoints link each target to its page on the status page', () => {
   const linked = (p: Panel) =>
-    (p.fieldConfig?.overrides ?? []).some((o) =>
-      /^(target|Target)$/.test(o.matcher.options) &&
-      o.properties.some((x) => x.id === 'links' && JSON.stringify(x.value).includes('${chainwatch_url}/targets/${__value.text:percentencode}')));
+    (p.fieldConfig?.overrides ?? []).some(
+      (o) =>
+        /^(target|Target)$/.test(o.matcher.options) &&
+        o.properties.some((x) => x.id === 'links' && JSON.stringify(x.value).includes('${chainwatch_url}/targets/${__value.text:percentencode}')),
+    );
   for (const title of ['Fleet status', 'Divergent members', 'Failing endpoints', 'Members and the CA each holds']) {
     const p = dashboard.panels.find((x) => x.title === title);
     assert.ok(p && linked(p), `panel "${title}" links its targets`);
   }
-  assert.ok(dashboard.links.some((l) => l.url === '${chainwatch_url}/'), 'a dashboard link to the status page');
+  assert.ok(
+    dashboard.links.some((l) => l.url === '${chainwatch_url}/'),
+    'a dashboard link to the status page',
+  );
 });
 
 test('expiry panels read the thresholds the daemon exports, not constants', () => {
-  const text = queries().map((q) => q.expr).join('\n');
+  const text = queries()
+    .map((q) => q.expr)
+    .join('\n');
   assert.match(text, /chainwatch_expiry_warning_seconds/);
   assert.match(text, /chainwatch_expiry_critical_seconds/);
   assert.doesNotMatch(text, /\d+ \* 86400/);
@@ -158,18 +173,22 @@ describe('every panel shows data from a real daemon scanning a fleet with every 
     // A divergence and with it a change; the fleet already has a failing probe and expiring leaves.
     await eventually('the first scan scraped', async () => (await stack.query('chainwatch_scan_last_completed_timestamp_seconds > 0')).length > 0, 60_000);
     await stack.serveWeb2('fabrikam');
-    await eventually('divergence, change, alert delivery, revocation and the PromQL rule, all in Prometheus', async () => {
-      const checks = await Promise.all([
-        stack.query('chainwatch_policy_member_divergent == 1'),
-        stack.query('increase(chainwatch_cert_changes_total[1h]) > 0'),
-        stack.query('increase(chainwatch_alert_deliveries_total{result="success"}[1m]) > 0'),
-        stack.query('ALERTS{alertname="ChainwatchIssuerDivergence", alertstate="firing"}'),
-        stack.query('rate(chainwatch_scan_duration_seconds_bucket[1m]) > 0'),
-        stack.query('chainwatch_cert_revoked == 1'),
-        stack.query('chainwatch_crl_next_update_timestamp_seconds'),
-      ]);
-      return checks.every((r) => r.length > 0);
-    }, 90_000);
+    await eventually(
+      'divergence, change, alert delivery, revocation and the PromQL rule, all in Prometheus',
+      async () => {
+        const checks = await Promise.all([
+          stack.query('chainwatch_policy_member_divergent == 1'),
+          stack.query('increase(chainwatch_cert_changes_total[1h]) > 0'),
+          stack.query('increase(chainwatch_alert_deliveries_total{result="success"}[1m]) > 0'),
+          stack.query('ALERTS{alertname="ChainwatchIssuerDivergence", alertstate="firing"}'),
+          stack.query('rate(chainwatch_scan_duration_seconds_bucket[1m]) > 0'),
+          stack.query('chainwatch_cert_revoked == 1'),
+          stack.query('chainwatch_crl_next_update_timestamp_seconds'),
+        ]);
+        return checks.every((r) => r.length > 0);
+      },
+      90_000,
+    );
   });
 
   after(async () => {
@@ -200,8 +219,14 @@ describe('every panel shows data from a real daemon scanning a fleet with every 
   test('the divergent member shows with the CA it holds, and the expected CA beside it', async () => {
     const panel = (title: string) => dashboard.panels.find((p) => p.title === title)!;
     const divergent = await stack.query(substitute(panel('Divergent members').targets![0]!.expr!));
-    assert.deepEqual(divergent.map((s) => [s.metric.target, s.metric.issuer_key_id]), [['web2', stack.pki.fabrikamTlsCa.keyId]]);
+    assert.deepEqual(
+      divergent.map((s) => [s.metric.target, s.metric.issuer_key_id]),
+      [['web2', stack.pki.fabrikamTlsCa.keyId]],
+    );
     const expected = await stack.query(substitute(panel('Expected CA per site (held by the matching members)').targets![0]!.expr!));
-    assert.deepEqual(expected.map((s) => s.metric.issuer_key_id), [stack.pki.contosoIssuing01.keyId]);
+    assert.deepEqual(
+      expected.map((s) => s.metric.issuer_key_id),
+      [stack.pki.contosoIssuing01.keyId],
+    );
   });
 });

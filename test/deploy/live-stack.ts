@@ -14,9 +14,9 @@ import { issueCrl } from '../../src/demo/pki.js';
 import { type RevocationServer, startRevocationServer } from '../../src/demo/revocation-server.js';
 import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { chainwatch } from '../helpers/cli.js';
-import { type ChainwatchProcess, REPO, killAll, spawnChainwatch } from '../helpers/daemon-process.js';
-import { type StandardPki, chainPems, standardPki } from '../helpers/fixtures.js';
-import { type RunningAlertmanager, type RunningPrometheus, freePort, startAlertmanager, startPrometheus } from '../output/alerts/processes.js';
+import { type ChainwatchProcess, killAll, REPO, spawnChainwatch } from '../helpers/daemon-process.js';
+import { chainPems, type StandardPki, standardPki } from '../helpers/fixtures.js';
+import { freePort, type RunningAlertmanager, type RunningPrometheus, startAlertmanager, startPrometheus } from '../output/alerts/processes.js';
 
 export const DAY_S = 86_400;
 /** Deliberately not the defaults, so a constant anywhere would show. */
@@ -76,7 +76,9 @@ export async function startLiveStack(): Promise<LiveStack> {
   });
   const deadPort = await freePort();
 
-  const am = await startAlertmanager({ inhibitRules: (parse(readFileSync(join(REPO, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as { inhibit_rules: unknown[] }).inhibit_rules });
+  const am = await startAlertmanager({
+    inhibitRules: (parse(readFileSync(join(REPO, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as { inhibit_rules: unknown[] }).inhibit_rules,
+  });
   const target = (name: string, group: string, host: string) =>
     `  - name: ${name}\n    group: ${group}\n    host: ${host}\n    port: ${servers.get(name)!.port}\n    address: 127.0.0.1\n`;
   const configFile = join(dir, 'chainwatch.yaml');

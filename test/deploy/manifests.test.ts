@@ -5,14 +5,14 @@
 // `kubectl kustomize`, the embedded config goes through the real config loader, and the compose
 // files through promtool and amtool.
 
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
+import { describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { parseShard } from '../../src/targets/shard.js';
-import { AMTOOL, DEPLOY, PROMTOOL, ROOT, deployPath, readDeploy, runTool, tempDir } from './support.js';
+import { AMTOOL, DEPLOY, deployPath, PROMTOOL, ROOT, readDeploy, runTool, tempDir } from './support.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
 const CLI = pkg.bin.chainwatch!; // dist/src/cli/main.js
@@ -43,12 +43,46 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
 const UNIT_DIRECTIVES: Record<string, string[]> = {
   Unit: ['Description', 'Documentation', 'After', 'Wants', 'Requires'],
   Service: [
-    'Type', 'ExecStart', 'ExecReload', 'Restart', 'RestartSec', 'RestartPreventExitStatus', 'KillSignal', 'TimeoutStopSec',
-    'DynamicUser', 'User', 'Group', 'StateDirectory', 'StateDirectoryMode', 'ConfigurationDirectory', 'ReadOnlyPaths', 'UMask',
-    'NoNewPrivileges', 'CapabilityBoundingSet', 'AmbientCapabilities', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateDevices',
-    'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectKernelLogs', 'ProtectControlGroups', 'ProtectClock', 'ProtectHostname',
-    'ProtectProc', 'ProcSubset', 'RestrictAddressFamilies', 'RestrictNamespaces', 'RestrictRealtime', 'RestrictSUIDSGID',
-    'LockPersonality', 'SystemCallArchitectures', 'SystemCallFilter', 'SystemCallErrorNumber', 'Environment',
+    'Type',
+    'ExecStart',
+    'ExecReload',
+    'Restart',
+    'RestartSec',
+    'RestartPreventExitStatus',
+    'KillSignal',
+    'TimeoutStopSec',
+    'DynamicUser',
+    'User',
+    'Group',
+    'StateDirectory',
+    'StateDirectoryMode',
+    'ConfigurationDirectory',
+    'ReadOnlyPaths',
+    'UMask',
+    'NoNewPrivileges',
+    'CapabilityBoundingSet',
+    'AmbientCapabilities',
+    'ProtectSystem',
+    'ProtectHome',
+    'PrivateTmp',
+    'PrivateDevices',
+    'ProtectKernelTunables',
+    'ProtectKernelModules',
+    'ProtectKernelLogs',
+    'ProtectControlGroups',
+    'ProtectClock',
+    'ProtectHostname',
+    'ProtectProc',
+    'ProcSubset',
+    'RestrictAddressFamilies',
+    'RestrictNamespaces',
+    'RestrictRealtime',
+    'RestrictSUIDSGID',
+    'LockPersonality',
+    'SystemCallArchitectures',
+    'SystemCallFilter',
+    'SystemCallErrorNumber',
+    'Environment',
   ],
   Install: ['WantedBy'],
 };
@@ -80,8 +114,14 @@ describe('systemd unit', () => {
     assert.equal(one('Restart'), 'on-failure');
     assert.equal(one('RestartPreventExitStatus'), '2', 'exit 2 is a bad config: restarting cannot help');
     const readOnly = one('ReadOnlyPaths').split(/\s+/);
-    assert.ok(readOnly.some((p) => configFile.startsWith(`${p}/`)), 'the config is read-only to the daemon');
-    assert.ok(readOnly.some((p) => exec[1]!.startsWith(`${p}/`)), 'the program is read-only to the daemon');
+    assert.ok(
+      readOnly.some((p) => configFile.startsWith(`${p}/`)),
+      'the config is read-only to the daemon',
+    );
+    assert.ok(
+      readOnly.some((p) => exec[1]!.startsWith(`${p}/`)),
+      'the program is read-only to the daemon',
+    );
   });
 
   test('is hardened: own unprivileged user, state directory, no new privileges, no capabilities', () => {
@@ -156,7 +196,10 @@ describe('container image', () => {
   });
 
   test('copies only files that exist and that the ignore file lets through', () => {
-    const ignored = readDeploy('container/.containerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readDeploy('container/.containerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const s of stages) {
       for (const i of s.filter((x) => x.op === 'COPY' && !x.args.startsWith('--from'))) {
         const sources = i.args.split(/\s+/).slice(0, -1);
@@ -186,7 +229,10 @@ describe('container image', () => {
     assert.deepEqual(entrypoint, ['node', posix.join(workdir, CLI)]);
     assert.deepEqual(cmd.slice(0, 2), ['run', '--config']);
     assert.match(cmd[2]!, /^\/etc\/chainwatch\/.+\.yaml$/);
-    assert.ok(final.some((i) => i.op === 'COPY' && i.args.includes('/app/dist')), 'the final image holds the build');
+    assert.ok(
+      final.some((i) => i.op === 'COPY' && i.args.includes('/app/dist')),
+      'the final image holds the build',
+    );
   });
 
   test('the health check runs `chainwatch healthcheck` on the config the daemon runs with', () => {
@@ -220,8 +266,7 @@ const one = (docs: Doc[], kind: string): Doc => {
   return found[0]!;
 };
 
-const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
-  Object.entries(selector).every(([k, v]) => labels[k] === v);
+const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 /** The checks every rendering must pass, whatever the shard count. */
 function checkStatefulSet(docs: Doc[]): { sts: Doc; shards: number } {
@@ -299,7 +344,15 @@ describe('Kubernetes manifests (rendered by kubectl kustomize)', () => {
 
   test('the example overlay: three shards with matching replicas, namespace, monitors, rules and dashboard', () => {
     const docs = kustomize('overlays/example');
-    assert.deepEqual(docs.map((d) => d.kind).sort(), ['ConfigMap', 'ConfigMap', 'PodDisruptionBudget', 'PrometheusRule', 'Service', 'ServiceMonitor', 'StatefulSet']);
+    assert.deepEqual(docs.map((d) => d.kind).sort(), [
+      'ConfigMap',
+      'ConfigMap',
+      'PodDisruptionBudget',
+      'PrometheusRule',
+      'Service',
+      'ServiceMonitor',
+      'StatefulSet',
+    ]);
     for (const d of docs) assert.equal(d.metadata.namespace, 'chainwatch', `${d.kind} ${d.metadata.name}`);
     const { sts, shards } = checkStatefulSet(docs);
     assert.equal(shards, 3);
@@ -309,7 +362,10 @@ describe('Kubernetes manifests (rendered by kubectl kustomize)', () => {
     const svc = one(docs, 'Service');
     const sm = one(docs, 'ServiceMonitor');
     assert.ok(selects(sm.spec.selector.matchLabels, svc.metadata.labels));
-    assert.deepEqual(sm.spec.endpoints.map((e: { port: string; path: string }) => [e.port, e.path]), [[svc.spec.ports[0].name, '/metrics']]);
+    assert.deepEqual(
+      sm.spec.endpoints.map((e: { port: string; path: string }) => [e.port, e.path]),
+      [[svc.spec.ports[0].name, '/metrics']],
+    );
     // The rules select job="chainwatch": the job label comes from this pod/service label.
     assert.equal(svc.metadata.labels[sm.spec.jobLabel], 'chainwatch');
     assert.equal(podLabels[sm.spec.jobLabel], 'chainwatch');
@@ -330,7 +386,10 @@ describe('Kubernetes manifests (rendered by kubectl kustomize)', () => {
     assert.equal(pm.apiVersion, 'monitoring.coreos.com/v1');
     assert.equal(pm.kind, 'PodMonitor');
     assert.ok(selects(pm.spec.selector.matchLabels, podLabels));
-    assert.deepEqual(pm.spec.podMetricsEndpoints.map((e: { port: string; path: string }) => [e.port, e.path]), [['http', '/metrics']]);
+    assert.deepEqual(
+      pm.spec.podMetricsEndpoints.map((e: { port: string; path: string }) => [e.port, e.path]),
+      [['http', '/metrics']],
+    );
     assert.equal(podLabels[pm.spec.jobLabel], 'chainwatch');
   });
 
@@ -344,14 +403,19 @@ describe('Kubernetes manifests (rendered by kubectl kustomize)', () => {
     assert.equal(config.state.path, '/var/lib/chainwatch');
     assert.equal(config.server.listen.port, PORT);
     assert.ok(config.targets.length > 0);
-    assert.deepEqual(config.policies.map((p) => p.name), ['pchat-web-same-ca']);
+    assert.deepEqual(
+      config.policies.map((p) => p.name),
+      ['pchat-web-same-ca'],
+    );
   });
 
   test('every manifest file is used by a kustomization (the PodMonitor is the documented alternative)', () => {
     const listed = new Set<string>();
     for (const dir of ['base', 'prometheus-operator', 'overlays/example']) {
       const k = parse(readFileSync(join(K8S, dir, 'kustomization.yaml'), 'utf8')) as {
-        resources?: string[]; patchesStrategicMerge?: string[]; configMapGenerator?: { files: string[] }[];
+        resources?: string[];
+        patchesStrategicMerge?: string[];
+        configMapGenerator?: { files: string[] }[];
       };
       for (const f of [...(k.resources ?? []), ...(k.patchesStrategicMerge ?? []), ...(k.configMapGenerator ?? []).flatMap((g) => g.files)]) {
         listed.add(posix.join(dir, f));
@@ -359,7 +423,9 @@ describe('Kubernetes manifests (rendered by kubectl kustomize)', () => {
     }
     const walk = (dir: string): string[] =>
       readdirSync(join(K8S, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(posix.join(dir, e.name)) : [posix.join(dir, e.name)]));
-    const unused = walk('.').map((f) => posix.normalize(f)).filter((f) => !f.endsWith('kustomization.yaml') && !listed.has(f));
+    const unused = walk('.')
+      .map((f) => posix.normalize(f))
+      .filter((f) => !f.endsWith('kustomization.yaml') && !listed.has(f));
     assert.deepEqual(unused, ['prometheus-operator/podmonitor.yaml']);
   });
 });
@@ -373,7 +439,10 @@ describe('compose: chainwatch demo, Prometheus, Alertmanager, Grafana', () => {
   const services = compose.services as Record<string, Doc>;
   /** host path of a bind mount, resolved against the compose folder. */
   const mounts = (svc: Doc) =>
-    (svc.volumes as string[]).map((v) => v.split(':')).filter(([src]) => src!.startsWith('.')).map(([src, dst]) => ({ src: join(COMPOSE, src!), dst: dst! }));
+    (svc.volumes as string[])
+      .map((v) => v.split(':'))
+      .filter(([src]) => src!.startsWith('.'))
+      .map(([src, dst]) => ({ src: join(COMPOSE, src!), dst: dst! }));
 
   test('has the four services, every bind mount exists, every image is pinned', () => {
     assert.deepEqual(Object.keys(services).sort(), ['alertmanager', 'chainwatch', 'grafana', 'prometheus']);
@@ -435,7 +504,10 @@ describe('compose: chainwatch demo, Prometheus, Alertmanager, Grafana', () => {
     assert.ok(dashboardMount, `a dashboard file is mounted under ${provider.options.path}`);
     assert.equal(readFileSync(dashboardMount.src, 'utf8'), readDeploy('grafana/chainwatch-dashboard.json'));
     const json = JSON.parse(readFileSync(dashboardMount.src, 'utf8')) as { templating: { list: { name: string; type: string; query: string }[] } };
-    assert.ok(json.templating.list.some((v) => v.type === 'datasource' && v.query === 'prometheus'), 'the dashboard picks the provisioned Prometheus by type');
+    assert.ok(
+      json.templating.list.some((v) => v.type === 'datasource' && v.query === 'prometheus'),
+      'the dashboard picks the provisioned Prometheus by type',
+    );
     assert.equal(g.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH, dashboardMount.dst);
   });
 });

@@ -4,18 +4,16 @@
 // config with the rules, evaluates them healthily against a scraped sharded fleet, and
 // accepts every dashboard query.
 
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { createMetrics, FLEET_FAMILIES } from '../../src/output/metrics.js';
 import { generateRuleFile } from '../../src/output/prometheus-rules.js';
-import {
-  METRICS, PROMETHEUS, PROMTOOL, ServerProcess, checkNames, deployPath, freePort, getJson, readDeploy, runTool, tempDir, waitFor,
-} from './support.js';
+import { checkNames, deployPath, freePort, getJson, METRICS, PROMETHEUS, PROMTOOL, readDeploy, runTool, ServerProcess, tempDir, waitFor } from './support.js';
 
 interface Rule {
   alert?: string;
@@ -117,9 +115,8 @@ describe('alert rules', () => {
 
   test('every alert rule is tested firing, and every alert name silent too', () => {
     for (const rule of alertRules) {
-      const fired = alertTests.some((t) =>
-        t.alertname === rule.alert &&
-        (t.exp_alerts ?? []).some((a) => Object.entries(rule.labels ?? {}).every(([k, v]) => a.exp_labels?.[k] === v)),
+      const fired = alertTests.some(
+        (t) => t.alertname === rule.alert && (t.exp_alerts ?? []).some((a) => Object.entries(rule.labels ?? {}).every(([k, v]) => a.exp_labels?.[k] === v)),
       );
       assert.ok(fired, `no unit test expects ${rule.alert} with labels ${JSON.stringify(rule.labels)} to fire`);
       const silent = alertTests.some((t) => t.alertname === rule.alert && (t.exp_alerts ?? []).length === 0);
@@ -139,9 +136,17 @@ describe('alert rules', () => {
   test('the documented alerts are all there (divergence is generated per policy)', () => {
     const names = new Set(alertRules.map((r) => r.alert));
     for (const n of [
-      'ChainwatchCertificateChanged', 'ChainwatchCertificateExpiringSoon', 'ChainwatchProbeFailing',
-      'ChainwatchCertificateExpired', 'ChainwatchChainUntrusted', 'ChainwatchHostnameMismatch', 'ChainwatchWeakCrypto',
-      'ChainwatchIncompleteChain', 'ChainwatchScansStale', 'ChainwatchConfigReloadFailed', 'ChainwatchAlertDeliveryFailing',
+      'ChainwatchCertificateChanged',
+      'ChainwatchCertificateExpiringSoon',
+      'ChainwatchProbeFailing',
+      'ChainwatchCertificateExpired',
+      'ChainwatchChainUntrusted',
+      'ChainwatchHostnameMismatch',
+      'ChainwatchWeakCrypto',
+      'ChainwatchIncompleteChain',
+      'ChainwatchScansStale',
+      'ChainwatchConfigReloadFailed',
+      'ChainwatchAlertDeliveryFailing',
       'ChainwatchIntermediateExpiringSoon',
     ]) {
       assert.ok(names.has(n), `missing alert ${n}`);
@@ -193,7 +198,11 @@ describe('names used by rules and dashboard', () => {
       }
     }
     const sorted = (r: Readonly<Record<string, readonly string[]>>) =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, [...v].sort()]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+      Object.fromEntries(
+        Object.entries(r)
+          .map(([k, v]) => [k, [...v].sort()])
+          .sort(([a], [b]) => String(a).localeCompare(String(b))),
+      );
     assert.deepEqual(sorted(registered), sorted(METRICS));
   });
 
@@ -216,14 +225,30 @@ describe('names used by rules and dashboard', () => {
   test('every exported metric is charted or alerted on somewhere', () => {
     const text = [...allRules.map((r) => r.expr), ...dashboardQueries().map((q) => q.expr)].join('\n');
     const unused = [
-      'chainwatch_probe_success', 'chainwatch_probe_error_info', 'chainwatch_probe_duration_seconds',
-      'chainwatch_cert_not_after_timestamp_seconds', 'chainwatch_chain_info', 'chainwatch_chain_trusted',
-      'chainwatch_chain_hostname_match', 'chainwatch_chain_problem', 'chainwatch_tls_info', 'chainwatch_cert_changes_total',
-      'chainwatch_cert_last_change_timestamp_seconds', 'chainwatch_policy_consistent', 'chainwatch_policy_issuers',
-      'chainwatch_policy_divergent_endpoints', 'chainwatch_policy_member_divergent', 'chainwatch_scans_total',
-      'chainwatch_scan_duration_seconds_bucket', 'chainwatch_scan_last_completed_timestamp_seconds',
-      'chainwatch_config_last_reload_successful', 'chainwatch_targets', 'chainwatch_build_info',
-      'chainwatch_scans_skipped_total', 'chainwatch_alert_deliveries_total', 'chainwatch_expiry_warning_seconds',
+      'chainwatch_probe_success',
+      'chainwatch_probe_error_info',
+      'chainwatch_probe_duration_seconds',
+      'chainwatch_cert_not_after_timestamp_seconds',
+      'chainwatch_chain_info',
+      'chainwatch_chain_trusted',
+      'chainwatch_chain_hostname_match',
+      'chainwatch_chain_problem',
+      'chainwatch_tls_info',
+      'chainwatch_cert_changes_total',
+      'chainwatch_cert_last_change_timestamp_seconds',
+      'chainwatch_policy_consistent',
+      'chainwatch_policy_issuers',
+      'chainwatch_policy_divergent_endpoints',
+      'chainwatch_policy_member_divergent',
+      'chainwatch_scans_total',
+      'chainwatch_scan_duration_seconds_bucket',
+      'chainwatch_scan_last_completed_timestamp_seconds',
+      'chainwatch_config_last_reload_successful',
+      'chainwatch_targets',
+      'chainwatch_build_info',
+      'chainwatch_scans_skipped_total',
+      'chainwatch_alert_deliveries_total',
+      'chainwatch_expiry_warning_seconds',
       'chainwatch_expiry_critical_seconds',
     ].filter((m) => !new RegExp(`\\b${m}\\b`).test(text));
     assert.deepEqual(unused, []);
@@ -269,7 +294,10 @@ interface FixtureEndpoint {
 }
 
 const esc = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
-const labels = (l: Record<string, string>) => `{${Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}`;
+const labels = (l: Record<string, string>) =>
+  `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${esc(v)}"`)
+    .join(',')}}`;
 
 /**
  * The exposition a chainwatch shard serves, shaped like the daemon's (every metric family of the
@@ -284,32 +312,112 @@ function exposition(endpoints: FixtureEndpoint[], policies: { name: string; memb
   };
   const ep = (e: FixtureEndpoint) => ({ target: e.target, group: e.group, address: e.address });
   const ok = endpoints.filter((e) => e.ca !== null);
-  family('chainwatch_probe_success', 'gauge', endpoints.map((e) => [ep(e), e.ca ? 1 : 0]));
-  family('chainwatch_probe_duration_seconds', 'gauge', endpoints.map((e) => [ep(e), 0.042]));
-  family('chainwatch_probe_error_info', 'gauge', endpoints.filter((e) => e.error).map((e) => [{ ...ep(e), kind: e.error! }, 1]));
+  family(
+    'chainwatch_probe_success',
+    'gauge',
+    endpoints.map((e) => [ep(e), e.ca ? 1 : 0]),
+  );
+  family(
+    'chainwatch_probe_duration_seconds',
+    'gauge',
+    endpoints.map((e) => [ep(e), 0.042]),
+  );
+  family(
+    'chainwatch_probe_error_info',
+    'gauge',
+    endpoints.filter((e) => e.error).map((e) => [{ ...ep(e), kind: e.error! }, 1]),
+  );
   const certs = (field: 'after' | 'before') =>
     ok.flatMap((e, i): [Record<string, string>, number][] => [
-      [{ ...ep(e), position: '0', subject: `CN=${e.target}.contoso.local`, issuer: e.ca!.dn, serial: `1a${i}`, sha256: `f0${i}` }, field === 'after' ? now + (10 + i * 20) * 86400 : now - 300 * 86400],
-      [{ ...ep(e), position: '1', subject: e.ca!.dn, issuer: 'CN=Contoso Root CA,DC=contoso,DC=local', serial: '61aa', sha256: 'c001' }, field === 'after' ? now + 900 * 86400 : now - 900 * 86400],
+      [
+        { ...ep(e), position: '0', subject: `CN=${e.target}.contoso.local`, issuer: e.ca!.dn, serial: `1a${i}`, sha256: `f0${i}` },
+        field === 'after' ? now + (10 + i * 20) * 86400 : now - 300 * 86400,
+      ],
+      [
+        { ...ep(e), position: '1', subject: e.ca!.dn, issuer: 'CN=Contoso Root CA,DC=contoso,DC=local', serial: '61aa', sha256: 'c001' },
+        field === 'after' ? now + 900 * 86400 : now - 900 * 86400,
+      ],
     ]);
   family('chainwatch_cert_not_after_timestamp_seconds', 'gauge', certs('after'));
   family('chainwatch_cert_not_before_timestamp_seconds', 'gauge', certs('before'));
-  family('chainwatch_chain_info', 'gauge', ok.map((e, i) => [{ ...ep(e), site: e.address.startsWith('10.1.3.') ? 'london' : 'dublin', leaf_sha256: `f0${i}`, issuer_dn: e.ca!.dn, issuer_key_id: e.ca!.key, root_dn: 'CN=Contoso Root CA,DC=contoso,DC=local' }, 1]));
-  family('chainwatch_chain_trusted', 'gauge', ok.map((e) => [ep(e), e.ca === FABRIKAM ? 0 : 1]));
-  family('chainwatch_chain_hostname_match', 'gauge', ok.map((e) => [ep(e), 1]));
-  family('chainwatch_chain_problem', 'gauge', ok.filter((e) => e.ca === FABRIKAM).map((e) => [{ ...ep(e), problem: 'untrusted' }, 1]));
-  family('chainwatch_tls_info', 'gauge', ok.map((e) => [{ ...ep(e), version: 'TLSv1.2', cipher: 'ECDHE-RSA-AES256-GCM-SHA384' }, 1]));
-  family('chainwatch_cert_changes_total', 'counter', ok.map((e) => [ep(e), 1]));
-  family('chainwatch_cert_last_change_timestamp_seconds', 'gauge', ok.map((e, i) => [ep(e), i === 0 ? now - 3000 : 0]));
-  family('chainwatch_policy_consistent', 'gauge', policies.map((p) => [{ policy: p.name }, p.divergent.length ? 0 : 1]));
-  family('chainwatch_policy_issuers', 'gauge', policies.map((p) => [{ policy: p.name }, p.divergent.length ? 2 : 1]));
-  family('chainwatch_policy_divergent_endpoints', 'gauge', policies.map((p) => [{ policy: p.name }, p.divergent.length]));
-  family('chainwatch_policy_member_divergent', 'gauge', policies.flatMap((p) =>
-    ok.filter((e) => e.group === p.member).map((e): [Record<string, string>, number] => [{ policy: p.name, ...ep(e) }, p.divergent.includes(e.target) ? 1 : 0])));
+  family(
+    'chainwatch_chain_info',
+    'gauge',
+    ok.map((e, i) => [
+      {
+        ...ep(e),
+        site: e.address.startsWith('10.1.3.') ? 'london' : 'dublin',
+        leaf_sha256: `f0${i}`,
+        issuer_dn: e.ca!.dn,
+        issuer_key_id: e.ca!.key,
+        root_dn: 'CN=Contoso Root CA,DC=contoso,DC=local',
+      },
+      1,
+    ]),
+  );
+  family(
+    'chainwatch_chain_trusted',
+    'gauge',
+    ok.map((e) => [ep(e), e.ca === FABRIKAM ? 0 : 1]),
+  );
+  family(
+    'chainwatch_chain_hostname_match',
+    'gauge',
+    ok.map((e) => [ep(e), 1]),
+  );
+  family(
+    'chainwatch_chain_problem',
+    'gauge',
+    ok.filter((e) => e.ca === FABRIKAM).map((e) => [{ ...ep(e), problem: 'untrusted' }, 1]),
+  );
+  family(
+    'chainwatch_tls_info',
+    'gauge',
+    ok.map((e) => [{ ...ep(e), version: 'TLSv1.2', cipher: 'ECDHE-RSA-AES256-GCM-SHA384' }, 1]),
+  );
+  family(
+    'chainwatch_cert_changes_total',
+    'counter',
+    ok.map((e) => [ep(e), 1]),
+  );
+  family(
+    'chainwatch_cert_last_change_timestamp_seconds',
+    'gauge',
+    ok.map((e, i) => [ep(e), i === 0 ? now - 3000 : 0]),
+  );
+  family(
+    'chainwatch_policy_consistent',
+    'gauge',
+    policies.map((p) => [{ policy: p.name }, p.divergent.length ? 0 : 1]),
+  );
+  family(
+    'chainwatch_policy_issuers',
+    'gauge',
+    policies.map((p) => [{ policy: p.name }, p.divergent.length ? 2 : 1]),
+  );
+  family(
+    'chainwatch_policy_divergent_endpoints',
+    'gauge',
+    policies.map((p) => [{ policy: p.name }, p.divergent.length]),
+  );
+  family(
+    'chainwatch_policy_member_divergent',
+    'gauge',
+    policies.flatMap((p) =>
+      ok
+        .filter((e) => e.group === p.member)
+        .map((e): [Record<string, string>, number] => [{ policy: p.name, ...ep(e) }, p.divergent.includes(e.target) ? 1 : 0]),
+    ),
+  );
   family('chainwatch_scans_total', 'counter', [[{}, 12]]);
   family('chainwatch_scans_skipped_total', 'counter', [[{}, 0]]);
   lines.push('# HELP chainwatch_scan_duration_seconds fixture', '# TYPE chainwatch_scan_duration_seconds histogram');
-  for (const [le, n] of [['1', 2], ['5', 12], ['+Inf', 12]] as const) lines.push(`chainwatch_scan_duration_seconds_bucket{le="${le}"} ${n}`);
+  for (const [le, n] of [
+    ['1', 2],
+    ['5', 12],
+    ['+Inf', 12],
+  ] as const)
+    lines.push(`chainwatch_scan_duration_seconds_bucket{le="${le}"} ${n}`);
   lines.push('chainwatch_scan_duration_seconds_sum 21.5', 'chainwatch_scan_duration_seconds_count 12');
   family('chainwatch_scan_last_completed_timestamp_seconds', 'gauge', [[{}, now - 20]]);
   family('chainwatch_config_last_reload_successful', 'gauge', [[{}, 1]]);
@@ -318,7 +426,7 @@ function exposition(endpoints: FixtureEndpoint[], policies: { name: string; memb
   family('chainwatch_alert_deliveries_total', 'counter', [[{ receiver: 'alertmanager:127.0.0.1:9093', result: 'success' }, 3]]);
   family('chainwatch_expiry_warning_seconds', 'gauge', [[{}, 30 * 86400]]);
   family('chainwatch_expiry_critical_seconds', 'gauge', [[{}, 7 * 86400]]);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Shard a watches the Lync pool, shard b the Persistent Chat web services and the Edge. */
@@ -385,17 +493,21 @@ describe('the real Prometheus with the shipped config and generated rules', () =
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    prometheus = new ServerProcess(PROMETHEUS, [
-      `--config.file=${configPath}`,
-      `--storage.tsdb.path=${join(tmp.path, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ], tmp.path);
-    await waitFor('Prometheus to be ready', async () => {
-      if (!prometheus!.running) throw new Error(`prometheus exited:\n${prometheus!.output}`);
-      const res = await fetch(`${base}/-/ready`, { signal: AbortSignal.timeout(2_000) });
-      return res.status === 200 ? true : undefined;
-    }, 20_000, () => prometheus!.output);
+    prometheus = new ServerProcess(
+      PROMETHEUS,
+      [`--config.file=${configPath}`, `--storage.tsdb.path=${join(tmp.path, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      tmp.path,
+    );
+    await waitFor(
+      'Prometheus to be ready',
+      async () => {
+        if (!prometheus!.running) throw new Error(`prometheus exited:\n${prometheus!.output}`);
+        const res = await fetch(`${base}/-/ready`, { signal: AbortSignal.timeout(2_000) });
+        return res.status === 200 ? true : undefined;
+      },
+      20_000,
+      () => prometheus!.output,
+    );
   });
 
   after(async () => {
@@ -405,12 +517,17 @@ describe('the real Prometheus with the shipped config and generated rules', () =
   });
 
   test('loads every rule group and evaluates every rule with health ok', async () => {
-    const groups = await waitFor('every rule evaluated at least once', async () => {
-      const { body } = await getJson(`${base}/api/v1/rules`);
-      const gs = body.data.groups as { name: string; rules: { name: string; health: string; lastEvaluation: string; lastError?: string }[] }[];
-      const evaluated = gs.every((g) => g.rules.every((r) => !r.lastEvaluation.startsWith('0001')));
-      return gs.length > 0 && evaluated ? gs : undefined;
-    }, 20_000, () => prometheus!.output);
+    const groups = await waitFor(
+      'every rule evaluated at least once',
+      async () => {
+        const { body } = await getJson(`${base}/api/v1/rules`);
+        const gs = body.data.groups as { name: string; rules: { name: string; health: string; lastEvaluation: string; lastError?: string }[] }[];
+        const evaluated = gs.every((g) => g.rules.every((r) => !r.lastEvaluation.startsWith('0001')));
+        return gs.length > 0 && evaluated ? gs : undefined;
+      },
+      20_000,
+      () => prometheus!.output,
+    );
     assert.deepEqual(groups.map((g) => g.name).sort(), generated.groups.map((g) => g.name).sort());
     assert.equal(groups.flatMap((g) => g.rules).length, generated.groups.flatMap((g) => g.rules).length);
     for (const r of groups.flatMap((g) => g.rules)) {
@@ -420,11 +537,15 @@ describe('the real Prometheus with the shipped config and generated rules', () =
 
   test('judges the sharded fleet: PromQL divergence across shards and the daemon verdict', async () => {
     type Alert = { labels: Record<string, string>; annotations: Record<string, string>; state: string };
-    const alerts = await waitFor('divergence alerts from both forms', async () => {
-      const { body } = await getJson(`${base}/api/v1/alerts`);
-      const div = (body.data.alerts as Alert[]).filter((a) => a.labels.alertname === 'ChainwatchIssuerDivergence');
-      return div.length >= 2 ? div : undefined;
-    }, 20_000);
+    const alerts = await waitFor(
+      'divergence alerts from both forms',
+      async () => {
+        const { body } = await getJson(`${base}/api/v1/alerts`);
+        const div = (body.data.alerts as Alert[]).filter((a) => a.labels.alertname === 'ChainwatchIssuerDivergence');
+        return div.length >= 2 ? div : undefined;
+      },
+      20_000,
+    );
     // pchat-web2 sits on shard b, the reference group lync-internal on shard a: only a judgement
     // over both instances can see that they differ.
     const promql = alerts.find((a) => a.labels.judged_by === 'prometheus');
@@ -444,11 +565,15 @@ describe('the real Prometheus with the shipped config and generated rules', () =
   });
 
   test('accepts every dashboard query, and the fleet table covers every endpoint', async () => {
-    await waitFor('two scrapes of both shards', async () => {
-      const { body } = await getJson(`${base}/api/v1/query?query=${encodeURIComponent('count_over_time(chainwatch_targets[1m])')}`);
-      const r = body.data.result as { value: [number, string] }[];
-      return r.length === 2 && r.every((s) => Number(s.value[1]) >= 2) ? true : undefined;
-    }, 15_000);
+    await waitFor(
+      'two scrapes of both shards',
+      async () => {
+        const { body } = await getJson(`${base}/api/v1/query?query=${encodeURIComponent('count_over_time(chainwatch_targets[1m])')}`);
+        const r = body.data.result as { value: [number, string] }[];
+        return r.length === 2 && r.every((s) => Number(s.value[1]) >= 2) ? true : undefined;
+      },
+      15_000,
+    );
     const failures: string[] = [];
     const results = new Map<string, unknown[]>();
     for (const q of dashboardQueries()) {
@@ -465,14 +590,22 @@ describe('the real Prometheus with the shipped config and generated rules', () =
 
     const fleet = (ref: string) => results.get(`panel "Fleet status" query ${ref}`) as { metric: Record<string, string>; value: [number, string] }[];
     const all = SHARDS.flatMap((s) => s.endpoints);
-    assert.deepEqual(fleet('A').map((s) => s.metric.target).sort(), all.map((e) => e.target).sort());
+    assert.deepEqual(
+      fleet('A')
+        .map((s) => s.metric.target)
+        .sort(),
+      all.map((e) => e.target).sort(),
+    );
     const days = fleet('C').find((s) => s.metric.target === 'pool01-fe01');
     assert.ok(days && Math.abs(Number(days.value[1]) - 10) < 0.1, `days to expiry of pool01-fe01: ${JSON.stringify(days)}`);
     const chain = fleet('B').find((s) => s.metric.target === 'pchat-web2');
     assert.equal(chain?.metric.issuer_key_id, FABRIKAM.key);
 
     const divergent = results.get('panel "Divergent members" query A') as { metric: Record<string, string> }[];
-    assert.deepEqual(divergent.map((s) => [s.metric.target, s.metric.issuer_key_id]), [['pchat-web2', FABRIKAM.key]]);
+    assert.deepEqual(
+      divergent.map((s) => [s.metric.target, s.metric.issuer_key_id]),
+      [['pchat-web2', FABRIKAM.key]],
+    );
     const perGroup = results.get('panel "Issuing CAs per group (all instances)" query A') as { metric: Record<string, string> }[];
     assert.equal(perGroup.filter((s) => s.metric.group === 'pchat-web').length, 2, 'pchat-web shows both CAs');
   });

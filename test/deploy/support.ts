@@ -1,7 +1,7 @@
 // Shared by the deploy/ tests: where the files are, the metrics and labels they must respect,
 // and the plumbing to run Debian's real Prometheus tools and servers on loopback.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -71,12 +71,7 @@ const PROMETHEUS_LABELS = ['instance', 'job', 'alertname', 'alertstate', 'le'];
 /** Labels the rules themselves attach, which Alertmanager and the dashboard select on. */
 export const RULE_LABELS = ['severity', 'judged_by', 'policy'];
 
-export const KNOWN_LABELS: ReadonlySet<string> = new Set([
-  ...Object.values(METRICS).flat(),
-  ...PROMETHEUS_LABELS,
-  ...RULE_LABELS,
-  ...TARGET_LABELS,
-]);
+export const KNOWN_LABELS: ReadonlySet<string> = new Set([...Object.values(METRICS).flat(), ...PROMETHEUS_LABELS, ...RULE_LABELS, ...TARGET_LABELS]);
 
 export interface NameProblem {
   where: string;
@@ -103,7 +98,10 @@ export function checkNames(text: string, where: string): NameProblem[] {
   }
   const lists = /\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g;
   for (const m of text.matchAll(lists)) {
-    for (const name of m[1]!.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const name of m[1]!
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (!KNOWN_LABELS.has(name)) problems.push({ where, problem: `unknown label ${name} in a grouping` });
     }
   }

@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createLogger, type LogSink } from '../../src/log/logger.js';
 import { BaselineStore } from '../../src/fleet/baseline-store.js';
 import { StateLockedError } from '../../src/fleet/state-lock.js';
+import { createLogger, type LogSink } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/output/metrics.js';
 import { CA01, CA02, result } from './results.js';
 
@@ -25,7 +25,16 @@ async function tempDir(): Promise<string> {
 function capture(): { log: ReturnType<typeof createLogger>; lines: () => Record<string, unknown>[] } {
   const out: string[] = [];
   const sink: LogSink = { write: (s: string) => out.push(s) };
-  return { log: createLogger({ sink, format: 'json', level: 'debug' }), lines: () => out.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    log: createLogger({ sink, format: 'json', level: 'debug' }),
+    lines: () =>
+      out
+        .join('')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 const scan = (leaf: string, issuer = CA01, chain: string[] = ['ca01']) => [result({ target: 'web', group: 'pchat-web', issuer, leaf, chain })];
@@ -38,9 +47,18 @@ describe('baseline store', () => {
     assert.deepEqual(store.apply(scan('L1'), new Date('2026-01-01T00:00:00Z'), 7 * DAY), [], 'first sight is no change');
     assert.equal(store.get('web')?.lastChange, null);
     assert.deepEqual(store.apply(scan('L1'), new Date('2026-01-02T00:00:00Z'), 7 * DAY), []);
-    assert.deepEqual(store.apply(scan('L2'), new Date('2026-01-03T00:00:00Z'), 7 * DAY).map((c) => c.kind), ['renewal']);
-    assert.deepEqual(store.apply(scan('L3', CA02, ['ca02']), new Date('2026-01-04T00:00:00Z'), 7 * DAY).map((c) => c.kind), ['issuer_change']);
-    assert.deepEqual(store.apply(scan('L3', CA02, ['ca02', 'root']), new Date('2026-01-05T00:00:00Z'), 7 * DAY).map((c) => c.kind), ['chain_change']);
+    assert.deepEqual(
+      store.apply(scan('L2'), new Date('2026-01-03T00:00:00Z'), 7 * DAY).map((c) => c.kind),
+      ['renewal'],
+    );
+    assert.deepEqual(
+      store.apply(scan('L3', CA02, ['ca02']), new Date('2026-01-04T00:00:00Z'), 7 * DAY).map((c) => c.kind),
+      ['issuer_change'],
+    );
+    assert.deepEqual(
+      store.apply(scan('L3', CA02, ['ca02', 'root']), new Date('2026-01-05T00:00:00Z'), 7 * DAY).map((c) => c.kind),
+      ['chain_change'],
+    );
     await store.save();
 
     const reopened = await BaselineStore.open(dir, log);
@@ -48,9 +66,19 @@ describe('baseline store', () => {
     assert.equal(entry.changes, 3);
     assert.equal(entry.lastChange, '2026-01-05T00:00:00.000Z');
     assert.equal(entry.firstSeen, '2026-01-01T00:00:00.000Z');
-    assert.deepEqual(reopened.recentChanges().map((c) => c.kind), ['chain_change', 'issuer_change', 'renewal']);
-    assert.deepEqual(reopened.apply(scan('L3', CA02, ['ca02', 'root']), new Date('2026-01-06T00:00:00Z'), 7 * DAY), [], 'a restart reports no change that did not happen');
-    const history = (await readFile(join(dir, 'history.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).kind);
+    assert.deepEqual(
+      reopened.recentChanges().map((c) => c.kind),
+      ['chain_change', 'issuer_change', 'renewal'],
+    );
+    assert.deepEqual(
+      reopened.apply(scan('L3', CA02, ['ca02', 'root']), new Date('2026-01-06T00:00:00Z'), 7 * DAY),
+      [],
+      'a restart reports no change that did not happen',
+    );
+    const history = (await readFile(join(dir, 'history.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).kind);
     assert.deepEqual(history, ['renewal', 'issuer_change', 'chain_change']);
   });
 
@@ -85,7 +113,10 @@ describe('baseline store', () => {
       const store = await BaselineStore.open(dir, log);
       assert.deepEqual(store.entries(), []);
       const files = await readdir(dir);
-      assert.ok(files.some((f) => f.startsWith('baseline.json.corrupt-')), `moved aside: ${files.join(', ')}`);
+      assert.ok(
+        files.some((f) => f.startsWith('baseline.json.corrupt-')),
+        `moved aside: ${files.join(', ')}`,
+      );
       const line = lines().find((l) => l.level === 'error');
       assert.match(String(line?.msg), /moved aside/);
       store.apply(scan('L1'), new Date(), 7 * DAY);
@@ -102,7 +133,15 @@ describe('baseline store', () => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'test/fleet/crash-writer.ts', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
       // Kill at a different moment each round, after the writer has started saving.
       await new Promise<void>((resolve) => {
-        child.stdout.once('data', () => setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 5 + ((round * 37) % 120)));
+        child.stdout.once('data', () =>
+          setTimeout(
+            () => {
+              child.kill('SIGKILL');
+              resolve();
+            },
+            5 + ((round * 37) % 120),
+          ),
+        );
       });
       await new Promise((resolve) => child.once('exit', resolve));
 
@@ -139,25 +178,51 @@ describe('baseline store', () => {
 
   it('sets aside an entry with a negative change count or without a group, keeps the rest, and the next scan publishes', async () => {
     const dir = await tempDir();
-    const good = { key: 'web1', target: 'web1', group: 'pchat-web', address: '127.0.0.1', firstSeen: '2026-01-01T00:00:00.000Z', lastSeen: '2026-01-02T00:00:00.000Z', lastChange: null, changes: 2, current: { leafSha256: 'L1', chain: ['L1', 'ca01'], issuer: CA01, leafNotAfter: null, leafSubject: null } };
+    const good = {
+      key: 'web1',
+      target: 'web1',
+      group: 'pchat-web',
+      address: '127.0.0.1',
+      firstSeen: '2026-01-01T00:00:00.000Z',
+      lastSeen: '2026-01-02T00:00:00.000Z',
+      lastChange: null,
+      changes: 2,
+      current: { leafSha256: 'L1', chain: ['L1', 'ca01'], issuer: CA01, leafNotAfter: null, leafSubject: null },
+    };
     const negative = { ...good, key: 'web2', target: 'web2', changes: -1 };
     const { group: _, ...groupless } = { ...good, key: 'web3', target: 'web3' };
-    await writeFile(join(dir, 'baseline.json'), JSON.stringify({ version: 1, savedAt: '2026-01-02T00:00:00.000Z', entries: [good, negative, groupless], recentChanges: [{ nope: 1 }] }));
+    await writeFile(
+      join(dir, 'baseline.json'),
+      JSON.stringify({ version: 1, savedAt: '2026-01-02T00:00:00.000Z', entries: [good, negative, groupless], recentChanges: [{ nope: 1 }] }),
+    );
     const { log, lines } = capture();
     const store = await BaselineStore.open(dir, log);
-    assert.deepEqual(store.entries().map((e) => e.key), ['web1']);
+    assert.deepEqual(
+      store.entries().map((e) => e.key),
+      ['web1'],
+    );
     const errors = lines().filter((l) => l.level === 'error');
-    assert.deepEqual(errors.map((l) => [l.endpoint, l.reason]), [
-      ['web2', "'changes' is not a whole number of at least 0"],
-      ['web3', "'group' is missing or not a non-empty string"],
-    ]);
+    assert.deepEqual(
+      errors.map((l) => [l.endpoint, l.reason]),
+      [
+        ['web2', "'changes' is not a whole number of at least 0"],
+        ['web3', "'group' is missing or not a non-empty string"],
+      ],
+    );
     assert.match(String(errors[0]!.msg), /set aside.*the rest of the baseline is kept/);
     const aside = (await readdir(dir)).find((f) => f.startsWith('baseline.json.rejected-'));
     assert.ok(aside, 'the bad entries are kept in a file for inspection');
-    assert.deepEqual((JSON.parse(await readFile(join(dir, aside), 'utf8')) as { entries: { entry: { key: string } }[] }).entries.map((r) => r.entry.key), ['web2', 'web3']);
+    assert.deepEqual(
+      (JSON.parse(await readFile(join(dir, aside), 'utf8')) as { entries: { entry: { key: string } }[] }).entries.map((r) => r.entry.key),
+      ['web2', 'web3'],
+    );
     // What used to throw on every scan: a failing probe of the group-less endpoint, and metrics
     // built from a negative counter.
-    const results = [result({ target: 'web1', group: 'pchat-web', issuer: CA01, leaf: 'L1', chain: ['ca01'] }), result({ target: 'web2', group: 'pchat-web', issuer: CA01 }), result({ target: 'web3', group: 'pchat-web', error: true })];
+    const results = [
+      result({ target: 'web1', group: 'pchat-web', issuer: CA01, leaf: 'L1', chain: ['ca01'] }),
+      result({ target: 'web2', group: 'pchat-web', issuer: CA01 }),
+      result({ target: 'web3', group: 'pchat-web', error: true }),
+    ];
     const now = new Date('2026-01-03T00:00:00Z');
     const changes = store.apply(results, now, 7 * DAY);
     assert.deepEqual(changes, []);
@@ -168,7 +233,11 @@ describe('baseline store', () => {
     await store.close();
     const reopened = capture();
     await BaselineStore.open(dir, reopened.log).then((s) => s.close());
-    assert.deepEqual(reopened.lines().filter((l) => l.level === 'error'), [], 'the saved baseline no longer holds them');
+    assert.deepEqual(
+      reopened.lines().filter((l) => l.level === 'error'),
+      [],
+      'the saved baseline no longer holds them',
+    );
   });
 
   it('ends a torn last line of history.jsonl before appending, so the next record is not glued to it', async () => {
@@ -203,8 +272,14 @@ describe('baseline store', () => {
     await rmdir(join(dir, 'history.jsonl'));
     await store.save();
     await store.close();
-    const history = (await readFile(join(dir, 'history.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { kind: string; to: { leafSha256: string } });
-    assert.deepEqual(history.map((h) => [h.kind, h.to.leafSha256]), [['renewal', 'L2']]);
+    const history = (await readFile(join(dir, 'history.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; to: { leafSha256: string } });
+    assert.deepEqual(
+      history.map((h) => [h.kind, h.to.leafSha256]),
+      [['renewal', 'L2']],
+    );
   });
 
   it('refuses a second writer while the first lives, names it, and takes over once it is killed', async () => {
@@ -226,7 +301,11 @@ describe('baseline store', () => {
     const store = await BaselineStore.open(dir, log);
     assert.match(String(lines().find((l) => l.level === 'warn')?.msg), /took over the state lock/);
     await store.close();
-    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.lock')), [], 'close() releases the lock');
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.endsWith('.lock')),
+      [],
+      'close() releases the lock',
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 // Child process for the crash test: saves generation after generation of a 50-endpoint baseline
 // as fast as it can, until it is killed. Every generation renews every leaf.
-import { createLogger } from '../../src/log/logger.js';
+
 import { BaselineStore } from '../../src/fleet/baseline-store.js';
+import { createLogger } from '../../src/log/logger.js';
 import { CA01, result } from './results.js';
 
 const dir = process.argv[2]!;

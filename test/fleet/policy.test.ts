@@ -5,7 +5,13 @@ import { judgePolicy } from '../../src/fleet/policy.js';
 import { CA01, CA01_TWIN, CA02, FABRIKAM, ROOT, result } from './results.js';
 
 const policy = (p: Partial<PolicyConfig>): PolicyConfig => ({
-  name: 'pchat-web-same-ca', reference: 'lync-internal', members: ['pchat-web'], match: 'issuer', scope: null, allowedIssuers: [], ...p,
+  name: 'pchat-web-same-ca',
+  reference: 'lync-internal',
+  members: ['pchat-web'],
+  match: 'issuer',
+  scope: null,
+  allowedIssuers: [],
+  ...p,
 });
 
 describe('policy judgement', () => {
@@ -19,10 +25,22 @@ describe('policy judgement', () => {
     const v = judgePolicy(policy({}), results);
     assert.equal(v.consistent, false);
     assert.deepEqual(v.divergent, [
-      { key: 'pool@127.0.0.12', target: 'pool', group: 'pchat-web', address: '127.0.0.12', scope: null, asReference: false, issuer: FABRIKAM, expected: [CA01] },
+      {
+        key: 'pool@127.0.0.12',
+        target: 'pool',
+        group: 'pchat-web',
+        address: '127.0.0.12',
+        scope: null,
+        asReference: false,
+        issuer: FABRIKAM,
+        expected: [CA01],
+      },
     ]);
     assert.deepEqual(v.expected, [{ ...CA01, endpoints: 1 }]);
-    assert.deepEqual(v.issuers, [{ ...CA01, endpoints: 2 }, { ...FABRIKAM, endpoints: 1 }]);
+    assert.deepEqual(v.issuers, [
+      { ...CA01, endpoints: 2 },
+      { ...FABRIKAM, endpoints: 1 },
+    ]);
     assert.equal(v.matching.length, 3, 'the reference endpoint matches too');
   });
 
@@ -32,7 +50,10 @@ describe('policy judgement', () => {
       result({ target: 'web1', group: 'pchat-web', issuer: CA01_TWIN }),
       result({ target: 'web2', group: 'pchat-web', issuer: CA01 }),
     ]);
-    assert.deepEqual(v.divergent.map((d) => d.target), ['web1']);
+    assert.deepEqual(
+      v.divergent.map((d) => d.target),
+      ['web1'],
+    );
   });
 
   it('match: root accepts another issuing CA under the same root, match: issuer does not', () => {
@@ -52,7 +73,10 @@ describe('policy judgement', () => {
     ]);
     assert.equal(v.consistent, true);
     assert.deepEqual(v.divergent, []);
-    assert.deepEqual(v.unknown.map((u) => u.target), ['web2']);
+    assert.deepEqual(
+      v.unknown.map((u) => u.target),
+      ['web2'],
+    );
     assert.match(v.unknown[0]!.reason, /probe failed \(refused\)/);
   });
 
@@ -66,8 +90,17 @@ describe('policy judgement', () => {
     ]);
     assert.equal(v.consistent, false);
     assert.deepEqual(v.expected, [{ ...CA01, endpoints: 2 }]);
-    assert.deepEqual(v.divergent.map((d) => [d.target, d.asReference]), [['web2', false], ['fe3', true]]);
-    assert.match(v.notes[0]!, /reference group lync-internal holds 2 different issuing CAs; Contoso Issuing CA 01 \(key aa01\) is the most common and expected/);
+    assert.deepEqual(
+      v.divergent.map((d) => [d.target, d.asReference]),
+      [
+        ['web2', false],
+        ['fe3', true],
+      ],
+    );
+    assert.match(
+      v.notes[0]!,
+      /reference group lync-internal holds 2 different issuing CAs; Contoso Issuing CA 01 \(key aa01\) is the most common and expected/,
+    );
   });
 
   it('a mixed reference never passes: members on the minority CA of the reference are divergent', () => {
@@ -93,14 +126,14 @@ describe('policy judgement', () => {
     assert.deepEqual(v.expected, []);
     assert.deepEqual(v.divergent.map((d) => d.target).sort(), ['fe1', 'fe2', 'web']);
     assert.deepEqual(v.divergent.find((d) => d.target === 'web')!.expected, []);
-    assert.match(v.notes[0]!, /no expected issuing CA: reference group lync-internal is split evenly between .*Contoso Issuing CA 01.* and .*Contoso Issuing CA 02/);
+    assert.match(
+      v.notes[0]!,
+      /no expected issuing CA: reference group lync-internal is split evenly between .*Contoso Issuing CA 01.* and .*Contoso Issuing CA 02/,
+    );
   });
 
   it('a pinned policy with a reference: the reference majority must also be pinned', () => {
-    const results = [
-      result({ target: 'fe', group: 'lync-internal', issuer: CA01 }),
-      result({ target: 'web', group: 'pchat-web', issuer: CA01 }),
-    ];
+    const results = [result({ target: 'fe', group: 'lync-internal', issuer: CA01 }), result({ target: 'web', group: 'pchat-web', issuer: CA01 })];
     assert.equal(judgePolicy(policy({ allowedIssuers: [CA01.keyId] }), results).consistent, true);
     const unpinned = judgePolicy(policy({ allowedIssuers: [CA02.keyId] }), results);
     assert.deepEqual(unpinned.divergent.map((d) => d.target).sort(), ['fe', 'web']);
@@ -108,8 +141,14 @@ describe('policy judgement', () => {
   });
 
   it('makes every member unknown when the reference group has no readable chain', () => {
-    const v = judgePolicy(policy({}), [result({ target: 'fe', group: 'lync-internal', error: true }), result({ target: 'web', group: 'pchat-web', issuer: CA01 })]);
-    assert.deepEqual(v.unknown.map((u) => [u.target, u.asReference]).sort(), [['fe', true], ['web', false]]);
+    const v = judgePolicy(policy({}), [
+      result({ target: 'fe', group: 'lync-internal', error: true }),
+      result({ target: 'web', group: 'pchat-web', issuer: CA01 }),
+    ]);
+    assert.deepEqual(v.unknown.map((u) => [u.target, u.asReference]).sort(), [
+      ['fe', true],
+      ['web', false],
+    ]);
     assert.equal(v.divergent.length, 0);
   });
 
@@ -120,7 +159,10 @@ describe('policy judgement', () => {
       result({ target: 'c', group: 'lync-internal', issuer: FABRIKAM }),
     ]);
     assert.deepEqual(v.expected, [{ ...CA01, endpoints: 2 }]);
-    assert.deepEqual(v.divergent.map((d) => d.target), ['c']);
+    assert.deepEqual(
+      v.divergent.map((d) => d.target),
+      ['c'],
+    );
   });
 
   it('without a reference, a tie makes every member divergent', () => {
@@ -129,7 +171,10 @@ describe('policy judgement', () => {
       result({ target: 'b', group: 'lync-internal', issuer: FABRIKAM }),
     ]);
     assert.equal(v.consistent, false);
-    assert.deepEqual(v.divergent.map((d) => d.target), ['a', 'b']);
+    assert.deepEqual(
+      v.divergent.map((d) => d.target),
+      ['a', 'b'],
+    );
     assert.deepEqual(v.expected, []);
     assert.match(v.notes[0]!, /no majority/);
   });
@@ -140,9 +185,15 @@ describe('policy judgement', () => {
       result({ target: 'b', group: 'pchat-web', issuer: { ...FABRIKAM, spki: 'cafe02' } }),
     ];
     const byKey = judgePolicy(policy({ reference: null, allowedIssuers: [CA01.keyId] }), results);
-    assert.deepEqual(byKey.divergent.map((d) => d.target), ['b']);
+    assert.deepEqual(
+      byKey.divergent.map((d) => d.target),
+      ['b'],
+    );
     const bySpki = judgePolicy(policy({ reference: null, allowedIssuers: ['cafe02'] }), results);
-    assert.deepEqual(bySpki.divergent.map((d) => d.target), ['a']);
+    assert.deepEqual(
+      bySpki.divergent.map((d) => d.target),
+      ['a'],
+    );
     assert.deepEqual(bySpki.expected, [{ ...FABRIKAM, endpoints: 1 }]);
   });
 
@@ -162,8 +213,17 @@ describe('policy judgement', () => {
       const v = judgePolicy(scoped, fleet);
       assert.equal(v.consistent, true);
       assert.equal(v.scope, 'site');
-      assert.deepEqual(v.scopes.map((s) => [s.value, s.consistent, s.expected.map((e) => e.keyId)]), [['dublin', true, [DUBLIN.keyId]], ['london', true, [LONDON.keyId]]]);
-      assert.deepEqual(v.expected.map((e) => e.keyId), [DUBLIN.keyId, LONDON.keyId]);
+      assert.deepEqual(
+        v.scopes.map((s) => [s.value, s.consistent, s.expected.map((e) => e.keyId)]),
+        [
+          ['dublin', true, [DUBLIN.keyId]],
+          ['london', true, [LONDON.keyId]],
+        ],
+      );
+      assert.deepEqual(
+        v.expected.map((e) => e.keyId),
+        [DUBLIN.keyId, LONDON.keyId],
+      );
       // Judged as one, the same fleet is a tie in the reference: only scope tells two sites apart.
       assert.equal(judgePolicy(policy({}), fleet).consistent, false);
     });
@@ -179,8 +239,17 @@ describe('policy judgement', () => {
         result({ target: 'lon-web', group: 'pchat-web', issuer: LONDON, ...at('london') }),
       ]);
       assert.equal(v.consistent, false);
-      assert.deepEqual(v.divergent.map((d) => [d.target, d.scope, d.expected]), [['dub-web', 'dublin', [DUBLIN]]]);
-      assert.deepEqual(v.scopes.map((s) => [s.value, s.consistent, s.divergent, s.matching]), [['dublin', false, 1, 2], ['london', true, 0, 4]]);
+      assert.deepEqual(
+        v.divergent.map((d) => [d.target, d.scope, d.expected]),
+        [['dub-web', 'dublin', [DUBLIN]]],
+      );
+      assert.deepEqual(
+        v.scopes.map((s) => [s.value, s.consistent, s.divergent, s.matching]),
+        [
+          ['dublin', false, 1, 2],
+          ['london', true, 0, 4],
+        ],
+      );
     });
 
     it('notes name the scope they are about', () => {
@@ -191,7 +260,10 @@ describe('policy judgement', () => {
         result({ target: 'lon-fe', group: 'lync-internal', issuer: LONDON, ...at('london') }),
         result({ target: 'lon-web', group: 'pchat-web', issuer: LONDON, ...at('london') }),
       ]);
-      assert.deepEqual(v.scopes.map((s) => s.value), ['dublin', 'london']);
+      assert.deepEqual(
+        v.scopes.map((s) => s.value),
+        ['dublin', 'london'],
+      );
       assert.equal(v.notes.length, 1);
       assert.match(v.notes[0]!, /^site=dublin: no expected issuing CA/);
       assert.deepEqual(v.scopes[1]!.notes, []);
@@ -205,7 +277,10 @@ describe('policy judgement', () => {
         result({ target: 'lon-web', group: 'pchat-web', issuer: FABRIKAM, ...at('london') }),
       ]);
       assert.deepEqual(v.unknown.map((u) => u.target).sort(), ['dub-fe', 'dub-web']);
-      assert.deepEqual(v.divergent.map((d) => d.target), ['lon-web']);
+      assert.deepEqual(
+        v.divergent.map((d) => d.target),
+        ['lon-web'],
+      );
       assert.match(v.notes[0]!, /^site=dublin: reference group lync-internal has no endpoint with a readable chain here/);
     });
 
@@ -218,8 +293,14 @@ describe('policy judgement', () => {
         result({ target: 'l3', group: 'lync-internal', issuer: LONDON, ...at('london') }),
         result({ target: 'l4', group: 'lync-internal', issuer: DUBLIN, ...at('london') }),
       ]);
-      assert.deepEqual(v.divergent.map((d) => d.target), ['l4']);
-      assert.deepEqual(v.scopes.map((s) => s.expected.map((e) => e.keyId)), [[DUBLIN.keyId], [LONDON.keyId]]);
+      assert.deepEqual(
+        v.divergent.map((d) => d.target),
+        ['l4'],
+      );
+      assert.deepEqual(
+        v.scopes.map((s) => s.expected.map((e) => e.keyId)),
+        [[DUBLIN.keyId], [LONDON.keyId]],
+      );
     });
 
     it('a site without members is not judged: its reference endpoints belong to other policies', () => {
@@ -230,7 +311,10 @@ describe('policy judgement', () => {
         result({ target: 'lon-fe2', group: 'lync-internal', issuer: FABRIKAM, ...at('london') }),
       ]);
       assert.equal(v.consistent, true);
-      assert.deepEqual(v.scopes.map((s) => s.value), ['dublin']);
+      assert.deepEqual(
+        v.scopes.map((s) => s.value),
+        ['dublin'],
+      );
       assert.deepEqual(v.matching.map((m) => m.target).sort(), ['dub-fe', 'dub-web']);
     });
 
@@ -240,8 +324,14 @@ describe('policy judgement', () => {
         result({ target: 'dub-web', group: 'pchat-web', issuer: DUBLIN, ...at('dublin') }),
         result({ target: 'stray-web', group: 'pchat-web', issuer: DUBLIN }),
       ]);
-      assert.deepEqual(v.scopes.map((s) => s.value), ['', 'dublin']);
-      assert.deepEqual(v.unknown.map((u) => [u.target, u.scope]), [['stray-web', '']]);
+      assert.deepEqual(
+        v.scopes.map((s) => s.value),
+        ['', 'dublin'],
+      );
+      assert.deepEqual(
+        v.unknown.map((u) => [u.target, u.scope]),
+        [['stray-web', '']],
+      );
     });
   });
 });

@@ -17,7 +17,21 @@ export interface FakeEndpoint {
 export function result(f: FakeEndpoint): EndpointResult {
   const address = f.address ?? '127.0.0.1';
   const key = f.address ? `${f.target}@${f.address}` : f.target;
-  const endpoint = { key, target: f.target, group: f.group, role: null, labels: f.labels ?? {}, host: `${f.target}.test`, port: 443, address, sni: `${f.target}.test`, url: null, clientCert: null, starttls: null, resolveError: null };
+  const endpoint = {
+    key,
+    target: f.target,
+    group: f.group,
+    role: null,
+    labels: f.labels ?? {},
+    host: `${f.target}.test`,
+    port: 443,
+    address,
+    sni: `${f.target}.test`,
+    url: null,
+    clientCert: null,
+    starttls: null,
+    resolveError: null,
+  };
   const probe = {
     endpoint,
     startedAt: new Date(0),
@@ -30,9 +44,20 @@ export function result(f: FakeEndpoint): EndpointResult {
   if (f.error) return { probe, analysis: null };
   const leaf = f.leaf ?? `leaf-${f.target}`;
   const cert = (sha256: string) => ({
-    subject: `CN=${sha256}`, issuer: f.issuer?.dn ?? '', serialNumber: '01', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2027-01-01T00:00:00.000Z',
-    sha256, spkiSha256: `spki-${sha256}`, subjectKeyId: null, authorityKeyId: f.issuer?.keyId ?? null, signatureAlgorithm: 'sha256WithRSAEncryption',
-    publicKey: { algorithm: 'RSA', bits: 2048 }, dnsNames: [], ipAddresses: [], isCA: false,
+    subject: `CN=${sha256}`,
+    issuer: f.issuer?.dn ?? '',
+    serialNumber: '01',
+    notBefore: '2026-01-01T00:00:00.000Z',
+    notAfter: '2027-01-01T00:00:00.000Z',
+    sha256,
+    spkiSha256: `spki-${sha256}`,
+    subjectKeyId: null,
+    authorityKeyId: f.issuer?.keyId ?? null,
+    signatureAlgorithm: 'sha256WithRSAEncryption',
+    publicKey: { algorithm: 'RSA', bits: 2048 },
+    dnsNames: [],
+    ipAddresses: [],
+    isCA: false,
   });
   const analysis: ChainAnalysis = {
     chain: [leaf, ...(f.chain ?? [])].map(cert),

@@ -1,6 +1,6 @@
 // Runs chainwatch as a child process (as operators do) and lets a test wait on its log lines,
 // scrape its HTTP endpoints and signal it. Every process started here is killed by killAll().
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -51,8 +51,7 @@ export function spawnChainwatch(args: string[], env: Record<string, string> = {}
   proc.stdout!.setEncoding('utf8');
   proc.stdout!.on('data', (chunk: string) => {
     buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) !== -1) {
+    for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       try {
@@ -103,7 +102,12 @@ export function spawnChainwatch(args: string[], env: Record<string, string> = {}
       attempt();
     });
   }
-  const tail = () => records.slice(-25).map((r) => JSON.stringify(r)).concat(text.slice(-10)).join('\n');
+  const tail = () =>
+    records
+      .slice(-25)
+      .map((r) => JSON.stringify(r))
+      .concat(text.slice(-10))
+      .join('\n');
 
   return {
     proc,
@@ -114,13 +118,17 @@ export function spawnChainwatch(args: string[], env: Record<string, string> = {}
     count: (pred) => records.filter(pred).length,
     waitForLog: (pred, what, timeoutMs = 30_000) => waitUntil(() => records.find(pred), what, timeoutMs),
     waitForText: (re, timeoutMs = 30_000) =>
-      waitUntil(() => {
-        for (const t of text) {
-          const m = re.exec(t);
-          if (m) return m;
-        }
-        return undefined;
-      }, String(re), timeoutMs),
+      waitUntil(
+        () => {
+          for (const t of text) {
+            const m = re.exec(t);
+            if (m) return m;
+          }
+          return undefined;
+        },
+        String(re),
+        timeoutMs,
+      ),
   };
 }
 
@@ -144,8 +152,7 @@ export function parseExposition(text: string): Sample[] {
     const labels: Record<string, string> = {};
     const body = m[3] ?? '';
     const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?/g;
-    let lm: RegExpExecArray | null;
-    while ((lm = re.exec(body)) !== null) labels[lm[1]!] = lm[2]!.replace(/\\n/g, '\n').replace(/\\(.)/g, '$1');
+    for (const lm of body.matchAll(re)) labels[lm[1]!] = lm[2]!.replace(/\\n/g, '\n').replace(/\\(.)/g, '$1');
     out.push({ name: m[1]!, labels, value: Number(m[4]) });
   }
   return out;

@@ -1,15 +1,16 @@
 // The standard test PKI: the Contoso internal hierarchy (with same-name twins that differ only by
 // key) and an unrelated Fabrikam "public" CA. Built once per test process; leaves are memoised.
+
+import { isIP } from 'node:net';
 import {
+  type CertificateAuthority,
   createIntermediateCa,
   createRootCa,
+  type IssuedCert,
   issueClientCert,
   issueLeaf,
-  type CertificateAuthority,
-  type IssuedCert,
   type LeafOptions,
 } from '../../src/demo/pki.js';
-import { isIP } from 'node:net';
 
 export interface StandardPki {
   contosoRoot: CertificateAuthority;
@@ -68,8 +69,14 @@ async function build(): Promise<StandardPki> {
   const leaves = new Map<string, Promise<IssuedCert>>();
   const clients = new Map<string, Promise<IssuedCert>>();
   return {
-    contosoRoot, contosoIssuing01, contosoIssuing02, contosoIssuing01Twin, contosoRootTwin,
-    contosoIssuing01UnderTwinRoot, fabrikamRoot, fabrikamTlsCa,
+    contosoRoot,
+    contosoIssuing01,
+    contosoIssuing02,
+    contosoIssuing01Twin,
+    contosoRootTwin,
+    contosoIssuing01UnderTwinRoot,
+    fabrikamRoot,
+    fabrikamTlsCa,
     leaf(issuer, host, o = {}) {
       const key = `${issuer.sha256}|${host}|${JSON.stringify(o)}`;
       let leaf = leaves.get(key);

@@ -1,7 +1,7 @@
 // Certificates no CA tooling would issue, for the hostile-endpoint tests.
 import { generateKeyPairSync } from 'node:crypto';
-import { signingKey, type CertificateAuthority } from '../../src/demo/pki.js';
 import { x509 } from '../../src/chain/x509.js';
+import { type CertificateAuthority, signingKey } from '../../src/demo/pki.js';
 
 const SUBJECT_ALT_NAME = '2.5.29.17';
 

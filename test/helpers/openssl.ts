@@ -61,18 +61,17 @@ export async function opensslShowCertsDetailed(o: ShowCertsOptions): Promise<Sho
       args.push('-cert', join(dir, 'cert.pem'), '-key', join(dir, 'key.pem'));
     }
     return await new Promise<ShowCertsResult>((resolve, reject) => {
-      const child = execFile('openssl', args, { timeout: o.timeoutMs ?? 10_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
-        (error, stdout, stderr) => {
-          if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-            reject(new Error('openssl is not installed; the tests need the openssl command line tool'));
-            return;
-          }
-          if (error?.killed) {
-            reject(new Error(`openssl s_client to ${o.host}:${o.port} did not finish within ${o.timeoutMs ?? 10_000} ms`));
-            return;
-          }
-          resolve({ certs: pemBlocks(stdout), stdout, stderr, exitCode: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
-        });
+      const child = execFile('openssl', args, { timeout: o.timeoutMs ?? 10_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+          reject(new Error('openssl is not installed; the tests need the openssl command line tool'));
+          return;
+        }
+        if (error?.killed) {
+          reject(new Error(`openssl s_client to ${o.host}:${o.port} did not finish within ${o.timeoutMs ?? 10_000} ms`));
+          return;
+        }
+        resolve({ certs: pemBlocks(stdout), stdout, stderr, exitCode: error ? (typeof error.code === 'number' ? error.code : 1) : 0 });
+      });
       // Closed stdin makes s_client quit right after the handshake.
       child.stdin?.end();
     });

@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
-import { TLSSocket, createSecureContext } from 'node:tls';
-import { listen, type Listen, type ServedEndpoint } from '../../src/demo/servers.js';
+import { createSecureContext, TLSSocket } from 'node:tls';
+import { type Listen, listen, type ServedEndpoint } from '../../src/demo/servers.js';
 
 const DEFAULT_HOST = '127.0.0.1';
 
@@ -24,8 +24,7 @@ export interface PlainTextOptions extends Listen {
 }
 
 const HTTP_BANNER =
-  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 36\r\nConnection: close\r\n\r\n' +
-  'This port speaks plain HTTP, not TLS';
+  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 36\r\nConnection: close\r\n\r\n' + 'This port speaks plain HTTP, not TLS';
 
 /** A clear-text service: answers (or greets) with `banner`, then closes after the client speaks. */
 export function servePlainText(o: PlainTextOptions = {}): Promise<ServedEndpoint> {
@@ -198,15 +197,18 @@ function serverHello(offered: number[]): Buffer {
   const suite = SUITES.find((s) => offered.includes(s)) ?? SUITES[0]!;
   const suiteBytes = Buffer.alloc(2);
   suiteBytes.writeUInt16BE(suite);
-  return handshake(0x02, Buffer.concat([
-    Buffer.from([0x03, 0x03]),
-    randomBytes(32),
-    Buffer.from([0x00]), // no session id: nothing to resume
-    suiteBytes,
-    Buffer.from([0x00]), // null compression
-    // renegotiation_info (RFC 5746), empty: OpenSSL 3 clients refuse servers without it.
-    Buffer.from([0x00, 0x05, 0xff, 0x01, 0x00, 0x01, 0x00]),
-  ]));
+  return handshake(
+    0x02,
+    Buffer.concat([
+      Buffer.from([0x03, 0x03]),
+      randomBytes(32),
+      Buffer.from([0x00]), // no session id: nothing to resume
+      suiteBytes,
+      Buffer.from([0x00]), // null compression
+      // renegotiation_info (RFC 5746), empty: OpenSSL 3 clients refuse servers without it.
+      Buffer.from([0x00, 0x05, 0xff, 0x01, 0x00, 0x01, 0x00]),
+    ]),
+  );
 }
 
 /** Handshake messages as TLS 1.2 handshake records of at most 16 KiB each. */
@@ -234,7 +236,13 @@ export async function closedPort(host: string = DEFAULT_HOST): Promise<{ host: s
 
 /** A TLS server that speaks only `version` (TLS 1.0 or 1.1), presenting `chain` (PEMs). */
 export function serveOldTls(o: Listen & { key: string; chain: string[]; version: 'TLSv1' | 'TLSv1.1' }): Promise<ServedEndpoint> {
-  const secureContext = createSecureContext({ key: o.key, cert: o.chain.join('\n'), minVersion: o.version, maxVersion: o.version, ciphers: 'DEFAULT:@SECLEVEL=0' });
+  const secureContext = createSecureContext({
+    key: o.key,
+    cert: o.chain.join('\n'),
+    minVersion: o.version,
+    maxVersion: o.version,
+    ciphers: 'DEFAULT:@SECLEVEL=0',
+  });
   return listen(o, (socket, track) => {
     const tls = new TLSSocket(socket, { isServer: true, secureContext });
     track(tls);

@@ -1,7 +1,7 @@
 // Loopback servers that speak a protocol's clear-text STARTTLS exchange and then hand the socket
 // to a real TLS server presenting an exact chain — or refuse, as servers without TLS do.
 import type { Socket } from 'node:net';
-import { TLSSocket, createSecureContext } from 'node:tls';
+import { createSecureContext, TLSSocket } from 'node:tls';
 import type { StartTlsProtocol } from '../../src/config/options.js';
 import { listen, type ServedEndpoint } from '../../src/demo/servers.js';
 
@@ -60,7 +60,8 @@ const smtp: Dialogue = async (inbox, socket, refuse) => {
   for (;;) {
     const line = await inbox.line();
     const verb = line.split(' ')[0]!.toUpperCase();
-    if (verb === 'EHLO') socket.write(refuse ? '250-mail.contoso.test\r\n250 SIZE 10240000\r\n' : '250-mail.contoso.test\r\n250-SIZE 10240000\r\n250 STARTTLS\r\n');
+    if (verb === 'EHLO')
+      socket.write(refuse ? '250-mail.contoso.test\r\n250 SIZE 10240000\r\n' : '250-mail.contoso.test\r\n250-SIZE 10240000\r\n250 STARTTLS\r\n');
     else if (verb === 'STARTTLS') {
       if (refuse) {
         socket.write('454 4.7.0 TLS not available due to local problem\r\n');

@@ -7,31 +7,78 @@ import type { EndpointResult, ScanResult } from '../../src/pipeline/types.js';
 import type { Endpoint } from '../../src/targets/types.js';
 
 function endpoint(target: string, group: string, address: string | null, key = address ? `${target}@${address}` : target): Endpoint {
-  return { key, target, group, role: null, labels: {}, host: `${target}.contoso.test`, port: 5061, address, sni: `${target}.contoso.test`, url: null, clientCert: null, starttls: null, resolveError: null };
+  return {
+    key,
+    target,
+    group,
+    role: null,
+    labels: {},
+    host: `${target}.contoso.test`,
+    port: 5061,
+    address,
+    sni: `${target}.contoso.test`,
+    url: null,
+    clientCert: null,
+    starttls: null,
+    resolveError: null,
+  };
 }
 
 function cert(subject: string, issuer: string, sha: string, notAfter: string): CertificateInfo {
   return {
-    subject, issuer, serialNumber: '0a1b', notBefore: '2025-01-01T00:00:00.000Z', notAfter, sha256: sha, spkiSha256: sha.replace(/./, 'f'),
-    subjectKeyId: null, authorityKeyId: null, signatureAlgorithm: 'sha256WithRSAEncryption',
-    publicKey: { algorithm: 'RSA', bits: 2048 }, dnsNames: [], ipAddresses: [], isCA: false,
+    subject,
+    issuer,
+    serialNumber: '0a1b',
+    notBefore: '2025-01-01T00:00:00.000Z',
+    notAfter,
+    sha256: sha,
+    spkiSha256: sha.replace(/./, 'f'),
+    subjectKeyId: null,
+    authorityKeyId: null,
+    signatureAlgorithm: 'sha256WithRSAEncryption',
+    publicKey: { algorithm: 'RSA', bits: 2048 },
+    dnsNames: [],
+    ipAddresses: [],
+    isCA: false,
   };
 }
 
 function ok(ep: Endpoint, issuerDn: string, keyId: string, leafSha: string, problems: ChainAnalysis['problems'] = []): EndpointResult {
   return {
-    probe: { endpoint: ep, startedAt: new Date(0), durationMs: 250, presented: [], tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null }, stapledOcsp: null, error: null },
+    probe: {
+      endpoint: ep,
+      startedAt: new Date(0),
+      durationMs: 250,
+      presented: [],
+      tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', completed: true, alert: null },
+      stapledOcsp: null,
+      error: null,
+    },
     analysis: {
       chain: [cert(`CN=${ep.host}`, issuerDn, leafSha, '2026-01-01T00:00:00.000Z'), cert(issuerDn, 'CN=Contoso Root', 'bb', '2030-01-01T00:00:00.000Z')],
       issuer: { dn: issuerDn, keyId, spkiSha256: null },
       root: { dn: 'CN=Contoso Root', sha256: 'cc', spkiSha256: 'cd', keyId: null },
-      trusted: problems.length === 0, hostnameMatch: true, problems, path: [],
+      trusted: problems.length === 0,
+      hostnameMatch: true,
+      problems,
+      path: [],
     },
   };
 }
 
 function failed(ep: Endpoint): EndpointResult {
-  return { probe: { endpoint: ep, startedAt: new Date(0), durationMs: 1500, presented: [], tls: null, stapledOcsp: null, error: { kind: 'timeout', message: 'no answer' } }, analysis: null };
+  return {
+    probe: {
+      endpoint: ep,
+      startedAt: new Date(0),
+      durationMs: 1500,
+      presented: [],
+      tls: null,
+      stapledOcsp: null,
+      error: { kind: 'timeout', message: 'no answer' },
+    },
+    analysis: null,
+  };
 }
 
 const fe1 = endpoint('pool01', 'lync-internal', '127.0.0.11');
@@ -40,11 +87,29 @@ const web = endpoint('pchat-web', 'pchat-web', null, 'pchat-web');
 const edge = endpoint('edge', 'edge', null, 'edge');
 
 const policy: PolicyVerdict = {
-  name: 'pchat-same-ca', match: 'issuer', reference: 'lync-internal', scope: null, consistent: false,
+  name: 'pchat-same-ca',
+  match: 'issuer',
+  reference: 'lync-internal',
+  scope: null,
+  consistent: false,
   issuers: [{ dn: 'CN=Fabrikam CA', keyId: 'f00d', endpoints: 1 }],
   expected: [{ dn: 'CN=Contoso Issuing', keyId: '42d1', endpoints: 2 }],
-  divergent: [{ key: 'pchat-web', target: 'pchat-web', group: 'pchat-web', address: null, scope: null, asReference: false, issuer: { dn: 'CN=Fabrikam CA', keyId: 'f00d' }, expected: [{ dn: 'CN=Contoso Issuing', keyId: '42d1' }] }],
-  unknown: [], matching: [], notes: [], scopes: [],
+  divergent: [
+    {
+      key: 'pchat-web',
+      target: 'pchat-web',
+      group: 'pchat-web',
+      address: null,
+      scope: null,
+      asReference: false,
+      issuer: { dn: 'CN=Fabrikam CA', keyId: 'f00d' },
+      expected: [{ dn: 'CN=Contoso Issuing', keyId: '42d1' }],
+    },
+  ],
+  unknown: [],
+  matching: [],
+  notes: [],
+  scopes: [],
 };
 
 function scan(endpoints: EndpointResult[], policies: PolicyVerdict[] = []): ScanResult {
@@ -53,18 +118,39 @@ function scan(endpoints: EndpointResult[], policies: PolicyVerdict[] = []): Scan
 
 function baseline(ep: Endpoint, changes: number, lastChange: string | null): BaselineEntry {
   const snap = { leafSha256: 'x', chain: [], issuer: null, leafNotAfter: null, leafSubject: null };
-  return { key: ep.key, target: ep.target, group: ep.group, address: ep.address, current: snap, firstSeen: '2025-01-01T00:00:00Z', lastChange, lastSeen: '2025-06-01T00:00:00Z', changes };
+  return {
+    key: ep.key,
+    target: ep.target,
+    group: ep.group,
+    address: ep.address,
+    current: snap,
+    firstSeen: '2025-01-01T00:00:00Z',
+    lastChange,
+    lastSeen: '2025-06-01T00:00:00Z',
+    changes,
+  };
 }
 
 function lines(text: string, prefix: string): string[] {
-  return text.split('\n').filter((l) => l.startsWith(prefix + '{') || l.startsWith(prefix + ' '));
+  return text.split('\n').filter((l) => l.startsWith(`${prefix}{`) || l.startsWith(`${prefix} `));
 }
 
 test('a scan becomes exactly the documented series', async () => {
   const m = createMetrics({ version: '9.9.9', processMetrics: false });
-  m.configLoaded(true, { targets: [fe1, fe2, web].map(() => ({}) as never), scan: { expiryWarningMs: 90 * 86_400_000, expiryCriticalMs: 14 * 86_400_000 } as never });
+  m.configLoaded(true, {
+    targets: [fe1, fe2, web].map(() => ({}) as never),
+    scan: { expiryWarningMs: 90 * 86_400_000, expiryCriticalMs: 14 * 86_400_000 } as never,
+  });
   m.updateFromScan(
-    scan([ok(fe1, 'CN=Contoso Issuing', '42d1', 'a1'), ok(fe2, 'CN=Contoso Issuing', '42d1', 'a2', ['untrusted', 'expires_soon']), ok(web, 'CN=Fabrikam CA', 'f00d', 'a3'), failed(edge)], [policy]),
+    scan(
+      [
+        ok(fe1, 'CN=Contoso Issuing', '42d1', 'a1'),
+        ok(fe2, 'CN=Contoso Issuing', '42d1', 'a2', ['untrusted', 'expires_soon']),
+        ok(web, 'CN=Fabrikam CA', 'f00d', 'a3'),
+        failed(edge),
+      ],
+      [policy],
+    ),
     [baseline(fe1, 2, '2025-05-01T00:00:00Z'), baseline(web, 0, null), baseline(endpoint('gone', 'g', null, 'gone'), 5, null)],
   );
   const text = await m.render();
@@ -86,12 +172,19 @@ test('a scan becomes exactly the documented series', async () => {
     'chainwatch_chain_info{target="pool01",group="lync-internal",address="127.0.0.12",leaf_sha256="a2",issuer_dn="CN=Contoso Issuing",issuer_key_id="42d1",root_dn="CN=Contoso Root"} 1',
     'chainwatch_chain_info{target="pchat-web",group="pchat-web",address="",leaf_sha256="a3",issuer_dn="CN=Fabrikam CA",issuer_key_id="f00d",root_dn="CN=Contoso Root"} 1',
   ]);
-  assert.deepEqual(lines(text, 'chainwatch_chain_trusted').map((l) => l.slice(-1)), ['1', '0', '1']);
+  assert.deepEqual(
+    lines(text, 'chainwatch_chain_trusted').map((l) => l.slice(-1)),
+    ['1', '0', '1'],
+  );
   assert.deepEqual(lines(text, 'chainwatch_chain_problem'), [
     'chainwatch_chain_problem{target="pool01",group="lync-internal",address="127.0.0.12",problem="untrusted"} 1',
     'chainwatch_chain_problem{target="pool01",group="lync-internal",address="127.0.0.12",problem="expires_soon"} 1',
   ]);
-  assert.ok(lines(text, 'chainwatch_tls_info').includes('chainwatch_tls_info{target="pchat-web",group="pchat-web",address="",version="TLSv1.3",cipher="TLS_AES_256_GCM_SHA384"} 1'));
+  assert.ok(
+    lines(text, 'chainwatch_tls_info').includes(
+      'chainwatch_tls_info{target="pchat-web",group="pchat-web",address="",version="TLSv1.3",cipher="TLS_AES_256_GCM_SHA384"} 1',
+    ),
+  );
   assert.deepEqual(lines(text, 'chainwatch_cert_changes_total'), [
     'chainwatch_cert_changes_total{target="pool01",group="lync-internal",address="127.0.0.11"} 2',
     'chainwatch_cert_changes_total{target="pchat-web",group="pchat-web",address=""} 0',
@@ -103,7 +196,9 @@ test('a scan becomes exactly the documented series', async () => {
   assert.deepEqual(lines(text, 'chainwatch_policy_consistent'), ['chainwatch_policy_consistent{policy="pchat-same-ca"} 0']);
   assert.deepEqual(lines(text, 'chainwatch_policy_issuers'), ['chainwatch_policy_issuers{policy="pchat-same-ca"} 1']);
   assert.deepEqual(lines(text, 'chainwatch_policy_divergent_endpoints'), ['chainwatch_policy_divergent_endpoints{policy="pchat-same-ca"} 1']);
-  assert.deepEqual(lines(text, 'chainwatch_policy_member_divergent'), ['chainwatch_policy_member_divergent{policy="pchat-same-ca",target="pchat-web",group="pchat-web",address=""} 1']);
+  assert.deepEqual(lines(text, 'chainwatch_policy_member_divergent'), [
+    'chainwatch_policy_member_divergent{policy="pchat-same-ca",target="pchat-web",group="pchat-web",address=""} 1',
+  ]);
   assert.deepEqual(lines(text, 'chainwatch_scans_total'), ['chainwatch_scans_total 1']);
   assert.deepEqual(lines(text, 'chainwatch_scans_skipped_total'), ['chainwatch_scans_skipped_total 0']);
   assert.deepEqual(lines(text, 'chainwatch_scan_duration_seconds_sum'), ['chainwatch_scan_duration_seconds_sum 2.5']);
@@ -148,7 +243,7 @@ test('a scrape racing an update sees one whole fleet', async () => {
 
 test('label values are bounded and escaped; process metrics are present by default', async () => {
   const m = createMetrics({ version: '1' });
-  const long = 'CN=' + 'x'.repeat(1000) + '"\\';
+  const long = `CN=${'x'.repeat(1000)}"\\`;
   const r = ok(fe1, long, '01', 'a1');
   r.analysis!.chain = Array.from({ length: 40 }, (_, i) => cert(`CN=c${i}`, 'CN=i', `s${i}`, '2030-01-01T00:00:00Z'));
   m.updateFromScan(scan([r]), []);
@@ -168,11 +263,16 @@ test('target labels ride on chain_info and policy_member_divergent, empty where 
   const lon = { ...endpoint('lon-web', 'pchat-web', null, 'lon-web'), labels: { site: 'london' } };
   const member = (ep: Endpoint, scope: string) => ({ key: ep.key, target: ep.target, group: ep.group, address: ep.address, scope, asReference: false });
   const scoped: PolicyVerdict = {
-    ...policy, name: 'pchat-web-same-ca', scope: 'site',
+    ...policy,
+    name: 'pchat-web-same-ca',
+    scope: 'site',
     divergent: [{ ...member(dub, 'dublin'), issuer: { dn: 'CN=London CA', keyId: '1d' }, expected: [{ dn: 'CN=Dublin CA', keyId: 'db' }] }],
     matching: [member(lon, 'london')],
   };
-  m.updateFromScan(scan([ok(dub, 'CN=London CA', '1d', 'a1'), ok(lon, 'CN=London CA', '1d', 'a2'), ok(edge, 'CN=Contoso Issuing', '42d1', 'a3')], [scoped]), []);
+  m.updateFromScan(
+    scan([ok(dub, 'CN=London CA', '1d', 'a1'), ok(lon, 'CN=London CA', '1d', 'a2'), ok(edge, 'CN=Contoso Issuing', '42d1', 'a3')], [scoped]),
+    [],
+  );
   let text = await m.render();
   assert.deepEqual(lines(text, 'chainwatch_chain_info'), [
     'chainwatch_chain_info{target="dub-web",group="pchat-web",address="",leaf_sha256="a1",issuer_dn="CN=London CA",issuer_key_id="1d",root_dn="CN=Contoso Root",pool="pool01",site="dublin"} 1',
@@ -183,7 +283,11 @@ test('target labels ride on chain_info and policy_member_divergent, empty where 
     'chainwatch_policy_member_divergent{policy="pchat-web-same-ca",target="lon-web",group="pchat-web",address="",pool="",site="london"} 0',
     'chainwatch_policy_member_divergent{policy="pchat-web-same-ca",target="dub-web",group="pchat-web",address="",pool="pool01",site="dublin"} 1',
   ]);
-  assert.deepEqual(lines(text, 'chainwatch_probe_success')[0], 'chainwatch_probe_success{target="dub-web",group="pchat-web",address=""} 1', 'other series keep their labels');
+  assert.deepEqual(
+    lines(text, 'chainwatch_probe_success')[0],
+    'chainwatch_probe_success{target="dub-web",group="pchat-web",address=""} 1',
+    'other series keep their labels',
+  );
 
   // A reload that drops every label: the label names go with it.
   m.updateFromScan(scan([ok(edge, 'CN=Contoso Issuing', '42d1', 'a3')]), []);
@@ -196,7 +300,12 @@ test('target labels ride on chain_info and policy_member_divergent, empty where 
 
 test('chainwatch_policy_judged_locally follows the latest config: 1 whole here, 0 spread over shards, gone when dropped', async () => {
   const m = createMetrics({ version: 'test', processMetrics: false });
-  m.policiesJudgedLocally(new Map([['pchat-web-same-ca', false], ['edge-one-ca', true]]));
+  m.policiesJudgedLocally(
+    new Map([
+      ['pchat-web-same-ca', false],
+      ['edge-one-ca', true],
+    ]),
+  );
   let text = await m.render();
   assert.match(text, /^chainwatch_policy_judged_locally\{policy="pchat-web-same-ca"\} 0$/m);
   assert.match(text, /^chainwatch_policy_judged_locally\{policy="edge-one-ca"\} 1$/m);
@@ -209,27 +318,63 @@ test('chainwatch_policy_judged_locally follows the latest config: 1 whole here, 
 test('revocation: per certificate revoked 0/1, per CRL fetch success, nextUpdate and duration, per OCSP responder its status', async () => {
   const m = createMetrics({ version: '9.9.9', processMetrics: false });
   const r = ok(fe1, 'CN=Contoso Issuing', '42d1', 'a1');
-  const status = (s: 'good' | 'revoked' | 'unknown') => ({ status: s, source: null, crlUrl: null, ocspUrl: null, thisUpdate: null, nextUpdate: null, revokedAt: null, reason: null, error: null });
-  const url = (u: string, kind: 'crl' | 'ocsp', over: object = {}) => ({
-    url: u, kind, checked: true, reachable: true, stale: false, expiring: false, thisUpdate: null, nextUpdate: '2025-06-02T00:00:00.000Z',
-    fetchedAt: null, durationMs: 250, ocspStatus: kind === 'ocsp' ? 'successful' : null, error: null, endpoints: [], ...over,
+  const status = (s: 'good' | 'revoked' | 'unknown') => ({
+    status: s,
+    source: null,
+    crlUrl: null,
+    ocspUrl: null,
+    thisUpdate: null,
+    nextUpdate: null,
+    revokedAt: null,
+    reason: null,
+    error: null,
   });
-  m.updateFromScan({
-    ...scan([{ ...r, revocation: [status('revoked'), status('good')] }, { ...ok(fe2, 'CN=Contoso Issuing', '42d1', 'a2'), revocation: [status('unknown'), null] }]),
-    revocationUrls: [
-      url('http://pki.test/a.crl', 'crl'),
-      url('http://pki.test/b.crl', 'crl', { reachable: false, nextUpdate: null, error: 'timeout' }),
-      url('http://ocsp.test/', 'ocsp', { ocspStatus: 'tryLater' }),
-      url('ldap:///CN=x', 'crl', { checked: false, reachable: null }),
-    ],
-  }, []);
+  const url = (u: string, kind: 'crl' | 'ocsp', over: object = {}) => ({
+    url: u,
+    kind,
+    checked: true,
+    reachable: true,
+    stale: false,
+    expiring: false,
+    thisUpdate: null,
+    nextUpdate: '2025-06-02T00:00:00.000Z',
+    fetchedAt: null,
+    durationMs: 250,
+    ocspStatus: kind === 'ocsp' ? 'successful' : null,
+    error: null,
+    endpoints: [],
+    ...over,
+  });
+  m.updateFromScan(
+    {
+      ...scan([
+        { ...r, revocation: [status('revoked'), status('good')] },
+        { ...ok(fe2, 'CN=Contoso Issuing', '42d1', 'a2'), revocation: [status('unknown'), null] },
+      ]),
+      revocationUrls: [
+        url('http://pki.test/a.crl', 'crl'),
+        url('http://pki.test/b.crl', 'crl', { reachable: false, nextUpdate: null, error: 'timeout' }),
+        url('http://ocsp.test/', 'ocsp', { ocspStatus: 'tryLater' }),
+        url('ldap:///CN=x', 'crl', { checked: false, reachable: null }),
+      ],
+    },
+    [],
+  );
   const text = await m.render();
   assert.deepEqual(lines(text, 'chainwatch_cert_revoked'), [
     'chainwatch_cert_revoked{target="pool01",group="lync-internal",address="127.0.0.11",position="0"} 1',
     'chainwatch_cert_revoked{target="pool01",group="lync-internal",address="127.0.0.11",position="1"} 0',
   ]);
-  assert.deepEqual(lines(text, 'chainwatch_crl_fetch_success'), ['chainwatch_crl_fetch_success{url="http://pki.test/a.crl"} 1', 'chainwatch_crl_fetch_success{url="http://pki.test/b.crl"} 0']);
-  assert.deepEqual(lines(text, 'chainwatch_crl_next_update_timestamp_seconds'), ['chainwatch_crl_next_update_timestamp_seconds{url="http://pki.test/a.crl"} 1748822400']);
-  assert.deepEqual(lines(text, 'chainwatch_crl_fetch_duration_seconds'), ['chainwatch_crl_fetch_duration_seconds{url="http://pki.test/a.crl"} 0.25', 'chainwatch_crl_fetch_duration_seconds{url="http://pki.test/b.crl"} 0.25']);
+  assert.deepEqual(lines(text, 'chainwatch_crl_fetch_success'), [
+    'chainwatch_crl_fetch_success{url="http://pki.test/a.crl"} 1',
+    'chainwatch_crl_fetch_success{url="http://pki.test/b.crl"} 0',
+  ]);
+  assert.deepEqual(lines(text, 'chainwatch_crl_next_update_timestamp_seconds'), [
+    'chainwatch_crl_next_update_timestamp_seconds{url="http://pki.test/a.crl"} 1748822400',
+  ]);
+  assert.deepEqual(lines(text, 'chainwatch_crl_fetch_duration_seconds'), [
+    'chainwatch_crl_fetch_duration_seconds{url="http://pki.test/a.crl"} 0.25',
+    'chainwatch_crl_fetch_duration_seconds{url="http://pki.test/b.crl"} 0.25',
+  ]);
   assert.deepEqual(lines(text, 'chainwatch_ocsp_response_status'), ['chainwatch_ocsp_response_status{url="http://ocsp.test/",status="tryLater"} 1']);
 });

@@ -2,13 +2,21 @@
 // match root, pins, scope), checked by Debian's promtool evaluating the expressions over series
 // shaped like chainwatch_chain_info; the generated file passes `promtool check rules`.
 
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { divergenceExpr, generateRuleFile, policyRules, POLICY_GROUP, promqlSkipReason, type RuleConfig, type RulePolicy } from '../../src/output/prometheus-rules.js';
-import { PROMTOOL, checkNames, deployPath, runTool, tempDir } from '../deploy/support.js';
+import {
+  divergenceExpr,
+  generateRuleFile,
+  POLICY_GROUP,
+  policyRules,
+  promqlSkipReason,
+  type RuleConfig,
+  type RulePolicy,
+} from '../../src/output/prometheus-rules.js';
+import { checkNames, deployPath, PROMTOOL, runTool, tempDir } from '../deploy/support.js';
 
 const GENERIC = readFileSync(deployPath('prometheus/chainwatch.rules.yml'), 'utf8');
 const A = { key: 'aa'.repeat(20), dn: 'CN=Dublin Issuing CA', root: 'CN=Contoso Root' };
@@ -44,7 +52,9 @@ function seriesLabels(e: Ep): Record<string, string> {
 
 function seriesText(l: Record<string, string>): string {
   const { __name__, ...rest } = l;
-  return `${__name__}{${Object.entries(rest).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+  return `${__name__}{${Object.entries(rest)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ')}}`;
 }
 
 /** Asserts through promtool that exactly `expect` are divergent (order-free). */
@@ -54,11 +64,13 @@ function assertDivergent(p: RulePolicy, fleet: Ep[], expect: string[]): void {
     const test = {
       interval: '1m',
       input_series: fleet.map((e) => ({ series: seriesText(seriesLabels(e)), values: '1x5' })),
-      promql_expr_test: [{
-        expr: divergenceExpr(p),
-        eval_time: '2m',
-        exp_samples: expect.map((t) => ({ labels: seriesText(seriesLabels(fleet.find((e) => e.target === t)!)), value: 1 })),
-      }],
+      promql_expr_test: [
+        {
+          expr: divergenceExpr(p),
+          eval_time: '2m',
+          exp_samples: expect.map((t) => ({ labels: seriesText(seriesLabels(fleet.find((e) => e.target === t)!)), value: 1 })),
+        },
+      ],
     };
     writeFileSync(join(tmp.path, 'empty.yml'), 'groups: []\n');
     writeFileSync(join(tmp.path, 'case.test.yml'), stringify({ rule_files: ['empty.yml'], tests: [test] }));
@@ -126,8 +138,11 @@ describe('the PromQL divergence form judges like the daemon', () => {
   test('scope: each site is judged on its own, against its own reference', () => {
     // Dublin on CA A, London legitimately on CA B; Dublin's web server mis-issued from B.
     const fleet = [
-      ep('dub-fe1', 'ref', A, 'dublin'), ep('dub-fe2', 'ref', A, 'dublin'), ep('dub-web', 'm', B, 'dublin'),
-      ep('lon-fe1', 'ref', B, 'london'), ep('lon-web', 'm', B, 'london'),
+      ep('dub-fe1', 'ref', A, 'dublin'),
+      ep('dub-fe2', 'ref', A, 'dublin'),
+      ep('dub-web', 'm', B, 'dublin'),
+      ep('lon-fe1', 'ref', B, 'london'),
+      ep('lon-web', 'm', B, 'london'),
     ];
     assertDivergent(policy({ members: ['m'], reference: 'ref', scope: 'site' }), fleet, ['dub-web']);
     // Unscoped, the fleet-wide majority (A) would wrongly flag all of London.
@@ -164,7 +179,10 @@ describe('the generated rule file', () => {
     assert.deepEqual(file.groups.slice(0, -1), generic.groups, 'the generic rules come through unchanged');
     const generated = file.groups.at(-1)!;
     assert.equal(generated.name, POLICY_GROUP);
-    assert.deepEqual(generated.rules.map((r) => r.labels.policy), ['pchat-web-same-ca', 'internal-one-root']);
+    assert.deepEqual(
+      generated.rules.map((r) => r.labels.policy),
+      ['pchat-web-same-ca', 'internal-one-root'],
+    );
     assert.match(text, /# Policy pinned-by-spki has no PromQL form: allowed_issuers .* are SPKI hashes/);
     const tmp = tempDir('chainwatch-gen-');
     try {
@@ -174,7 +192,10 @@ describe('the generated rule file', () => {
     } finally {
       tmp.remove();
     }
-    assert.deepEqual(generated.rules.flatMap((r) => checkNames(JSON.stringify(r), r.labels.policy!)).filter((p) => !/label site/.test(p.problem)), []);
+    assert.deepEqual(
+      generated.rules.flatMap((r) => checkNames(JSON.stringify(r), r.labels.policy!)).filter((p) => !/label site/.test(p.problem)),
+      [],
+    );
   });
 
   test('a scoped policy groups by its scope label', () => {

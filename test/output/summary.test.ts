@@ -11,10 +11,25 @@ test('an endpoint divergent in two policies counts once; failures, problems and 
   const down = endpoint('down', 'web', '10.0.0.3');
   const scan = scanOf(
     at,
-    [okResult(web1, CONTOSO, new Date(at.getTime() + 90 * DAY), at), okResult(web2, FABRIKAM, new Date(at.getTime() + 90 * DAY), at), failedResult(down, 'refused', 'refused', at)],
     [
-      verdict('one', CONTOSO, [{ ep: web1, ca: CONTOSO }, { ep: web2, ca: FABRIKAM }]),
-      verdict('two', CONTOSO, [{ ep: web1, ca: CONTOSO }, { ep: web2, ca: FABRIKAM }], null),
+      okResult(web1, CONTOSO, new Date(at.getTime() + 90 * DAY), at),
+      okResult(web2, FABRIKAM, new Date(at.getTime() + 90 * DAY), at),
+      failedResult(down, 'refused', 'refused', at),
+    ],
+    [
+      verdict('one', CONTOSO, [
+        { ep: web1, ca: CONTOSO },
+        { ep: web2, ca: FABRIKAM },
+      ]),
+      verdict(
+        'two',
+        CONTOSO,
+        [
+          { ep: web1, ca: CONTOSO },
+          { ep: web2, ca: FABRIKAM },
+        ],
+        null,
+      ),
       verdict('three', CONTOSO, [{ ep: web1, ca: CONTOSO }]),
     ],
   );

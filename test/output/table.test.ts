@@ -13,9 +13,15 @@ test('a scoped policy shows each scope with its expected CA, and each divergent 
     result({ target: 'lon-fe', group: 'lync-default', issuer: CA02, ...at('London') }),
     result({ target: 'lon-web', group: 'pchat-web', issuer: CA02, ...at('London') }),
   ];
-  const verdict = judgePolicy({ name: 'pchat-web-same-ca', reference: 'lync-default', members: ['pchat-web'], match: 'issuer', scope: 'site', allowedIssuers: [] }, endpoints);
+  const verdict = judgePolicy(
+    { name: 'pchat-web-same-ca', reference: 'lync-default', members: ['pchat-web'], match: 'issuer', scope: 'site', allowedIssuers: [] },
+    endpoints,
+  );
   const report = buildReport({ startedAt: new Date(0), finishedAt: new Date(0), endpoints, policies: [verdict], changes: [] });
-  assert.deepEqual(report.targets.map((t) => t.labels), [{ site: 'Dublin' }, { site: 'Dublin' }, { site: 'London' }, { site: 'London' }]);
+  assert.deepEqual(
+    report.targets.map((t) => t.labels),
+    [{ site: 'Dublin' }, { site: 'Dublin' }, { site: 'London' }, { site: 'London' }],
+  );
   const lines = formatTable(report).split('\n');
   const from = lines.indexOf('POLICIES');
   assert.deepEqual(lines.slice(from + 1, from + 5), [

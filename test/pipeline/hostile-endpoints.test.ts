@@ -6,14 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { buildReport } from '../../src/output/report.js';
 import { runScan } from '../../src/pipeline/scan.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
 import { garbageSanLeaf } from '../helpers/hostile-certs.js';
 import {
-  serveDribble, serveHelloRequestFlood, serveHelloThenGarbage, serveOldTls, serveRawTls12Flight, serveResetAfterHello, silentDnsServer,
-  type FloodServer, type SilentDns,
+  type FloodServer,
+  type SilentDns,
+  serveDribble,
+  serveHelloRequestFlood,
+  serveHelloThenGarbage,
+  serveOldTls,
+  serveRawTls12Flight,
+  serveResetAfterHello,
+  silentDnsServer,
 } from '../helpers/servers.js';
 
 const TIMEOUT_S = 3;
@@ -92,12 +99,18 @@ describe('hostile endpoints in one scan', () => {
 
     assert.equal(kind('reset'), 'reset');
 
-    for (const [name, version] of [['tls10', 'TLSv1'], ['tls11', 'TLSv1.1']] as const) {
+    for (const [name, version] of [
+      ['tls10', 'TLSv1'],
+      ['tls11', 'TLSv1.1'],
+    ] as const) {
       assert.deepEqual([by[name]!.ok, by[name]!.tls?.version, by[name]!.chain.length, by[name]!.trusted], [true, version, 2, true], name);
     }
 
     assert.equal(by.garbagesan!.ok, true, 'a leaf with a garbage extension is still a chain to report');
-    assert.deepEqual(by.garbagesan!.problems.filter((p) => p === 'malformed_certificate' || p === 'hostname_mismatch').sort(), ['hostname_mismatch', 'malformed_certificate']);
+    assert.deepEqual(by.garbagesan!.problems.filter((p) => p === 'malformed_certificate' || p === 'hostname_mismatch').sort(), [
+      'hostname_mismatch',
+      'malformed_certificate',
+    ]);
     assert.equal(by.garbagesan!.chain.length, 2);
 
     assert.equal(kind('nodns'), 'dns');

@@ -6,11 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import { ChainAnalyzer } from '../../src/chain/analyzer.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createRootCa, issueLeaf } from '../../src/demo/pki.js';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
-import { closedPort, serveBlackHole, serveGarbage, servePlainText, serveRawTls12Flight } from '../helpers/servers.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { buildReport } from '../../src/output/report.js';
 import { runScan } from '../../src/pipeline/scan.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
+import { closedPort, serveBlackHole, serveGarbage, servePlainText, serveRawTls12Flight } from '../helpers/servers.js';
 
 // One scan of a fleet where most endpoints are hostile or broken: each gets its own error, the
 // healthy one is judged as usual, and the whole scan costs about one timeout.
@@ -53,7 +53,14 @@ describe('a scan among hostile endpoints', () => {
     const t = (name: string, n: number) => `  - {name: ${name}, group: g, host: ${name}.contoso.test, address: 127.0.0.${n}, port: ${ports[name]}}\n`;
     const config = await parseConfig(
       `scan: {timeout: ${TIMEOUT_S}s}\ntrust: {ca_files: [root.pem], system_roots: false}\ntargets:\n` +
-        t('good', 51) + t('blackhole', 52) + t('garbage', 53) + t('plaintext', 54) + t('hundred', 55) + t('junk', 56) + t('junkleaf', 57) + t('closed', 58),
+        t('good', 51) +
+        t('blackhole', 52) +
+        t('garbage', 53) +
+        t('plaintext', 54) +
+        t('hundred', 55) +
+        t('junk', 56) +
+        t('junkleaf', 57) +
+        t('closed', 58),
       join(dir, 'chainwatch.yaml'),
     );
     const started = performance.now();
@@ -73,7 +80,10 @@ describe('a scan among hostile endpoints', () => {
     assert.equal(by.hundred!.chain.length, 100);
     assert.ok(by.hundred!.problems.includes('misordered_chain'));
     assert.equal(by.junk!.ok, true);
-    assert.deepEqual(by.junk!.problems.filter((p) => p === 'malformed_certificate'), ['malformed_certificate']);
+    assert.deepEqual(
+      by.junk!.problems.filter((p) => p === 'malformed_certificate'),
+      ['malformed_certificate'],
+    );
     assert.equal(by.junkleaf!.ok, false);
     assert.equal(by.junkleaf!.error?.kind, 'malformed_certificate');
     assert.match(by.junkleaf!.error!.message, /position 0/);
@@ -85,7 +95,7 @@ describe('a bug of ours while analysing one chain', () => {
   it('is internal for that endpoint only, reported to the caller with its stack', async () => {
     const t = (name: string, n: number) => `  - {name: ${name}, group: g, host: ${name}.contoso.test, address: 127.0.0.${n}, port: ${ports[name]}}\n`;
     const config = await parseConfig(
-      `scan: {timeout: ${TIMEOUT_S}s}\ntrust: {ca_files: [root.pem], system_roots: false}\ntargets:\n` + t('good', 51) + t('junk', 56),
+      `scan: {timeout: ${TIMEOUT_S}s}\ntrust: {ca_files: [root.pem], system_roots: false}\ntargets:\n${t('good', 51)}${t('junk', 56)}`,
       join(dir, 'crash.yaml'),
     );
     const original = ChainAnalyzer.prototype.analyze;

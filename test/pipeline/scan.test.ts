@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/log/logger.js';
 import { startDnsServer } from '../../src/demo/dns-server.js';
 import type { CertificateAuthority, IssuedCert } from '../../src/demo/pki.js';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { BaselineStore } from '../../src/fleet/baseline-store.js';
+import { createLogger } from '../../src/log/logger.js';
 import { buildReport } from '../../src/output/report.js';
 import { runScan } from '../../src/pipeline/scan.js';
-import { chainPems, standardPki, type StandardPki } from '../helpers/fixtures.js';
+import { chainPems, type StandardPki, standardPki } from '../helpers/fixtures.js';
 
 // A loopback Lync fleet: the internal Front End, a pool name with three addresses (one on a
 // foreign CA), and Persistent Chat web endpoints on the right CA, an external CA, a same-name
@@ -100,11 +100,17 @@ describe('scan pipeline against a loopback Lync fleet', () => {
     const scan = await runScan(config);
     const report = buildReport(scan);
     assert.equal(report.targets.length, 9, 'pool01 fans out into three endpoints');
-    assert.deepEqual(report.targets.filter((t) => !t.ok), []);
+    assert.deepEqual(
+      report.targets.filter((t) => !t.ok),
+      [],
+    );
 
     const policy = (name: string) => report.policies.find((p) => p.name === name)!;
     const pool = policy('pool-same-ca');
-    assert.deepEqual(pool.divergent.map((d) => [d.target, d.address]), [['pool01', '127.0.0.12']]);
+    assert.deepEqual(
+      pool.divergent.map((d) => [d.target, d.address]),
+      [['pool01', '127.0.0.12']],
+    );
     assert.equal(pool.divergent[0]!.issuer.dn, 'CN=Fabrikam TLS CA, O=Fabrikam');
     assert.equal(pool.matching.filter((m) => !m.asReference).length, 2);
 
@@ -113,7 +119,13 @@ describe('scan pipeline against a loopback Lync fleet', () => {
     const twin = web.divergent.find((d) => d.target === 'web-twin')!;
     assert.equal(twin.issuer.dn, 'CN=Contoso Issuing CA 01, O=Contoso', 'the twin has the very same name');
     assert.equal(twin.issuer.keyId, pki.contosoIssuing01Twin.keyId);
-    assert.deepEqual(web.matching.filter((m) => !m.asReference).map((m) => m.target).sort(), ['web-leafonly', 'web-right']);
+    assert.deepEqual(
+      web.matching
+        .filter((m) => !m.asReference)
+        .map((m) => m.target)
+        .sort(),
+      ['web-leafonly', 'web-right'],
+    );
     assert.deepEqual(web.expected, [{ dn: 'CN=Contoso Issuing CA 01, O=Contoso', keyId: pki.contosoIssuing01.keyId, endpoints: 1 }]);
 
     const leafOnly = report.targets.find((t) => t.target === 'web-leafonly')!;

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  describeBytes, describeConnectFailure, describeTlsFailure, seconds, tlsReason, type ConnectFacts, type TlsFacts,
-} from '../../src/probe/failures.js';
+import { type ConnectFacts, describeBytes, describeConnectFailure, describeTlsFailure, seconds, type TlsFacts, tlsReason } from '../../src/probe/failures.js';
 
 const connect: ConnectFacts = { peer: '10.1.2.3:5061', timeoutMs: 10_000, interruption: null, errorCode: null, errorMessage: null };
 
@@ -22,10 +20,15 @@ const tls: TlsFacts = {
 describe('failure messages', () => {
   it('maps connect-time errno codes to kinds', () => {
     const kind = (errorCode: string): string => describeConnectFailure({ ...connect, errorCode }).kind;
-    assert.deepEqual(
-      ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNRESET', 'ETIMEDOUT', 'ERR_SOCKET_BAD_PORT'].map(kind),
-      ['refused', 'unreachable', 'unreachable', 'unreachable', 'reset', 'timeout', 'unreachable'],
-    );
+    assert.deepEqual(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNRESET', 'ETIMEDOUT', 'ERR_SOCKET_BAD_PORT'].map(kind), [
+      'refused',
+      'unreachable',
+      'unreachable',
+      'unreachable',
+      'reset',
+      'timeout',
+      'unreachable',
+    ]);
     assert.equal(describeConnectFailure({ ...connect, interruption: 'timeout' }).kind, 'timeout');
     assert.equal(describeConnectFailure({ ...connect, interruption: 'cancelled' }).kind, 'cancelled');
   });
@@ -43,7 +46,10 @@ describe('failure messages', () => {
       kind: 'timeout',
       message: 'no TLS handshake within 10s (TCP connected to 10.1.2.3:5061, server sent nothing) — a firewall, or a service that does not speak TLS?',
     });
-    assert.match(describeTlsFailure({ ...tls, ending: 'timeout', bytesReceived: 700 }).message, /stalled: the server sent 700 bytes but no complete certificate within 10s/);
+    assert.match(
+      describeTlsFailure({ ...tls, ending: 'timeout', bytesReceived: 700 }).message,
+      /stalled: the server sent 700 bytes but no complete certificate within 10s/,
+    );
     assert.match(describeTlsFailure({ ...tls, ending: 'timeout', bytesReceived: null }).message, /never completed its part/);
     assert.deepEqual(describeTlsFailure({ ...tls, ending: 'cancelled' }).kind, 'cancelled');
   });
@@ -52,15 +58,21 @@ describe('failure messages', () => {
     assert.equal(describeTlsFailure({ ...tls, errorCode: 'ECONNRESET', bytesReceived: 90 }).kind, 'reset');
     assert.match(describeTlsFailure({ ...tls, ending: 'closed' }).message, /without answering our TLS ClientHello .*SNI \(pool01\.contoso\.local\)/);
     const ssl = describeTlsFailure({
-      ...tls, bytesReceived: 100, errorCode: 'ERR_SSL_WRONG_VERSION_NUMBER',
+      ...tls,
+      bytesReceived: 100,
+      errorCode: 'ERR_SSL_WRONG_VERSION_NUMBER',
       errorMessage: 'C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:354:',
     });
     assert.deepEqual(ssl, { kind: 'handshake', message: 'TLS handshake with 10.1.2.3:5061 failed before a certificate arrived: wrong version number' });
     assert.deepEqual(describeTlsFailure({ ...tls, alert: 112 }), {
       kind: 'handshake',
-      message: '10.1.2.3:5061 ended the TLS handshake with alert unrecognized_name before sending a certificate — the server does not know the name we sent as SNI — check host/sni for this target',
+      message:
+        '10.1.2.3:5061 ended the TLS handshake with alert unrecognized_name before sending a certificate — the server does not know the name we sent as SNI — check host/sni for this target',
     });
-    assert.match(describeTlsFailure({ ...tls, ending: 'overflow', bytesReceived: 400_000 }).message, /kept sending handshake data without a certificate \(400000 bytes\)/);
+    assert.match(
+      describeTlsFailure({ ...tls, ending: 'overflow', bytesReceived: 400_000 }).message,
+      /kept sending handshake data without a certificate \(400000 bytes\)/,
+    );
   });
 
   it('renders what a non-TLS peer said, text or binary, bounded', () => {

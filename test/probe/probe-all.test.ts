@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
-import { serveBlackHole, closedPort } from '../helpers/servers.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { probeAll } from '../../src/probe/probe.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import type { Endpoint } from '../../src/targets/types.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
+import { closedPort, serveBlackHole } from '../helpers/servers.js';
 import { endpointFor } from './endpoint.js';
 
 const servers: ServedEndpoint[] = [];
@@ -31,11 +31,13 @@ async function countingBlackHole(): Promise<{ host: string; port: number; finish
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push({
-    host: '127.0.0.1', port: 0,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    host: '127.0.0.1',
+    port: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   });
   return {
     host: '127.0.0.1',
@@ -73,16 +75,26 @@ describe('probeAll', () => {
     const progress: [string, number, number][] = [];
     const started = performance.now();
     const results = await probeAll(fleet, {
-      timeoutMs, concurrency: 8,
+      timeoutMs,
+      concurrency: 8,
       onResult: (r, done, total) => progress.push([r.endpoint.target, done, total]),
     });
     const elapsed = performance.now() - started;
     assert.equal(fleet.length, 20);
-    assert.deepEqual(results.map((r) => r.endpoint), fleet);
-    assert.deepEqual(results.map((r) => r.error?.kind ?? 'ok'), fleet.map((e) => (e.target === 'hole' ? 'timeout' : e.target === 'closed' ? 'refused' : 'ok')));
+    assert.deepEqual(
+      results.map((r) => r.endpoint),
+      fleet,
+    );
+    assert.deepEqual(
+      results.map((r) => r.error?.kind ?? 'ok'),
+      fleet.map((e) => (e.target === 'hole' ? 'timeout' : e.target === 'closed' ? 'refused' : 'ok')),
+    );
     assert.ok(results.filter((r) => r.error === null).every((r) => r.presented.length === 2));
     assert.ok(elapsed >= timeoutMs - 10 && elapsed < timeoutMs + 1500, `scan took ${Math.round(elapsed)} ms for a ${timeoutMs} ms timeout`);
-    assert.deepEqual(progress.map((p) => p[1]), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(
+      progress.map((p) => p[1]),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     assert.ok(progress.every((p) => p[2] === 20));
     assert.equal(progress.at(-1)![0], 'hole', 'the black hole is the last to finish');
   });
@@ -115,12 +127,21 @@ describe('probeAll', () => {
   it('an empty list resolves at once, a concurrency below one still makes progress', async () => {
     assert.deepEqual(await probeAll([], { timeoutMs: 1000, concurrency: 8 }), []);
     const results = await probeAll(fleet.slice(0, 2), { timeoutMs: 5000, concurrency: 0 });
-    assert.deepEqual(results.map((r) => r.error), [null, null]);
+    assert.deepEqual(
+      results.map((r) => r.error),
+      [null, null],
+    );
   });
 
   it('a throwing onResult does not leave probes behind: the scan finishes, then rejects with it', async () => {
     await assert.rejects(
-      probeAll(fleet.slice(0, 4), { timeoutMs: 5000, concurrency: 2, onResult: () => { throw new Error('consumer broke'); } }),
+      probeAll(fleet.slice(0, 4), {
+        timeoutMs: 5000,
+        concurrency: 2,
+        onResult: () => {
+          throw new Error('consumer broke');
+        },
+      }),
       /consumer broke/,
     );
   });

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
-import { createRootCa, createSelfSigned, issueLeaf, type IssuedCert } from '../../src/demo/pki.js';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
-import { closedPort, serveBlackHole, serveGarbage, servePlainText, serveRawTls12Flight } from '../helpers/servers.js';
-import { probeEndpoint, type ProbeOptions } from '../../src/probe/probe.js';
+import { createRootCa, createSelfSigned, type IssuedCert, issueLeaf } from '../../src/demo/pki.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
+import { type ProbeOptions, probeEndpoint } from '../../src/probe/probe.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import type { Endpoint } from '../../src/targets/types.js';
-import { chainPems, standardPki, type StandardPki } from '../helpers/fixtures.js';
+import { chainPems, type StandardPki, standardPki } from '../helpers/fixtures.js';
 import { opensslShowCerts } from '../helpers/openssl.js';
+import { closedPort, serveBlackHole, serveGarbage, servePlainText, serveRawTls12Flight } from '../helpers/servers.js';
 import { endpointFor } from './endpoint.js';
 
 const HOST = 'web.contoso.test';
@@ -111,9 +111,14 @@ for (const capture of ['auto', 'stream'] as const) {
 
   describe(`probeEndpoint (capture ${capture}): servers that demand a client certificate`, () => {
     it('TLS 1.2: chain captured though the server aborts; alert handshake_failure', async () => {
-      const s = await serve(serveChain({
-        key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), maxVersion: 'TLSv1.2', requireClientCert: { ca: [pki.contosoRoot.pem] },
-      }));
+      const s = await serve(
+        serveChain({
+          key: leaf.keyPem,
+          chain: chainPems(leaf, pki.contosoIssuing01),
+          maxVersion: 'TLSv1.2',
+          requireClientCert: { ca: [pki.contosoRoot.pem] },
+        }),
+      );
       const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
       assert.deepEqual(summary(r), {
         presented: ders(leaf, pki.contosoIssuing01),
@@ -125,9 +130,14 @@ for (const capture of ['auto', 'stream'] as const) {
     // Our side of a TLS 1.3 handshake finishes before the server judges our (empty) Certificate;
     // the probe waits for its verdict and reports the handshake as not completed, with the alert.
     it('TLS 1.3: chain captured, completed false, alert certificate_required', async () => {
-      const s = await serve(serveChain({
-        key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: 'TLSv1.3', requireClientCert: { ca: [pki.contosoRoot.pem] },
-      }));
+      const s = await serve(
+        serveChain({
+          key: leaf.keyPem,
+          chain: chainPems(leaf, pki.contosoIssuing01),
+          minVersion: 'TLSv1.3',
+          requireClientCert: { ca: [pki.contosoRoot.pem] },
+        }),
+      );
       const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
       assert.deepEqual(summary(r), {
         presented: ders(leaf, pki.contosoIssuing01),
@@ -138,10 +148,15 @@ for (const capture of ['auto', 'stream'] as const) {
 
     for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
       it(`${version}: with the configured client certificate the handshake completes`, async () => {
-        const s = await serve(serveChain({
-          key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: version, maxVersion: version,
-          requireClientCert: { ca: [pki.contosoRoot.pem] },
-        }));
+        const s = await serve(
+          serveChain({
+            key: leaf.keyPem,
+            chain: chainPems(leaf, pki.contosoIssuing01),
+            minVersion: version,
+            maxVersion: version,
+            requireClientCert: { ca: [pki.contosoRoot.pem] },
+          }),
+        );
         const client = await pki.clientCert(pki.contosoIssuing01, 'probe.contoso.test');
         const r = await probe(endpointFor(s, { clientCert: { cert: client.pem + pki.contosoIssuing01.pem, key: client.keyPem } }), { timeoutMs: TIMEOUT });
         assert.deepEqual([r.presented, r.error, r.tls?.version, r.tls?.completed, r.tls?.alert], [ders(leaf, pki.contosoIssuing01), null, version, true, null]);
@@ -149,9 +164,14 @@ for (const capture of ['auto', 'stream'] as const) {
     }
 
     it('TLS 1.3: a client certificate the server rejects is not a completed handshake', async () => {
-      const s = await serve(serveChain({
-        key: leaf.keyPem, chain: chainPems(leaf, pki.contosoIssuing01), minVersion: 'TLSv1.3', requireClientCert: { ca: [pki.contosoRoot.pem] },
-      }));
+      const s = await serve(
+        serveChain({
+          key: leaf.keyPem,
+          chain: chainPems(leaf, pki.contosoIssuing01),
+          minVersion: 'TLSv1.3',
+          requireClientCert: { ca: [pki.contosoRoot.pem] },
+        }),
+      );
       const stranger = await pki.clientCert(pki.fabrikamTlsCa, 'stranger.fabrikam.test');
       const r = await probe(endpointFor(s, { clientCert: { cert: stranger.pem, key: stranger.keyPem } }), { timeoutMs: TIMEOUT });
       assert.deepEqual([r.presented, r.error, r.tls?.completed], [ders(leaf, pki.contosoIssuing01), null, false]);
@@ -214,7 +234,10 @@ for (const capture of ['auto', 'stream'] as const) {
       const s = await serve(serveBlackHole());
       const r = await probe(endpointFor(s), { timeoutMs: 800 });
       assert.equal(r.error?.kind, 'timeout');
-      assert.equal(r.error?.message, `no TLS handshake within 0.8s (TCP connected to ${s.host}:${s.port}, server sent nothing) — a firewall, or a service that does not speak TLS?`);
+      assert.equal(
+        r.error?.message,
+        `no TLS handshake within 0.8s (TCP connected to ${s.host}:${s.port}, server sent nothing) — a firewall, or a service that does not speak TLS?`,
+      );
       assert.ok(r.durationMs >= 790 && r.durationMs < 2500, `took ${r.durationMs} ms`);
     });
 
@@ -238,7 +261,10 @@ for (const capture of ['auto', 'stream'] as const) {
       const s = await rawServer((socket) => socket.once('data', () => socket.end(Buffer.from('150303000202' + '46', 'hex'))));
       const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
       assert.deepEqual([r.error?.kind, r.tls], ['handshake', { version: null, cipher: null, completed: false, alert: 'protocol_version' }]);
-      assert.match(r.error!.message, /ended the TLS handshake with alert protocol_version before sending a certificate — the server accepts none of TLS 1\.0–1\.3/);
+      assert.match(
+        r.error!.message,
+        /ended the TLS handshake with alert protocol_version before sending a certificate — the server accepts none of TLS 1\.0–1\.3/,
+      );
     });
 
     it('a server that resets the connection → reset', async () => {
@@ -265,7 +291,11 @@ for (const capture of ['auto', 'stream'] as const) {
     it('a bug of ours inside a stage → internal, the error handed to the caller with its stack', async () => {
       const broken = endpointFor({ host: '127.0.0.1', port: 1 });
       // Fault injection: the resolve stage reads this field and gets an exception.
-      Object.defineProperty(broken, 'starttls', { get: () => { throw new Error('injected fault'); } });
+      Object.defineProperty(broken, 'starttls', {
+        get: () => {
+          throw new Error('injected fault');
+        },
+      });
       const seen: unknown[] = [];
       const r = await probe(broken, { timeoutMs: TIMEOUT, onInternalError: (_e, err) => seen.push(err) });
       assert.deepEqual([r.error?.kind, r.presented, r.tls], ['internal', [], null]);
@@ -346,10 +376,11 @@ async function rawServer(onSocket: (s: Socket) => void): Promise<ServedEndpoint>
   const endpoint: ServedEndpoint = {
     host: '127.0.0.1',
     port: (server.address() as { port: number }).port,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of open) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
   };
   servers.push(endpoint);
   return endpoint;

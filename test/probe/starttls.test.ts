@@ -7,7 +7,7 @@ import { STARTTLS_PROTOCOLS, type StartTlsProtocol } from '../../src/config/opti
 import type { IssuedCert } from '../../src/demo/pki.js';
 import type { ServedEndpoint } from '../../src/demo/servers.js';
 import { probeEndpoint } from '../../src/probe/probe.js';
-import { chainPems, standardPki, type StandardPki } from '../helpers/fixtures.js';
+import { chainPems, type StandardPki, standardPki } from '../helpers/fixtures.js';
 import { opensslShowCerts } from '../helpers/openssl.js';
 import { serveBlackHole } from '../helpers/servers.js';
 import { serveStartTls } from '../helpers/starttls-servers.js';
@@ -47,7 +47,13 @@ describe('STARTTLS', () => {
   for (const protocol of ['smtp', 'ldap', 'xmpp'] as const) {
     it(`${protocol}: openssl s_client -starttls ${protocol} reads the chain from the test server`, async () => {
       const s = await serve(protocol);
-      const seen = await opensslShowCerts({ host: s.host, port: s.port, servername: HOST, starttls: protocol, xmppHost: protocol === 'xmpp' ? HOST : undefined });
+      const seen = await opensslShowCerts({
+        host: s.host,
+        port: s.port,
+        servername: HOST,
+        starttls: protocol,
+        xmppHost: protocol === 'xmpp' ? HOST : undefined,
+      });
       assert.deepEqual(seen, [leaf.der, pki.contosoIssuing01.der]);
     });
   }

@@ -41,10 +41,12 @@ export function serverHello(o: { version: number; suite: number; random?: Buffer
   const body = Buffer.concat([
     u16(0x0303),
     o.random ?? randomBytes(32),
-    Buffer.of(32), randomBytes(32),
+    Buffer.of(32),
+    randomBytes(32),
     u16(o.suite),
     Buffer.of(0),
-    u16(extensions.length), extensions,
+    u16(extensions.length),
+    extensions,
   ]);
   return handshake(2, body);
 }

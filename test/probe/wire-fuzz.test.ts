@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { HandshakeAssembler, parseCertificateMessage, parseServerHello } from '../../src/probe/wire/handshake.js';
 import { MAX_CERTIFICATES, WireError } from '../../src/probe/wire/limits.js';
 import { readServerFlight, type ServerFlight } from '../../src/probe/wire/server-flight.js';
-import { fakeCerts, handshake, record, tls12Flight, tls13Flight, u24, type Tls13Flight } from './wire-builders.js';
+import { fakeCerts, handshake, record, type Tls13Flight, tls12Flight, tls13Flight, u24 } from './wire-builders.js';
 
 /** mulberry32: small, fast, good enough to drive mutations reproducibly. */
 function prng(seed: number): () => number {
@@ -34,7 +34,10 @@ function mutate(rand: () => number, input: Buffer): Buffer {
   const pick = (n: number): number => (rand() * n) | 0;
   switch (pick(6)) {
     case 0:
-      for (let i = 0, n = 1 + pick(8); i < n && b.length; i++) { const at = pick(b.length); b[at] = b[at]! ^ (1 << pick(8)); }
+      for (let i = 0, n = 1 + pick(8); i < n && b.length; i++) {
+        const at = pick(b.length);
+        b[at] = b[at]! ^ (1 << pick(8));
+      }
       return b;
     case 1:
       for (let i = 0, n = 1 + pick(4); i < n && b.length; i++) b[pick(b.length)] = pick(256);
@@ -174,7 +177,10 @@ describe('wire parsers under random and mutated input', () => {
     assert.equal(f.oversized, true);
     // A 250 KB message dripped 4 bytes per record: reassembled in linear time, then unreadable.
     const started = performance.now();
-    const drip = Buffer.concat([record(22, Buffer.concat([Buffer.of(11), u24(250_000)])), ...Array.from({ length: 62_500 }, () => record(22, Buffer.alloc(4)))]);
+    const drip = Buffer.concat([
+      record(22, Buffer.concat([Buffer.of(11), u24(250_000)])),
+      ...Array.from({ length: 62_500 }, () => record(22, Buffer.alloc(4))),
+    ]);
     const g = readServerFlight(drip, { handshake: null }, true);
     assert.equal(g.certificates, null);
     assert.match(g.error!, /does not match/);

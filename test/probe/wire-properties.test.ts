@@ -47,12 +47,14 @@ describe('TLS readers under arbitrary input (fast-check)', () => {
     const hello = handshake(2, Buffer.alloc(70, 1)).subarray(4);
     const cert = handshake(11, Buffer.concat([u24(10), u24(7), Buffer.alloc(7, 2)])).subarray(4);
     fc.assert(
-      fc.property(fc.oneof(randomBytes, mutated(hello), mutated(cert), ...tls12.map(mutated)), (bytes) =>
-        onlyThrows(WireError, () => [...readRecords(bytes)]) &&
-        onlyThrows(WireError, () => parseServerHello(bytes)) &&
-        onlyThrows(WireError, () => parseCertificateMessage(bytes, false)) &&
-        onlyThrows(WireError, () => parseCertificateMessage(bytes, true)) &&
-        onlyThrows(WireError, () => new HandshakeAssembler(64 * 1024).push(bytes)),
+      fc.property(
+        fc.oneof(randomBytes, mutated(hello), mutated(cert), ...tls12.map(mutated)),
+        (bytes) =>
+          onlyThrows(WireError, () => [...readRecords(bytes)]) &&
+          onlyThrows(WireError, () => parseServerHello(bytes)) &&
+          onlyThrows(WireError, () => parseCertificateMessage(bytes, false)) &&
+          onlyThrows(WireError, () => parseCertificateMessage(bytes, true)) &&
+          onlyThrows(WireError, () => new HandshakeAssembler(64 * 1024).push(bytes)),
       ),
       FUZZ,
     );

@@ -8,8 +8,18 @@ import { looksLikeTls, readRecords } from '../../src/probe/wire/records.js';
 import { readServerFlight } from '../../src/probe/wire/server-flight.js';
 import { hkdfExpandLabel, RecordDecrypter, secretFromKeylogLine } from '../../src/probe/wire/tls13.js';
 import {
-  certificate12, certificate13, fakeCerts, handshake, HELLO_RETRY_RANDOM, record, RecordEncrypter, serverHello,
-  tls12Flight, tls13Flight, u16, u24,
+  certificate12,
+  certificate13,
+  fakeCerts,
+  HELLO_RETRY_RANDOM,
+  handshake,
+  RecordEncrypter,
+  record,
+  serverHello,
+  tls12Flight,
+  tls13Flight,
+  u16,
+  u24,
 } from './wire-builders.js';
 
 const NO_SECRETS = { handshake: null };
@@ -20,7 +30,13 @@ describe('TLS records', () => {
     const b = record(21, Buffer.of(2, 40));
     const partial = record(23, Buffer.alloc(100)).subarray(0, 50);
     const got = [...readRecords(Buffer.concat([a, b, partial]))];
-    assert.deepEqual(got.map((r) => [r.type, r.fragment.toString('hex')]), [[22, Buffer.from('hello').toString('hex')], [21, '0228']]);
+    assert.deepEqual(
+      got.map((r) => [r.type, r.fragment.toString('hex')]),
+      [
+        [22, Buffer.from('hello').toString('hex')],
+        [21, '0228'],
+      ],
+    );
     assert.deepEqual(got[0]!.header, a.subarray(0, 5));
   });
 
@@ -47,7 +63,18 @@ describe('handshake reassembly', () => {
     const stream = Buffer.concat([small1, big, small2]);
     const asm = new HandshakeAssembler();
     const out = [asm.push(stream.subarray(0, 3)), asm.push(stream.subarray(3, 2000)), asm.push(stream.subarray(2000, 4000)), asm.push(stream.subarray(4000))];
-    assert.deepEqual(out.map((msgs) => msgs.map((m) => [m.type, m.body.length])), [[], [[2, 2]], [], [[11, 5000], [14, 0]]]);
+    assert.deepEqual(
+      out.map((msgs) => msgs.map((m) => [m.type, m.body.length])),
+      [
+        [],
+        [[2, 2]],
+        [],
+        [
+          [11, 5000],
+          [14, 0],
+        ],
+      ],
+    );
     assert.equal(asm.certificatePending, false);
   });
 
@@ -163,8 +190,15 @@ describe('reading a server flight', () => {
     const certs = fakeCerts(4, 900);
     const f = readServerFlight(tls12Flight({ certs, recordSize: 100 }), NO_SECRETS, true);
     assert.deepEqual(f, {
-      notTls: false, version: 0x0303, cipherSuite: 0xc02f, certificates: certs, certificateRequested: false,
-      alert: null, error: null, oversized: false, certificatePending: false,
+      notTls: false,
+      version: 0x0303,
+      cipherSuite: 0xc02f,
+      certificates: certs,
+      certificateRequested: false,
+      alert: null,
+      error: null,
+      oversized: false,
+      certificatePending: false,
     });
   });
 
@@ -235,7 +269,9 @@ describe('names', () => {
   });
 
   it('finds the alert number in an OpenSSL error', () => {
-    const err = new Error('C0:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 116\n');
+    const err = new Error(
+      'C0:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 116\n',
+    );
     assert.equal(alertFromTlsError(err), 116);
     assert.equal(alertFromTlsError(new Error('socket hang up')), null);
     assert.equal(alertFromTlsError('not an error'), null);

@@ -5,11 +5,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ChainAnalyzer, isUnreadable } from '../../src/chain/analyzer.js';
 import type { EndpointResult } from '../../src/chain/types.js';
-import { createIntermediateCa, createRootCa, issueClientCert, issueCrl, issueLeaf, issueOcspResponder, signingKey, type CertificateAuthority, type IssuedCert } from '../../src/demo/pki.js';
 import { x509 } from '../../src/chain/x509.js';
+import {
+  type CertificateAuthority,
+  createIntermediateCa,
+  createRootCa,
+  type IssuedCert,
+  issueClientCert,
+  issueCrl,
+  issueLeaf,
+  issueOcspResponder,
+  signingKey,
+} from '../../src/demo/pki.js';
 import { RevocationChecker } from '../../src/revocation/checker.js';
 import type { RevocationOptions } from '../../src/revocation/types.js';
-import { opensslOcspResponse, startCrlServer, type CrlServer } from './servers.js';
+import { type CrlServer, opensslOcspResponse, startCrlServer } from './servers.js';
 
 const HOUR = 3_600_000;
 const OPTIONS: RevocationOptions = { refreshMs: HOUR, timeoutMs: 5000, maxCrlBytes: 1024 * 1024, staleWarningMs: 24 * HOUR, ocsp: true };
@@ -31,8 +41,25 @@ after(() => crls.close());
 async function endpoint(leaf: Pick<IssuedCert, 'der'>): Promise<EndpointResult> {
   const analysis = await analyzer.analyze([leaf.der, issuing.der], 'e.test', new Date());
   assert.ok(!isUnreadable(analysis));
-  const e = { key: 'e', target: 'e', group: 'g', role: null, labels: {}, host: 'e.test', port: 443, address: '127.0.0.1', sni: 'e.test', url: null, clientCert: null, starttls: null, resolveError: null };
-  return { probe: { endpoint: e, startedAt: new Date(), durationMs: 1, presented: [leaf.der, issuing.der], tls: null, error: null, stapledOcsp: null }, analysis };
+  const e = {
+    key: 'e',
+    target: 'e',
+    group: 'g',
+    role: null,
+    labels: {},
+    host: 'e.test',
+    port: 443,
+    address: '127.0.0.1',
+    sni: 'e.test',
+    url: null,
+    clientCert: null,
+    starttls: null,
+    resolveError: null,
+  };
+  return {
+    probe: { endpoint: e, startedAt: new Date(), durationMs: 1, presented: [leaf.der, issuing.der], tls: null, error: null, stapledOcsp: null },
+    analysis,
+  };
 }
 
 describe('the revocation cache and clock', () => {
@@ -82,8 +109,10 @@ describe('the revocation cache and clock', () => {
 
   it('a delta CRL named by the certificate revokes what the base does not list yet', async () => {
     const leaf = await issueLeaf(issuing, {
-      commonName: 'delta.test', dnsNames: ['delta.test'],
-      crlUrls: [`${crls.base}/base.crl`], deltaCrlUrls: [`${crls.base}/delta.crl`],
+      commonName: 'delta.test',
+      dnsNames: ['delta.test'],
+      crlUrls: [`${crls.base}/base.crl`],
+      deltaCrlUrls: [`${crls.base}/delta.crl`],
     });
     crls.routes.set('/base.crl', { body: await issueCrl(issuing, { number: 7 }) });
     crls.routes.set('/delta.crl', { body: await issueCrl(issuing, { number: 8, deltaOf: 7, revoked: [{ serialNumber: leaf.serialNumber, reason: 4 }] }) });
@@ -120,7 +149,9 @@ describe('the revocation cache and clock', () => {
     const genuine = await issueOcspResponder(issuing, { commonName: 'Clock Test OCSP' });
     const ep = await endpoint(leaf);
     const staple = async (signer: { pem: string; keyPem: string }) => {
-      const r = await new RevocationChecker(OPTIONS).check([{ ...ep, probe: { ...ep.probe, stapledOcsp: await opensslOcspResponse(issuing, leaf, [{ cert: leaf }], signer) } }]);
+      const r = await new RevocationChecker(OPTIONS).check([
+        { ...ep, probe: { ...ep.probe, stapledOcsp: await opensslOcspResponse(issuing, leaf, [{ cert: leaf }], signer) } },
+      ]);
       return r.endpoints[0]!.revocation![0]!;
     };
     const forged = await staple(impostor);

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createIntermediateCa, createRootCa, issueCrl, issueLeaf } from '../../src/demo/pki.js';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { eventually, killAll, scrape, select, spawnChainwatch, value } from '../helpers/daemon-process.js';
-import { startAlertmanager, type RunningAlertmanager } from '../output/alerts/processes.js';
-import { startCrlServer, type CrlServer } from './servers.js';
+import { type RunningAlertmanager, startAlertmanager } from '../output/alerts/processes.js';
+import { type CrlServer, startCrlServer } from './servers.js';
 
 describe('the daemon exports revocation and pushes ChainwatchCertificateRevoked', () => {
   let dir: string;
@@ -31,7 +31,9 @@ describe('the daemon exports revocation and pushes ChainwatchCertificateRevoked'
       issueLeaf(issuing, { commonName: 'web-new.contoso.test', dnsNames: ['web-new.contoso.test'], crlUrls }),
     ]);
     crls.routes.set('/root.crl', { body: await issueCrl(root) });
-    crls.routes.set('/issuing.crl', { body: await issueCrl(issuing, { revoked: [{ serialNumber: bad.serialNumber, reason: 1, revokedAt: new Date('2025-05-30T00:00:00Z') }] }) });
+    crls.routes.set('/issuing.crl', {
+      body: await issueCrl(issuing, { revoked: [{ serialNumber: bad.serialNumber, reason: 1, revokedAt: new Date('2025-05-30T00:00:00Z') }] }),
+    });
     revokedServer = await serveChain({ host: '127.0.0.1', port: 0, key: bad.keyPem, chain: [bad.pem, issuing.pem] });
     goodServer = await serveChain({ host: '127.0.0.1', port: 0, key: good.keyPem, chain: [good.pem, issuing.pem] });
     am = await startAlertmanager();
@@ -66,11 +68,15 @@ targets:
   });
 
   it('exports chainwatch_cert_revoked per position and the CRL series per URL', async () => {
-    const samples = await eventually(async () => {
-      const s = await scrape(daemonUrl);
-      assert.equal(select(s, 'chainwatch_cert_revoked').length, 4);
-      return s;
-    }, 'revocation series after the first scan', 60_000);
+    const samples = await eventually(
+      async () => {
+        const s = await scrape(daemonUrl);
+        assert.equal(select(s, 'chainwatch_cert_revoked').length, 4);
+        return s;
+      },
+      'revocation series after the first scan',
+      60_000,
+    );
     const at = (target: string, position: string) => value(samples, 'chainwatch_cert_revoked', { target, group: 'web', address: '127.0.0.1', position });
     assert.deepEqual([at('web-old', '0'), at('web-old', '1'), at('web-new', '0'), at('web-new', '1')], [1, 0, 0, 0]);
     for (const url of [`${crls.base}/issuing.crl`, `${crls.base}/root.crl`]) {
@@ -84,13 +90,27 @@ targets:
   });
 
   it('Alertmanager receives ChainwatchCertificateRevoked with the endpoint labels', async () => {
-    const alert = await eventually(async () => {
-      const found = (await am.activeAlerts()).find((a) => a.labels.alertname === 'ChainwatchCertificateRevoked');
-      assert.ok(found, 'not yet in Alertmanager');
-      return found;
-    }, 'ChainwatchCertificateRevoked in Alertmanager', 60_000);
-    assert.deepEqual(alert.labels, { alertname: 'ChainwatchCertificateRevoked', target: 'web-old', address: '127.0.0.1', group: 'web', position: '0', severity: 'critical' });
-    assert.match(alert.annotations.summary ?? '', /^web-old \(127\.0\.0\.1\): certificate web-old\.contoso\.test was revoked on 2025-05-30T00:00:00\.000Z \(keyCompromise\)$/);
+    const alert = await eventually(
+      async () => {
+        const found = (await am.activeAlerts()).find((a) => a.labels.alertname === 'ChainwatchCertificateRevoked');
+        assert.ok(found, 'not yet in Alertmanager');
+        return found;
+      },
+      'ChainwatchCertificateRevoked in Alertmanager',
+      60_000,
+    );
+    assert.deepEqual(alert.labels, {
+      alertname: 'ChainwatchCertificateRevoked',
+      target: 'web-old',
+      address: '127.0.0.1',
+      group: 'web',
+      position: '0',
+      severity: 'critical',
+    });
+    assert.match(
+      alert.annotations.summary ?? '',
+      /^web-old \(127\.0\.0\.1\): certificate web-old\.contoso\.test was revoked on 2025-05-30T00:00:00\.000Z \(keyCompromise\)$/,
+    );
     const others = (await am.activeAlerts()).filter((a) => a.labels.alertname === 'ChainwatchCertificateRevoked' && a.labels.target !== 'web-old');
     assert.deepEqual(others, []);
   });

@@ -8,23 +8,23 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parseConfig } from '../../src/config/load.js';
-import {
-  createIntermediateCa,
-  createRootCa,
-  issueCrl,
-  issueLeaf,
-  issueOcspResponder,
-  type CertificateAuthority,
-  type IssuedCert,
-} from '../../src/demo/pki.js';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
-import { buildReport, hasFindings, type EndpointReport } from '../../src/output/report.js';
+import { type CertificateAuthority, createIntermediateCa, createRootCa, type IssuedCert, issueCrl, issueLeaf, issueOcspResponder } from '../../src/demo/pki.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
+import { buildReport, type EndpointReport, hasFindings } from '../../src/output/report.js';
 import { formatTable } from '../../src/output/table.js';
 import { runScan } from '../../src/pipeline/scan.js';
 import { probeEndpoint } from '../../src/probe/probe.js';
-import { endpointFor } from '../probe/endpoint.js';
 import { freePort } from '../output/alerts/processes.js';
-import { opensslOcspResponse, startCrlServer, startOpensslOcsp, startStaplingServer, type CrlServer, type OcspResponder, type StaplingServer } from './servers.js';
+import { endpointFor } from '../probe/endpoint.js';
+import {
+  type CrlServer,
+  type OcspResponder,
+  opensslOcspResponse,
+  type StaplingServer,
+  startCrlServer,
+  startOpensslOcsp,
+  startStaplingServer,
+} from './servers.js';
 
 const DAY = 86_400_000;
 const LIMIT = 4096;
@@ -60,10 +60,17 @@ before(async () => {
   const ocspPort = await freePort();
   const ocspUrl = `http://127.0.0.1:${ocspPort}/`;
   root = await createRootCa({ commonName: 'Revocation Test Root', notAfter: new Date(Date.now() + 3650 * DAY) });
-  issuing = await createIntermediateCa(root, { commonName: 'Revocation Test Issuing CA', notAfter: new Date(Date.now() + 1000 * DAY), crlUrls: [`${crls.base}/root.crl`] });
+  issuing = await createIntermediateCa(root, {
+    commonName: 'Revocation Test Issuing CA',
+    notAfter: new Date(Date.now() + 1000 * DAY),
+    crlUrls: [`${crls.base}/root.crl`],
+  });
   const impostor = await createRootCa({ commonName: 'Revocation Test Issuing CA' });
   for (const [name, where] of Object.entries(cases(crls.base, ocspUrl))) {
-    leaves.set(name, await issueLeaf(issuing, { commonName: `${name}.revocation.test`, dnsNames: [`${name}.revocation.test`], crlUrls: where.crl, ocspUrls: where.ocsp }));
+    leaves.set(
+      name,
+      await issueLeaf(issuing, { commonName: `${name}.revocation.test`, dnsNames: [`${name}.revocation.test`], crlUrls: where.crl, ocspUrls: where.ocsp }),
+    );
   }
   leaves.set('stapled', await issueLeaf(issuing, { commonName: 'stapled.revocation.test', dnsNames: ['stapled.revocation.test'] }));
   const revoked = leaves.get('revoked')!;

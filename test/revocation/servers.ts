@@ -1,10 +1,10 @@
 // Loopback servers the revocation tests talk to: an HTTP server publishing CRLs (counting every
 // request, honouring conditional GETs), Debian's `openssl ocsp` as the OCSP responder, and
 // `openssl s_server -status_file` for a stapled response.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -70,11 +70,11 @@ function indexLine(e: IndexEntry): string {
 }
 
 function opensslTime(d: Date): string {
-  return d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+  return `${d.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z`;
 }
 
 async function pkiFiles(dir: string, ca: CertificateAuthority, signer: { pem: string; keyPem: string }, entries: IndexEntry[]): Promise<void> {
-  await writeFile(join(dir, 'index.txt'), entries.map(indexLine).join('\n') + '\n');
+  await writeFile(join(dir, 'index.txt'), `${entries.map(indexLine).join('\n')}\n`);
   await writeFile(join(dir, 'ca.pem'), ca.pem);
   await writeFile(join(dir, 'signer.pem'), signer.pem);
   await writeFile(join(dir, 'signer.key'), signer.keyPem);
@@ -90,10 +90,33 @@ export interface OcspResponder {
  * itself, or a delegated responder). Its port is chosen before the certificates naming it are
  * issued, so the caller passes it in.
  */
-export async function startOpensslOcsp(port: number, ca: CertificateAuthority, entries: IndexEntry[], signer: { pem: string; keyPem: string } = { pem: ca.pem, keyPem: ca.keyPem }): Promise<OcspResponder> {
+export async function startOpensslOcsp(
+  port: number,
+  ca: CertificateAuthority,
+  entries: IndexEntry[],
+  signer: { pem: string; keyPem: string } = { pem: ca.pem, keyPem: ca.keyPem },
+): Promise<OcspResponder> {
   const dir = await mkdtemp(join(tmpdir(), 'chainwatch-ocsp-'));
   await pkiFiles(dir, ca, signer, entries);
-  const child: ChildProcess = spawn('openssl', ['ocsp', '-index', join(dir, 'index.txt'), '-port', String(port), '-rsigner', join(dir, 'signer.pem'), '-rkey', join(dir, 'signer.key'), '-CA', join(dir, 'ca.pem'), '-nmin', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'openssl',
+    [
+      'ocsp',
+      '-index',
+      join(dir, 'index.txt'),
+      '-port',
+      String(port),
+      '-rsigner',
+      join(dir, 'signer.pem'),
+      '-rkey',
+      join(dir, 'signer.key'),
+      '-CA',
+      join(dir, 'ca.pem'),
+      '-nmin',
+      '60',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -102,10 +125,14 @@ export async function startOpensslOcsp(port: number, ca: CertificateAuthority, e
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await eventually('openssl ocsp to listen', async () => {
-      if (child.exitCode !== null) throw new Error(`openssl ocsp exited: ${output}`);
-      return /waiting for OCSP client connections/.test(output);
-    }, 10_000);
+    await eventually(
+      'openssl ocsp to listen',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`openssl ocsp exited: ${output}`);
+        return /waiting for OCSP client connections/.test(output);
+      },
+      10_000,
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -113,16 +140,36 @@ export async function startOpensslOcsp(port: number, ca: CertificateAuthority, e
   return { url: `http://127.0.0.1:${port}/`, stop };
 }
 
-
 /** An OCSP response for `cert` as `openssl ocsp` makes it from an index (DER), for stapling. */
-export async function opensslOcspResponse(ca: CertificateAuthority, cert: IssuedCert, entries: IndexEntry[], signer: { pem: string; keyPem: string } = ca): Promise<Buffer> {
+export async function opensslOcspResponse(
+  ca: CertificateAuthority,
+  cert: IssuedCert,
+  entries: IndexEntry[],
+  signer: { pem: string; keyPem: string } = ca,
+): Promise<Buffer> {
   const dir = await mkdtemp(join(tmpdir(), 'chainwatch-staple-'));
   try {
     await pkiFiles(dir, ca, signer, entries);
     await writeFile(join(dir, 'cert.pem'), cert.pem);
     const run = promisify(execFile);
     await run('openssl', ['ocsp', '-issuer', join(dir, 'ca.pem'), '-cert', join(dir, 'cert.pem'), '-no_nonce', '-reqout', join(dir, 'req.der')]);
-    await run('openssl', ['ocsp', '-index', join(dir, 'index.txt'), '-rsigner', join(dir, 'signer.pem'), '-rkey', join(dir, 'signer.key'), '-CA', join(dir, 'ca.pem'), '-reqin', join(dir, 'req.der'), '-respout', join(dir, 'resp.der'), '-nmin', '60']);
+    await run('openssl', [
+      'ocsp',
+      '-index',
+      join(dir, 'index.txt'),
+      '-rsigner',
+      join(dir, 'signer.pem'),
+      '-rkey',
+      join(dir, 'signer.key'),
+      '-CA',
+      join(dir, 'ca.pem'),
+      '-reqin',
+      join(dir, 'req.der'),
+      '-respout',
+      join(dir, 'resp.der'),
+      '-nmin',
+      '60',
+    ]);
     return await readFile(join(dir, 'resp.der'));
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -144,7 +191,26 @@ export async function startStaplingServer(leaf: IssuedCert, issuer: IssuedCert, 
   await writeFile(join(dir, 'status.der'), response);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', join(dir, 'leaf.pem'), '-key', join(dir, 'leaf.key'), '-cert_chain', join(dir, 'chain.pem'), '-status_file', join(dir, 'status.der'), '-naccept', '1000', '-quiet'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      'openssl',
+      [
+        's_server',
+        '-accept',
+        `127.0.0.1:${port}`,
+        '-cert',
+        join(dir, 'leaf.pem'),
+        '-key',
+        join(dir, 'leaf.key'),
+        '-cert_chain',
+        join(dir, 'chain.pem'),
+        '-status_file',
+        join(dir, 'status.der'),
+        '-naccept',
+        '1000',
+        '-quiet',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -153,10 +219,14 @@ export async function startStaplingServer(leaf: IssuedCert, issuer: IssuedCert, 
       await rm(dir, { recursive: true, force: true });
     };
     try {
-      await eventually('openssl s_server to listen', async () => {
-        if (child.exitCode !== null) throw new Error(`openssl s_server exited: ${output}`);
-        return /ACCEPT/.test(output) || (await canConnect(port));
-      }, 10_000);
+      await eventually(
+        'openssl s_server to listen',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`openssl s_server exited: ${output}`);
+          return /ACCEPT/.test(output) || (await canConnect(port));
+        },
+        10_000,
+      );
       return { host: '127.0.0.1', port, stop };
     } catch (err) {
       await stopChild(child);
@@ -170,7 +240,10 @@ export async function startStaplingServer(leaf: IssuedCert, issuer: IssuedCert, 
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+    const s = connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }

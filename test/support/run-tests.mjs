@@ -21,6 +21,13 @@ function findTests(dir) {
 
 ensureSystemDeps();
 
+console.log('linting and format-checking (npm run lint)');
+const lint = spawnSync(process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '.'], { stdio: 'inherit' });
+if (lint.status !== 0) {
+  console.error('lint or formatting failed: `npx biome check --write .` fixes what it can');
+  process.exit(lint.status ?? 1);
+}
+
 console.log('type-checking src and test');
 const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'test/tsconfig.json'], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
@@ -32,9 +39,8 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const run = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
-  { stdio: 'inherit', env: { ...process.env, CHAINWATCH_TEST: '1' } },
-);
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, CHAINWATCH_TEST: '1' },
+});
 process.exit(run.status ?? 1);

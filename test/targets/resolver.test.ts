@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
-import { startDnsServer, type DnsServer } from '../../src/demo/dns-server.js';
+import { type DnsServer, startDnsServer } from '../../src/demo/dns-server.js';
 import { createResolver, DnsError } from '../../src/targets/resolver.js';
 
 async function udpSocket(): Promise<Socket> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
-import { assignTargets, parseShard, planShards, policyComponents, shardConfig, ShardSpecError } from '../../src/targets/shard.js';
+import { assignTargets, parseShard, planShards, policyComponents, ShardSpecError, shardConfig } from '../../src/targets/shard.js';
 
 interface GroupSpec {
   group: string;
@@ -64,7 +64,10 @@ describe('sharding', () => {
       assert.deepEqual(plan.splitPolicies, []);
       assert.deepEqual(plan.shards.flatMap((s) => s.policiesWhole).sort(), ['edge-one-ca', 'pchat-web-same-ca', 'sql-mediation']);
       // Lone targets spread: no shard is left without work.
-      assert.ok(plan.shards.every((s) => s.targets.length > 0), JSON.stringify(plan.shards.map((s) => s.targets.length)));
+      assert.ok(
+        plan.shards.every((s) => s.targets.length > 0),
+        JSON.stringify(plan.shards.map((s) => s.targets.length)),
+      );
       for (let index = 0; index < count; index++) {
         const view = shardConfig(cfg, { index, count });
         for (const [policy, whole] of view.judgedLocally) assert.equal(whole, true, policy);
@@ -90,14 +93,23 @@ describe('sharding', () => {
   });
 
   it('splits a policy component too big for one shard by target and says the policy is not judged locally', async () => {
-    const cfg = await config([{ group: 'big', count: 40 }, { group: 'misc', count: 10 }], 'policies:\n  - name: big-one-ca\n    members: [big]\n');
+    const cfg = await config(
+      [
+        { group: 'big', count: 40 },
+        { group: 'misc', count: 10 },
+      ],
+      'policies:\n  - name: big-one-ca\n    members: [big]\n',
+    );
     const plan = planShards(cfg, 3);
     assert.equal(plan.capacity, 25);
     assert.deepEqual(plan.splitPolicies, ['big-one-ca']);
     assertPartition(cfg, 3);
     for (let index = 0; index < 3; index++) {
       const view = shardConfig(cfg, { index, count: 3 });
-      assert.ok(view.config.targets.some((t) => t.group === 'big'), `shard ${index} has part of group big`);
+      assert.ok(
+        view.config.targets.some((t) => t.group === 'big'),
+        `shard ${index} has part of group big`,
+      );
       assert.equal(view.judgedLocally.get('big-one-ca'), false);
     }
     assert.ok(plan.imbalance < 1.5, `imbalance ${plan.imbalance}`);
@@ -112,10 +124,20 @@ describe('sharding', () => {
 
   it('components: groups linked through a shared group are one component, lone targets their own', async () => {
     const cfg = await config(
-      [{ group: 'a', count: 1 }, { group: 'b', count: 1 }, { group: 'c', count: 1 }, { group: 'd', count: 2 }],
+      [
+        { group: 'a', count: 1 },
+        { group: 'b', count: 1 },
+        { group: 'c', count: 1 },
+        { group: 'd', count: 2 },
+      ],
       'policies:\n  - name: p1\n    members: [a, b]\n  - name: p2\n    reference: c\n    members: [b]\n',
     );
-    const sizes = policyComponents(cfg).map((c) => c.targets.map((t) => t.name).sort().join(','));
+    const sizes = policyComponents(cfg).map((c) =>
+      c.targets
+        .map((t) => t.name)
+        .sort()
+        .join(','),
+    );
     assert.deepEqual(sizes.sort(), ['a-1,b-1,c-1', 'd-1', 'd-2']);
   });
 
@@ -123,7 +145,10 @@ describe('sharding', () => {
     assert.deepEqual(parseShard('1/3', undefined), { index: 1, count: 3 });
     assert.deepEqual(parseShard('auto/3', 'chainwatch-2'), { index: 2, count: 3 });
     assert.deepEqual(parseShard('auto/4', 'chainwatch-eu-west-0'), { index: 0, count: 4 });
-    assert.throws(() => parseShard('3/3', undefined), (e: Error) => e instanceof ShardSpecError && /out of range/.test(e.message));
+    assert.throws(
+      () => parseShard('3/3', undefined),
+      (e: Error) => e instanceof ShardSpecError && /out of range/.test(e.message),
+    );
     assert.throws(() => parseShard('auto/3', 'chainwatch-3'), /out of range.*scaled beyond/);
     assert.throws(() => parseShard('auto/3', 'laptop'), /HOSTNAME is 'laptop'/);
     assert.throws(() => parseShard('0/0', undefined), /at least 1/);

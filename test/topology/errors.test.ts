@@ -38,13 +38,22 @@ test('malformed XML is reported with the line and column the parser stopped at',
 });
 
 test('XML that is not a topology export names the root element it found', () => {
-  rejects('<?xml version="1.0"?><configuration><appSettings/></configuration>', /is XML but not a Lync topology export: the root element is <configuration>, expected <Topology>/);
+  rejects(
+    '<?xml version="1.0"?><configuration><appSettings/></configuration>',
+    /is XML but not a Lync topology export: the root element is <configuration>, expected <Topology>/,
+  );
   rejects('<Topology/><Topology/>', /has several <Topology> root elements/);
-  rejects('<Topology xmlns="urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008"><Sites/></Topology>', /has neither <Clusters> nor <Services>; this is not a complete export/);
+  rejects(
+    '<Topology xmlns="urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008"><Sites/></Topology>',
+    /has neither <Clusters> nor <Services>; this is not a complete export/,
+  );
 });
 
 test('a topology without any TLS port is refused: the config would watch nothing', () => {
-  const xml = topology(cluster('1', '1', 'sql01.contoso.local', ['sql01.contoso.local']), service('1-UserStore-1', '1:1', ['<Port Port="1433" Protocol="Tcp"/>']));
+  const xml = topology(
+    cluster('1', '1', 'sql01.contoso.local', ['sql01.contoso.local']),
+    service('1-UserStore-1', '1:1', ['<Port Port="1433" Protocol="Tcp"/>']),
+  );
   rejects(xml, /^topology\.xml: the topology lists no TLS port \(Protocol Tls, Mtls or Https\) on any defined pool \(1 pool, 1 service\): nothing to watch/);
 });
 
@@ -89,18 +98,30 @@ test('files saved by Windows PowerShell (UTF-16 with a byte order mark) import l
   // Without the BOM, UTF-16 read as UTF-8 is full of NULs: say what it probably is.
   const noBom = join(dir, 'nobom.xml');
   await writeFile(noBom, Buffer.from(xml, 'utf16le'));
-  await assert.rejects(importTopologyFile(noBom), (err: unknown) => err instanceof TopologyError && err.message.startsWith(`${noBom}: contains NUL bytes (binary or UTF-16 text read as UTF-8?)`));
+  await assert.rejects(
+    importTopologyFile(noBom),
+    (err: unknown) => err instanceof TopologyError && err.message.startsWith(`${noBom}: contains NUL bytes (binary or UTF-16 text read as UTF-8?)`),
+  );
 });
 
 test('unreadable files are TopologyErrors naming the file', async () => {
   const missing = join(dir, 'missing.xml');
-  await assert.rejects(importTopologyFile(missing), (err: unknown) => err instanceof TopologyError && err.message === `${missing}: cannot read the topology file: no such file`);
-  await assert.rejects(importTopologyFile(dir), (err: unknown) => err instanceof TopologyError && err.message === `${dir}: is a directory; give the path of the topology XML file`);
+  await assert.rejects(
+    importTopologyFile(missing),
+    (err: unknown) => err instanceof TopologyError && err.message === `${missing}: cannot read the topology file: no such file`,
+  );
+  await assert.rejects(
+    importTopologyFile(dir),
+    (err: unknown) => err instanceof TopologyError && err.message === `${dir}: is a directory; give the path of the topology XML file`,
+  );
   // A sparse 200 MB file: refused from its size, without reading it.
   const big = join(dir, 'big.xml');
   await writeFile(big, '<Topology>');
   await truncate(big, 200 * 1024 * 1024);
-  await assert.rejects(importTopologyFile(big), (err: unknown) => err instanceof TopologyError && /^.*big\.xml: is 209715200 bytes; a Lync topology export is a few megabytes at most/.test(err.message));
+  await assert.rejects(
+    importTopologyFile(big),
+    (err: unknown) => err instanceof TopologyError && /^.*big\.xml: is 209715200 bytes; a Lync topology export is a few megabytes at most/.test(err.message),
+  );
   const broken = join(dir, 'broken.xml');
   await writeFile(broken, '<Topology>\n<Clusters>\n</Topology>\n');
   await assert.rejects(importTopologyFile(broken), (err: unknown) => err instanceof TopologyError && err.message.startsWith(`${broken}:3:`));

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { parseDocument } from 'yaml';
+import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/load.js';
 import { importTopology } from '../../src/topology/index.js';
-import { cluster, fixture, FIXTURE_DIR, largeTopology, port, row, service, topology } from './support.js';
+import { cluster, FIXTURE_DIR, fixture, largeTopology, port, row, service, topology } from './support.js';
 
 const CONFIG_PATH = '/srv/chainwatch/chainwatch.yaml';
 
@@ -24,7 +23,8 @@ test('every fixture imports to a config the config loader accepts', async () => 
     // Every group a policy names has targets, and every target name is unique (the loader
     // would have refused otherwise; this states it as a property of the importer).
     const groups = new Set(config.targets.map((t) => t.group));
-    for (const p of config.policies) for (const g of [...p.members, ...(p.reference ? [p.reference] : [])]) assert.ok(groups.has(g), `${file}: ${p.name} names ${g}`);
+    for (const p of config.policies)
+      for (const g of [...p.members, ...(p.reference ? [p.reference] : [])]) assert.ok(groups.has(g), `${file}: ${p.name} names ${g}`);
   }
 });
 
@@ -52,15 +52,18 @@ test('a Standard Edition server: one target per certificate, the other ports nam
 
 test('--ports all: every TLS port of every server, still grouped by certificate', async () => {
   const config = await parseConfig(importTopology(fixture('standard-edition.xml'), { ports: 'all' }), CONFIG_PATH);
-  assert.deepEqual(config.targets.map((t) => `${t.name} ${t.group}`), [
-    'lyncse01-default-444 lync-default',
-    'lyncse01-default-5061 lync-default',
-    'lyncse01-default-5067 lync-default',
-    'lyncse01-default-5070 lync-default',
-    'lyncse01-default-8057 lync-default',
-    'lyncse01-web-443 lync-web-internal',
-    'lyncse01-web-ext-4443 lync-web-external',
-  ]);
+  assert.deepEqual(
+    config.targets.map((t) => `${t.name} ${t.group}`),
+    [
+      'lyncse01-default-444 lync-default',
+      'lyncse01-default-5061 lync-default',
+      'lyncse01-default-5067 lync-default',
+      'lyncse01-default-5070 lync-default',
+      'lyncse01-default-8057 lync-default',
+      'lyncse01-web-443 lync-web-internal',
+      'lyncse01-web-ext-4443 lync-web-external',
+    ],
+  );
 });
 
 test('two sites and a branch: each role by certificate, site and pool labels, per-site rules', async () => {
@@ -176,24 +179,37 @@ test('Persistent Chat web services: the Front End the chat pool depends on, else
   const sites = ['Dublin', 'London', 'Leeds', 'Galway'].map((n, i) => `<CentralSite SiteId="${i + 1}"><Name>${n}</Name></CentralSite>`).join('');
   const text = importTopology(topology(clusters, services, sites));
   const config = await parseConfig(text, CONFIG_PATH);
-  assert.deepEqual(config.targets.filter((t) => t.group === 'pchat-web').map((t) => `${t.name} ${t.labels['site']}`), [
-    'poolb-pchat-web Dublin',
-    'feb1-pchat-web Dublin',
-    'poolc-pchat-web London',
-    'fec1-pchat-web London',
-  ]);
+  assert.deepEqual(
+    config.targets.filter((t) => t.group === 'pchat-web').map((t) => `${t.name} ${t.labels.site}`),
+    ['poolb-pchat-web Dublin', 'feb1-pchat-web Dublin', 'poolc-pchat-web London', 'fec1-pchat-web London'],
+  );
   const flat = text.replace(/\n\s*#\s+/g, ' ');
-  assert.match(flat, /Persistent Chat pool chat3\.contoso\.local \(site Leeds\) has its web services on Front End pool poolc\.contoso\.local \(site London\), the pool it depends on in the topology; they are judged against that site's internal servers/);
-  assert.match(flat, /Persistent Chat pool chat4\.contoso\.local \(site Galway\) names no Front End pool it depends on and its site has none, so which pool hosts its web services is unknown \(candidates: poola\.contoso\.local, poolb\.contoso\.local, poolc\.contoso\.local\): add pchat-web targets for that pool by hand/);
+  assert.match(
+    flat,
+    /Persistent Chat pool chat3\.contoso\.local \(site Leeds\) has its web services on Front End pool poolc\.contoso\.local \(site London\), the pool it depends on in the topology; they are judged against that site's internal servers/,
+  );
+  assert.match(
+    flat,
+    /Persistent Chat pool chat4\.contoso\.local \(site Galway\) names no Front End pool it depends on and its site has none, so which pool hosts its web services is unknown \(candidates: poola\.contoso\.local, poolb\.contoso\.local, poolc\.contoso\.local\): add pchat-web targets for that pool by hand/,
+  );
 });
 
 test('a Persistent Chat pool without any Front End pool gets a note instead of pchat-web targets', async () => {
   const xml = topology(cluster('1', '1', 'chat.contoso.local', ['chat1.contoso.local']), service('1-PersistentChatService-1', '1:1', [port(5041, 'Mtls')]));
   const text = importTopology(xml);
-  assert.match(text.replace(/\n\s*#\s+/g, ' '), /Persistent Chat pool chat\.contoso\.local \(site Dublin\): the topology has no Front End pool to host its web services: add pchat-web targets by hand/);
+  assert.match(
+    text.replace(/\n\s*#\s+/g, ' '),
+    /Persistent Chat pool chat\.contoso\.local \(site Dublin\): the topology has no Front End pool to host its web services: add pchat-web targets by hand/,
+  );
   const config = await parseConfig(text, CONFIG_PATH);
-  assert.deepEqual(config.targets.map((t) => t.name), ['chat-default-5041', 'chat1-default-5041']);
-  assert.deepEqual(config.policies.map((p) => p.name), ['lync-internal-same-ca']);
+  assert.deepEqual(
+    config.targets.map((t) => t.name),
+    ['chat-default-5041', 'chat1-default-5041'],
+  );
+  assert.deepEqual(
+    config.policies.map((p) => p.name),
+    ['lync-internal-same-ca'],
+  );
 });
 
 test('Edge external ports without a published name or public IP are kept, with what to fill in', async () => {
@@ -206,32 +222,49 @@ test('Edge external ports without a published name or public IP are kept, with w
   const xml = topology(cluster('1', '1', 'edgepool.contoso.local', machines), service('1-EdgeServer-1', '1:1', [port(5061, 'Mtls'), ext]));
   const text = importTopology(xml);
   const config = await parseConfig(text, CONFIG_PATH);
-  assert.deepEqual(config.targets.map((t) => `${t.name} ${t.host}:${t.port}${t.address ? ` @${t.address}` : ''}`), [
-    'edgepool-int-5061 edgepool.contoso.local:5061',
-    'edge01-int-5061 edge01.contoso.local:5061 @10.0.0.5',
-    'edge02-int-5061 edge02.contoso.local:5061',
-    'edge01-ext-443 edge01.contoso.local:443',
-    'edge02-ext-443 edge02.contoso.local:443',
-  ]);
+  assert.deepEqual(
+    config.targets.map((t) => `${t.name} ${t.host}:${t.port}${t.address ? ` @${t.address}` : ''}`),
+    [
+      'edgepool-int-5061 edgepool.contoso.local:5061',
+      'edge01-int-5061 edge01.contoso.local:5061 @10.0.0.5',
+      'edge02-int-5061 edge02.contoso.local:5061',
+      'edge01-ext-443 edge01.contoso.local:443',
+      'edge02-ext-443 edge02.contoso.local:443',
+    ],
+  );
   const flat = text.replace(/\n\s*#\s+/g, ' ');
   assert.match(flat, /NOTE: the topology names no public FQDN for this port: set sni to the name on the external certificate/);
-  assert.match(flat, /NOTE: the topology gives no public IP for this interface of edge01\.contoso\.local: add address: <its public IP>; without it chainwatch connects to whatever edge01\.contoso\.local resolves to from where it runs/);
+  assert.match(
+    flat,
+    /NOTE: the topology gives no public IP for this interface of edge01\.contoso\.local: add address: <its public IP>; without it chainwatch connects to whatever edge01\.contoso\.local resolves to from where it runs/,
+  );
   assert.match(flat, /this interface of edge02\.contoso\.local/);
 });
 
 test('a branch registrar in a topology without a SIP domain says what to set', () => {
-  const xml = topology(cluster('2', '1', 'sba.contoso.local', ['sba.contoso.local']), service('2-Registrar-1', '2:1', [port(5061, 'Mtls')], '<RegistrarService IsDirector="false"/>'), '<BranchSite SiteId="2"><Name>Cork</Name></BranchSite>');
+  const xml = topology(
+    cluster('2', '1', 'sba.contoso.local', ['sba.contoso.local']),
+    service('2-Registrar-1', '2:1', [port(5061, 'Mtls')], '<RegistrarService IsDirector="false"/>'),
+    '<BranchSite SiteId="2"><Name>Cork</Name></BranchSite>',
+  );
   const flat = importTopology(xml).replace(/\n\s*#\s+/g, ' ');
-  assert.match(flat, /NOTE: a branch-site registrar: a Survivable Branch Appliance's certificate names sip\.<your SIP domain>, which the topology does not give \(no InternalDomains DefaultDomain\): add sni: sip\.<your SIP domain>, or expect hostname_mismatch/);
+  assert.match(
+    flat,
+    /NOTE: a branch-site registrar: a Survivable Branch Appliance's certificate names sip\.<your SIP domain>, which the topology does not give \(no InternalDomains DefaultDomain\): add sni: sip\.<your SIP domain>, or expect hostname_mismatch/,
+  );
 });
 
 test('names stay unique when servers in different domains share a first label', async () => {
-  const clusters = cluster('1', '1', 'fe01.emea.contoso.local', ['fe01.emea.contoso.local']) + cluster('1', '2', 'fe01.apac.contoso.local', ['fe01.apac.contoso.local']);
+  const clusters =
+    cluster('1', '1', 'fe01.emea.contoso.local', ['fe01.emea.contoso.local']) + cluster('1', '2', 'fe01.apac.contoso.local', ['fe01.apac.contoso.local']);
   const reg = '<RegistrarService IsDirector="false"/>';
   const services = service('1-Registrar-1', '1:1', [port(5061, 'Mtls')], reg) + service('1-Registrar-2', '1:2', [port(5061, 'Mtls')], reg);
   const config = await load(topology(clusters, services));
   // Sorted by pool name, so apac is first whatever the XML order.
-  assert.deepEqual(config.targets.map((t) => `${t.name} ${t.host}`), ['fe01-default-5061 fe01.apac.contoso.local', 'fe01-default-5061-2 fe01.emea.contoso.local']);
+  assert.deepEqual(
+    config.targets.map((t) => `${t.name} ${t.host}`),
+    ['fe01-default-5061 fe01.apac.contoso.local', 'fe01-default-5061-2 fe01.emea.contoso.local'],
+  );
 });
 
 test('no hard cap: 1,000 servers import, and the header says how many targets were written', async () => {

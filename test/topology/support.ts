@@ -11,7 +11,10 @@ export const FIXTURE_DIR = new URL('./fixtures/', import.meta.url);
 export function row(t: TargetConfig): string {
   const where = t.url ?? `${t.host}:${t.port}`;
   const sni = t.sni !== null && t.sni !== t.host ? `sni=${t.sni}` : '';
-  const labels = Object.entries(t.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',');
+  const labels = Object.entries(t.labels)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return [t.name, t.group, where, sni, t.address ? `@${t.address}` : '', t.resolve === 'all' ? 'all' : '', t.starttls ? `starttls=${t.starttls}` : '', labels]
     .filter((x) => x !== '')
     .join(' ');
@@ -56,10 +59,18 @@ export function largeTopology(sites: number, perSite: number): string {
   for (let s = 1; s <= sites; s++) {
     siteXml.push(`<CentralSite SiteId="${s}"><Name>Site ${s}</Name></CentralSite>`);
     const servers = Array.from({ length: perSite }, (_, i) => `fe${s}-${i}.contoso.local`);
-    clusters.push(cluster(String(s), '1', `pool${s}.contoso.local`, servers), cluster(String(s), '2', `chat${s}.contoso.local`, [`chat${s}-0.contoso.local`, `chat${s}-1.contoso.local`]));
+    clusters.push(
+      cluster(String(s), '1', `pool${s}.contoso.local`, servers),
+      cluster(String(s), '2', `chat${s}.contoso.local`, [`chat${s}-0.contoso.local`, `chat${s}-1.contoso.local`]),
+    );
     services.push(
       service(`${s}-Registrar-1`, `${s}:1`, [port(5061, 'Mtls'), port(444, 'Mtls'), port(443, 'Https', 'WebSite')], reg),
-      service(`${s}-PersistentChatService-1`, `${s}:2`, [port(5041, 'Mtls')], `<DependsOn><Dependency ServiceId="${s}-Registrar-1" Usage="Default"/></DependsOn>`),
+      service(
+        `${s}-PersistentChatService-1`,
+        `${s}:2`,
+        [port(5041, 'Mtls')],
+        `<DependsOn><Dependency ServiceId="${s}-Registrar-1" Usage="Default"/></DependsOn>`,
+      ),
     );
   }
   return topology(clusters.join(''), services.join(''), siteXml.join(''));

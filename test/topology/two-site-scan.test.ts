@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseDocument } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
-import { startDnsServer, type DnsServer } from '../../src/demo/dns-server.js';
+import { type DnsServer, startDnsServer } from '../../src/demo/dns-server.js';
 import type { CertificateAuthority } from '../../src/demo/pki.js';
-import { serveChain, type ServedEndpoint } from '../../src/demo/servers.js';
+import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { buildReport, type Report } from '../../src/output/report.js';
 import { runScan } from '../../src/pipeline/scan.js';
 import { importTopology } from '../../src/topology/index.js';
-import { chainPems, standardPki, type StandardPki } from '../helpers/fixtures.js';
+import { chainPems, type StandardPki, standardPki } from '../helpers/fixtures.js';
 import { cluster, port, service, topology } from './support.js';
 
 // Unprivileged stand-ins for 5061, 443, 5041 and 5070; every server has its own loopback address.
@@ -39,14 +39,59 @@ interface Server {
 
 const fqdn = (name: string): string => `${name}.${DOMAIN}`;
 const SERVERS: Server[] = [
-  { fqdn: fqdn('dubfe01'), address: '127.93.1.11', site: 'dublin', pool: fqdn('dubpool'), certs: [['default', SIP], ['web', WEB]] },
-  { fqdn: fqdn('dubfe02'), address: '127.93.1.12', site: 'dublin', pool: fqdn('dubpool'), certs: [['default', SIP], ['web', WEB]] },
-  { fqdn: fqdn('dubdir01'), address: '127.93.1.21', site: 'dublin', pool: fqdn('dubdir'), certs: [['default', SIP], ['web', WEB]] },
+  {
+    fqdn: fqdn('dubfe01'),
+    address: '127.93.1.11',
+    site: 'dublin',
+    pool: fqdn('dubpool'),
+    certs: [
+      ['default', SIP],
+      ['web', WEB],
+    ],
+  },
+  {
+    fqdn: fqdn('dubfe02'),
+    address: '127.93.1.12',
+    site: 'dublin',
+    pool: fqdn('dubpool'),
+    certs: [
+      ['default', SIP],
+      ['web', WEB],
+    ],
+  },
+  {
+    fqdn: fqdn('dubdir01'),
+    address: '127.93.1.21',
+    site: 'dublin',
+    pool: fqdn('dubdir'),
+    certs: [
+      ['default', SIP],
+      ['web', WEB],
+    ],
+  },
   { fqdn: fqdn('dubchat01'), address: '127.93.1.31', site: 'dublin', pool: fqdn('dubchat'), certs: [['default', CHAT]] },
   { fqdn: fqdn('dubmed01'), address: '127.93.1.41', site: 'dublin', pool: fqdn('dubmed'), certs: [['default', MED]] },
   { fqdn: fqdn('dubedge01'), address: '127.93.1.51', site: 'dublin', pool: fqdn('dubedge'), certs: [['default', SIP]] },
-  { fqdn: fqdn('lonfe01'), address: '127.93.2.11', site: 'london', pool: fqdn('lonpool'), certs: [['default', SIP], ['web', WEB]] },
-  { fqdn: fqdn('lonfe02'), address: '127.93.2.12', site: 'london', pool: fqdn('lonpool'), certs: [['default', SIP], ['web', WEB]] },
+  {
+    fqdn: fqdn('lonfe01'),
+    address: '127.93.2.11',
+    site: 'london',
+    pool: fqdn('lonpool'),
+    certs: [
+      ['default', SIP],
+      ['web', WEB],
+    ],
+  },
+  {
+    fqdn: fqdn('lonfe02'),
+    address: '127.93.2.12',
+    site: 'london',
+    pool: fqdn('lonpool'),
+    certs: [
+      ['default', SIP],
+      ['web', WEB],
+    ],
+  },
   { fqdn: fqdn('lonchat01'), address: '127.93.2.31', site: 'london', pool: fqdn('lonchat'), certs: [['default', CHAT]] },
 ];
 
@@ -148,32 +193,50 @@ after(async () => {
 describe('the Lync rule on an imported two-site topology', () => {
   it('imports the policies the rule needs, scoped by site', async () => {
     const config = await loadConfig(configFile);
-    assert.deepEqual(config.policies.map((p) => `${p.name} ${p.scope ?? '-'} ${p.match}`), [
-      'pchat-web-same-ca site issuer',
-      'lync-internal-same-ca site issuer',
-      'lync-internal-same-root - root',
-    ]);
-    assert.deepEqual(config.targets.filter((t) => t.group === 'pchat-web').map((t) => `${t.name} ${t.labels['site']}`), [
-      'dubpool-pchat-web Dublin', 'dubfe01-pchat-web Dublin', 'dubfe02-pchat-web Dublin',
-      'lonpool-pchat-web London', 'lonfe01-pchat-web London', 'lonfe02-pchat-web London',
-    ]);
+    assert.deepEqual(
+      config.policies.map((p) => `${p.name} ${p.scope ?? '-'} ${p.match}`),
+      ['pchat-web-same-ca site issuer', 'lync-internal-same-ca site issuer', 'lync-internal-same-root - root'],
+    );
+    assert.deepEqual(
+      config.targets.filter((t) => t.group === 'pchat-web').map((t) => `${t.name} ${t.labels.site}`),
+      [
+        'dubpool-pchat-web Dublin',
+        'dubfe01-pchat-web Dublin',
+        'dubfe02-pchat-web Dublin',
+        'lonpool-pchat-web London',
+        'lonfe01-pchat-web London',
+        'lonfe02-pchat-web London',
+      ],
+    );
   });
 
   it('(a) everything right: every endpoint answers, every policy is consistent', async () => {
     await serveFleet(() => pki.contosoIssuing01);
     const report = await scan();
-    assert.deepEqual(report.targets.filter((t) => !t.ok).map((t) => `${t.target}: ${t.error?.message}`), []);
-    assert.deepEqual(report.targets.filter((t) => t.problems.length > 0).map((t) => `${t.target}: ${t.problems}`), []);
+    assert.deepEqual(
+      report.targets.filter((t) => !t.ok).map((t) => `${t.target}: ${t.error?.message}`),
+      [],
+    );
+    assert.deepEqual(
+      report.targets.filter((t) => t.problems.length > 0).map((t) => `${t.target}: ${t.problems}`),
+      [],
+    );
     assert.equal(report.targets.length, 28, 'each pool name fans out to the addresses behind it');
     assert.deepEqual(divergences(report), []);
-    assert.deepEqual(report.policies.map((p) => p.consistent), [true, true, true]);
+    assert.deepEqual(
+      report.policies.map((p) => p.consistent),
+      [true, true, true],
+    );
   });
 
   it("(b) Dublin's Front End web certificate from London's issuing CA: exactly Dublin's Persistent Chat web endpoints diverge", async () => {
     const siteCa = (s: Server) => (s.site === 'dublin' ? pki.contosoIssuing01 : pki.contosoIssuing02);
     await serveFleet((s, cert) => (s.pool === fqdn('dubpool') && cert === 'web' ? pki.contosoIssuing02 : siteCa(s)));
     const report = await scan();
-    assert.deepEqual(report.targets.filter((t) => !t.ok), []);
+    assert.deepEqual(
+      report.targets.filter((t) => !t.ok),
+      [],
+    );
     assert.deepEqual(divergences(report), [
       'pchat-web-same-ca dubfe01-pchat-web 127.93.1.11',
       'pchat-web-same-ca dubfe02-pchat-web 127.93.1.12',
@@ -182,18 +245,29 @@ describe('the Lync rule on an imported two-site topology', () => {
     ]);
     const rule = report.policies.find((p) => p.name === 'pchat-web-same-ca')!;
     // Each site's expected CA is its own; the divergent endpoints are told Dublin's.
-    assert.deepEqual(rule.scopes.map((s) => [s.value, s.expected.map((e) => e.keyId), s.consistent]), [
-      ['Dublin', [pki.contosoIssuing01.keyId], false],
-      ['London', [pki.contosoIssuing02.keyId], true],
-    ]);
-    assert.ok(rule.divergent.every((d) => d.scope === 'Dublin' && d.expected[0]!.keyId === pki.contosoIssuing01.keyId && d.issuer.keyId === pki.contosoIssuing02.keyId));
+    assert.deepEqual(
+      rule.scopes.map((s) => [s.value, s.expected.map((e) => e.keyId), s.consistent]),
+      [
+        ['Dublin', [pki.contosoIssuing01.keyId], false],
+        ['London', [pki.contosoIssuing02.keyId], true],
+      ],
+    );
+    assert.ok(
+      rule.divergent.every((d) => d.scope === 'Dublin' && d.expected[0]!.keyId === pki.contosoIssuing01.keyId && d.issuer.keyId === pki.contosoIssuing02.keyId),
+    );
   });
 
-  it("(c) London on its own issuing CA, legitimately: no divergence anywhere", async () => {
+  it('(c) London on its own issuing CA, legitimately: no divergence anywhere', async () => {
     await serveFleet((s) => (s.site === 'dublin' ? pki.contosoIssuing01 : pki.contosoIssuing02));
     const report = await scan();
-    assert.deepEqual(report.targets.filter((t) => !t.ok), []);
+    assert.deepEqual(
+      report.targets.filter((t) => !t.ok),
+      [],
+    );
     assert.deepEqual(divergences(report), []);
-    assert.deepEqual(report.policies.map((p) => p.consistent), [true, true, true]);
+    assert.deepEqual(
+      report.policies.map((p) => p.consistent),
+      [true, true, true],
+    );
   });
 });

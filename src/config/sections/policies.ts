@@ -24,7 +24,10 @@ function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
     const group = member.node && isScalar(member.node) && typeof member.node.value === 'string' ? member.node.value.trim() : '';
     if (group !== '' && !groups.has(group)) e.bad(member, `no target has group '${group}' (${groupList(groups)})`);
     else if (group !== '' && group === reference) {
-      e.bad(member, `'${group}' is both the reference and a member: a group cannot be judged against itself; drop reference to judge the members by their most common CA`);
+      e.bad(
+        member,
+        `'${group}' is both the reference and a member: a group cannot be judged against itself; drop reference to judge the members by their most common CA`,
+      );
     }
   }
 
@@ -41,7 +44,11 @@ function readPolicy(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
       for (const r of targets.read) {
         const t = r.target;
         if ((t.group === reference || members?.includes(t.group)) && t.labels[scope] === undefined) {
-          ctx.report(r.at, joinKey(r.path, 'labels'), `policy '${name}' is judged per ${scope} (scope: ${scope}), but target '${t.name}' (group ${t.group}) has no '${scope}' label: add labels: {${scope}: ...} to it`);
+          ctx.report(
+            r.at,
+            joinKey(r.path, 'labels'),
+            `policy '${name}' is judged per ${scope} (scope: ${scope}), but target '${t.name}' (group ${t.group}) has no '${scope}' label: add labels: {${scope}: ...} to it`,
+          );
           e.ok = false;
         }
       }

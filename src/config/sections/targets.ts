@@ -63,7 +63,17 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
   if (clientCert === undefined) e.ok = false;
 
   if (!e.ok || name === undefined || group === undefined || host === undefined || clientCert === undefined) return null;
-  const target: TargetConfig = { ...e.values, name, group, host, port: port ?? e.values.port, sni, url: url?.url ?? null, clientCert, labels: e.values.labels ?? {} };
+  const target: TargetConfig = {
+    ...e.values,
+    name,
+    group,
+    host,
+    port: port ?? e.values.port,
+    sni,
+    url: url?.url ?? null,
+    clientCert,
+    labels: e.values.labels ?? {},
+  };
   return { target, at: e.map.node, path: e.path };
 }
 

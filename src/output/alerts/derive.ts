@@ -1,11 +1,11 @@
 // The alerts one scan implies, as pure data: what is wrong right now, worded for the person who
 // gets paged. No clocks, no I/O; the dispatcher decides what is new and what has ended.
 
+import { caFullLabel, caLabel, commonName, keyPrefix } from '../../chain/ca-label.js';
 import type { CertChange, PolicyVerdict } from '../../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../../pipeline/types.js';
-import { fingerprint } from './fingerprint.js';
-import { caFullLabel, caLabel, commonName, keyPrefix } from '../../chain/ca-label.js';
 import { targetPageLink } from '../links.js';
+import { fingerprint } from './fingerprint.js';
 import { daysText, endpointLabel, orList } from './text.js';
 import type { Alert, AlertAnnotations, AlertName, Severity } from './types.js';
 
@@ -116,8 +116,7 @@ function divergenceAlerts(v: PolicyVerdict, opts: DeriveOptions): Draft[] {
     const summary = `${ep} ${what}; policy ${v.name} expects ${expectedText}`;
     const lines = [
       `${ep}, in group ${m.group}, ${byRoot ? 'chains to root' : 'presents a certificate issued by'} ${caFullLabel(m.issuer)}.`,
-      `Policy ${v.name} (match: ${v.match}) requires ${basis}` +
-        (expectedFull.length > 0 ? `: ${orList(expectedFull)}.` : '.'),
+      `Policy ${v.name} (match: ${v.match}) requires ${basis}${expectedFull.length > 0 ? `: ${orList(expectedFull)}.` : '.'}`,
       expected.length > 0
         ? `Bind a certificate issued by ${orList(m.expected.map((ca) => commonName(ca.dn)))} on ${m.target}, or, if the new CA is intended, update the policy.`
         : `Decide which CA is right, re-issue the others' certificates from it, or pin it with allowed_issuers.`,
@@ -149,9 +148,7 @@ function changeAlert(c: CertChange, opts: DeriveOptions): Draft {
   switch (c.kind) {
     case 'renewal':
       summary = `${ep}: new certificate, renewed under the same CA ${ca(to)}`;
-      description =
-        `The leaf changed from ${leaf(from)} to ${leaf(to)}; the issuing CA is unchanged. ` +
-        `Nothing to do if this renewal was planned.`;
+      description = `The leaf changed from ${leaf(from)} to ${leaf(to)}; the issuing CA is unchanged. Nothing to do if this renewal was planned.`;
       break;
     case 'issuer_change':
       severity = 'warning';
@@ -228,8 +225,7 @@ function probeFailingAlert(r: EndpointResult, opts: DeriveOptions): Draft | null
     labels: { target: e.target, address: e.address ?? '', group: e.group, kind: err.kind },
     annotations: {
       summary: `${e.target} (${where}) cannot be probed: ${err.kind}`,
-      description:
-        `${err.message} Until it answers with TLS, chainwatch cannot check its certificate chain, its policies or its expiry.`,
+      description: `${err.message} Until it answers with TLS, chainwatch cannot check its certificate chain, its policies or its expiry.`,
     },
     target: e.target,
     startsAt: opts.now,
@@ -268,7 +264,7 @@ function revokedAlerts(r: EndpointResult, opts: DeriveOptions): Draft[] {
 }
 
 function sourceText(source: string | null): string {
-  return source === 'crl' ? 'CA\'s CRL' : source === 'stapled' ? 'stapled OCSP response' : 'OCSP responder';
+  return source === 'crl' ? "CA's CRL" : source === 'stapled' ? 'stapled OCSP response' : 'OCSP responder';
 }
 
 /** A CRL that is stale, about to be, or cannot be fetched: every certificate naming it is at risk. */

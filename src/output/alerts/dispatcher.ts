@@ -128,8 +128,7 @@ export class AlertDispatcher {
         const prev = this.active.get(alert.fingerprint);
         if (prev) {
           // Same condition: keep when it began, take the current wording (days left, etc.).
-          const holdUntil =
-            alert.holdUntil && prev.holdUntil && prev.holdUntil > alert.holdUntil ? prev.holdUntil : alert.holdUntil;
+          const holdUntil = alert.holdUntil && prev.holdUntil && prev.holdUntil > alert.holdUntil ? prev.holdUntil : alert.holdUntil;
           const kept = { ...alert, startsAt: prev.startsAt, holdUntil };
           next.set(alert.fingerprint, kept);
           result.unchanged.push(kept);

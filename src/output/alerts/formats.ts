@@ -130,9 +130,7 @@ export function slackBody(t: Transition): unknown {
       },
       {
         type: 'context',
-        elements: [
-          { type: 'mrkdwn', text: clip(`${labels} | <${slackEscape(a.generatorURL)}|Open in chainwatch>`, SLACK_TEXT_MAX) },
-        ],
+        elements: [{ type: 'mrkdwn', text: clip(`${labels} | <${slackEscape(a.generatorURL)}|Open in chainwatch>`, SLACK_TEXT_MAX) }],
       },
     ],
   };
@@ -141,8 +139,7 @@ export function slackBody(t: Transition): unknown {
 export function teamsBody(t: Transition): unknown {
   const a = t.alert;
   const name = a.labels.alertname ?? '';
-  const color =
-    t.status === 'resolved' ? 'Good' : a.labels.severity === 'critical' ? 'Attention' : a.labels.severity === 'warning' ? 'Warning' : 'Accent';
+  const color = t.status === 'resolved' ? 'Good' : a.labels.severity === 'critical' ? 'Attention' : a.labels.severity === 'warning' ? 'Warning' : 'Accent';
   const facts = labelPairs(a).map(([title, value]) => ({ title, value }));
   facts.push({ title: 'since', value: a.startsAt.toISOString() });
   if (t.status === 'resolved' && t.endsAt) facts.push({ title: 'resolved', value: t.endsAt.toISOString() });

@@ -5,7 +5,7 @@
 import type { WebhookConfig } from '../../config/types.js';
 import type { Logger } from '../../log/logger.js';
 import { type PostableAlert, webhookBody } from './formats.js';
-import { type Endpoint, type PostOutcome, endpointFromUrl, postJson } from './http.js';
+import { type Endpoint, endpointFromUrl, type PostOutcome, postJson } from './http.js';
 import type { Transition } from './types.js';
 
 export type DeliveryResult = 'success' | 'failure' | 'retry' | 'dropped';

@@ -66,8 +66,7 @@ export function loadAlertState(path: string, logger: Logger): AlertState {
 
 function parseAlert(raw: unknown): Alert {
   const a = raw as Partial<StoredAlert>;
-  const strings = (o: unknown) =>
-    typeof o === 'object' && o !== null && Object.values(o).every((v) => typeof v === 'string');
+  const strings = (o: unknown) => typeof o === 'object' && o !== null && Object.values(o).every((v) => typeof v === 'string');
   if (!strings(a.labels) || !strings(a.annotations) || typeof a.startsAt !== 'string' || typeof a.generatorURL !== 'string') {
     throw new Error('an alert entry is malformed');
   }

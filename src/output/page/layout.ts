@@ -68,7 +68,7 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
     `script-src ${hash(SCRIPT)}`,
     `style-src ${hash(STYLE)}`,
     // The empty data: icon keeps browsers from asking for /favicon.ico.
-    "img-src data:",
+    'img-src data:',
     "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",

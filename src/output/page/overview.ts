@@ -5,10 +5,10 @@ import type { CaRef, CertChange, PolicyVerdict } from '../../fleet/types.js';
 import type { EndpointReport } from '../report.js';
 import type { StatusSnapshot } from '../status.js';
 import { divergentEndpointKeys } from '../summary.js';
-import { inState, parseFilters, STATES, type Filters } from './filters.js';
-import { html, type Html } from './html.js';
+import { type Filters, inState, parseFilters, STATES } from './filters.js';
+import { type Html, html } from './html.js';
 import { layout, time } from './layout.js';
-import { ca, expiryCell, statusBadge, targetLink, where, type PageContext } from './view.js';
+import { ca, expiryCell, type PageContext, statusBadge, targetLink, where } from './view.js';
 
 export function renderOverview(snapshot: StatusSnapshot | null, ctx: PageContext, query: URLSearchParams): string {
   if (snapshot === null) {
@@ -65,15 +65,20 @@ function policyBlock(p: PolicyVerdict, f: Filters): Html {
   const inGroup = (g: string) => f.group === null || f.group === g;
   const divergent = p.divergent.filter((d) => inGroup(d.group));
   const unknown = p.unknown.filter((u) => inGroup(u.group));
-  const cas = (list: readonly CaRef[]) => (list.length > 0 ? list.map((e, i) => html`${i > 0 && ' or '}${ca(e)}`) : html`<span class="bad">no expected CA</span>`);
+  const cas = (list: readonly CaRef[]) =>
+    list.length > 0 ? list.map((e, i) => html`${i > 0 && ' or '}${ca(e)}`) : html`<span class="bad">no expected CA</span>`;
   // A scoped policy expects its own CA in each scope (each site): say which, scope by scope.
-  const expected = p.scope === null ? cas(p.expected) : html`per ${p.scope}: ${p.scopes.map((s, i) => html`${i > 0 && '; '}${s.value || '(none)'} ${cas(s.expected)}`)}`;
+  const expected =
+    p.scope === null ? cas(p.expected) : html`per ${p.scope}: ${p.scopes.map((s, i) => html`${i > 0 && '; '}${s.value || '(none)'} ${cas(s.expected)}`)}`;
   return html`<section class="policy ${p.consistent ? 'consistent' : 'divergent'}" data-policy="${p.name}">
 <h3>${p.name} <span class="badge ${p.consistent ? 'ok' : 'bad'}">${p.consistent ? 'consistent' : `${p.divergent.length} divergent`}</span></h3>
 <p class="muted">match ${p.match}${p.reference ? `, reference group ${p.reference}` : ''}; ${p.matching.length} matching${p.unknown.length > 0 ? `, ${p.unknown.length} not judged` : ''}. Expected ${expected}.</p>
-${divergent.length > 0 && html`<div class="scroll"><table class="divergent cards"><thead><tr><th>divergent endpoint</th><th>group</th><th>presents</th><th>expected</th></tr></thead><tbody>
+${
+  divergent.length > 0 &&
+  html`<div class="scroll"><table class="divergent cards"><thead><tr><th>divergent endpoint</th><th>group</th><th>presents</th><th>expected</th></tr></thead><tbody>
 ${divergent.map((d) => html`<tr data-target="${d.target}"><td>${targetLink(d.target)}${d.address && html` <span class="muted">${d.address}</span>`}</td><td data-label="group">${d.group}</td><td class="bad" data-label="presents">${ca(d.issuer)}</td><td data-label="expected">${cas(d.expected)}</td></tr>`)}
-</tbody></table></div>`}
+</tbody></table></div>`
+}
 ${unknown.length > 0 && html`<ul>${unknown.map((u) => html`<li>${targetLink(u.target)} not judged: ${u.reason}</li>`)}</ul>`}
 ${p.notes.length > 0 && html`<ul class="muted">${p.notes.map((n) => html`<li>${n}</li>`)}</ul>`}
 </section>`;
@@ -91,10 +96,12 @@ function fleet(shown: EndpointReport[], snapshot: StatusSnapshot, divergent: Rea
   if (shown.length === 0) return html`<p>No endpoint matches the filter.</p>`;
   const groups = new Map<string, EndpointReport[]>();
   for (const t of shown) groups.set(t.group, [...(groups.get(t.group) ?? []), t]);
-  return html`${[...groups.keys()].sort().map((g) => html`<h3 class="group">${g}</h3>
+  return html`${[...groups.keys()].sort().map(
+    (g) => html`<h3 class="group">${g}</h3>
 <div class="scroll"><table class="fleet cards"><thead><tr><th>target</th><th>state</th><th class="hide-narrow">endpoint</th><th>issuer</th><th>expires</th><th>problems</th><th class="hide-narrow">last change</th></tr></thead><tbody>
 ${groups.get(g)!.map((t) => html`<tr data-target="${t.target}"><td>${targetLink(t.target)}</td><td>${statusBadge(t)}${divergent.has(t.key) && html` <span class="badge bad">DIVERGENT</span>`}</td><td class="mono hide-narrow">${where(t)}</td><td data-label="issuer">${t.ok ? ca(t.issuer) : html`<span class="bad">${t.error?.kind ?? ''}</span>`}</td>${expiryCell(t, ctx)}<td${t.problems.length > 0 && html` data-label="problems"`}>${t.problems.join(', ')}</td><td class="hide-narrow">${time(snapshot.history.get(t.key)?.lastChange)}</td></tr>`)}
-</tbody></table></div>`)}`;
+</tbody></table></div>`,
+  )}`;
 }
 
 function changes(list: CertChange[]): Html {

@@ -6,9 +6,9 @@ import type { PolicyVerdict } from '../../fleet/types.js';
 import type { CertificateRevocation } from '../../revocation/types.js';
 import type { EndpointReport, ReportedCertificate } from '../report.js';
 import type { StatusSnapshot } from '../status.js';
-import { html, type Html } from './html.js';
+import { type Html, html } from './html.js';
 import { layout, time } from './layout.js';
-import { ca, expirySeverity, statusBadge, where, type PageContext } from './view.js';
+import { ca, expirySeverity, type PageContext, statusBadge, where } from './view.js';
 
 export interface TargetPage {
   /** 404 when the last scan has no such target, 503 before the first scan. */
@@ -25,7 +25,10 @@ export function renderTarget(snapshot: StatusSnapshot | null, ctx: PageContext, 
   if (endpoints.length === 0) {
     return {
       status: 404,
-      html: layout(`${name} — chainwatch`, html`${back}<h1>${name}</h1><p>The last scan has no target named <b>${name}</b>. It may have been renamed or removed from the config.</p>`),
+      html: layout(
+        `${name} — chainwatch`,
+        html`${back}<h1>${name}</h1><p>The last scan has no target named <b>${name}</b>. It may have been renamed or removed from the config.</p>`,
+      ),
     };
   }
   const history = snapshot.report.changes.filter((c) => c.target === name);
@@ -34,11 +37,13 @@ export function renderTarget(snapshot: StatusSnapshot | null, ctx: PageContext, 
 <p class="muted">Group ${endpoints[0]!.group}${endpoints[0]!.role && `, role ${endpoints[0]!.role}`}. Scanned ${time(snapshot.report.finishedAt)}.</p>
 ${endpoints.map((t) => endpoint(t, snapshot, ctx))}
 <h2 id="history">History</h2>
-${history.length === 0
+${
+  history.length === 0
     ? html`<p class="muted">No change recorded among the recent changes.</p>`
     : html`<div class="scroll"><table class="history"><thead><tr><th>when</th><th>endpoint</th><th>change</th><th>from</th><th>to</th><th>new leaf</th></tr></thead><tbody>
 ${history.map((c) => html`<tr><td>${time(c.at)}</td><td class="mono">${c.address ?? ''}</td><td>${c.kind.replace('_', ' ')}</td><td>${ca(c.from.issuer)}</td><td>${ca(c.to.issuer)}</td><td>${c.to.leafSubject ?? ''} <span class="muted">valid until</span> ${time(c.to.leafNotAfter)}</td></tr>`)}
-</tbody></table></div>`}`;
+</tbody></table></div>`
+}`;
   return { status: 200, html: layout(`${name} — chainwatch`, body) };
 }
 

@@ -1,10 +1,10 @@
 // Pieces the overview and the target pages share: how an endpoint, a CA, an expiry and a status
 // look, and how an endpoint is classified for the state filter.
 
-import { caLabel, type CaName } from '../../chain/ca-label.js';
+import { type CaName, caLabel } from '../../chain/ca-label.js';
 import { targetPath } from '../links.js';
-import { endpointStatus, type EndpointReport } from '../report.js';
-import { html, type Html } from './html.js';
+import { type EndpointReport, endpointStatus } from '../report.js';
+import { type Html, html } from './html.js';
 
 export interface PageContext {
   now: Date;

@@ -38,7 +38,10 @@ export function streamCapture(onOverflow: OnOverflow): Capture {
   const onBytes = (chunk: Buffer): void => {
     if (received < MAX_CAPTURE_BYTES) chunks.push(chunk);
     received += chunk.length;
-    if (received > MAX_CAPTURE_BYTES) return onOverflow();
+    if (received > MAX_CAPTURE_BYTES) {
+      onOverflow();
+      return;
+    }
     if (waiting !== null && received - checkedAt >= READ_ON_STEP) {
       checkedAt = received;
       if (!flight(true).certificatePending) stopWaiting();
@@ -78,7 +81,10 @@ export function streamCapture(onOverflow: OnOverflow): Capture {
  * Destroying the tap leaves the socket open: the capture may read on after TLS gave up.
  */
 class Tap extends Duplex {
-  constructor(private readonly raw: Socket, onBytes: (chunk: Buffer) => void) {
+  constructor(
+    private readonly raw: Socket,
+    onBytes: (chunk: Buffer) => void,
+  ) {
     super();
     raw.on('data', (chunk: Buffer) => {
       onBytes(chunk);

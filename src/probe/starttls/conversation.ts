@@ -13,7 +13,10 @@ export class PreludeRefused extends Error {
 export class PreludeConnectionLost extends Error {
   override readonly name = 'PreludeConnectionLost';
 
-  constructor(readonly code: string | null, message: string) {
+  constructor(
+    readonly code: string | null,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -1,6 +1,6 @@
 // LDAP StartTLS (RFC 4511 §4.14): an ExtendedRequest with OID 1.3.6.1.4.1.1466.20037, answered
 // by an ExtendedResponse whose resultCode 0 means the TLS handshake may begin.
-import { PreludeRefused, type Conversation } from './conversation.js';
+import { type Conversation, PreludeRefused } from './conversation.js';
 
 const START_TLS_OID = Buffer.from('1.3.6.1.4.1.1466.20037', 'latin1');
 const TAG_SEQUENCE = 0x30;

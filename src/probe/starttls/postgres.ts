@@ -1,7 +1,7 @@
 // PostgreSQL's SSLRequest (protocol documentation, "SSL Session Encryption"): an 8-byte message,
 // answered by one byte, 'S' to go on with TLS or 'N' to refuse.
 import { describeBytes } from '../failures.js';
-import { PreludeRefused, type Conversation } from './conversation.js';
+import { type Conversation, PreludeRefused } from './conversation.js';
 
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 

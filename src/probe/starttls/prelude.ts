@@ -3,7 +3,7 @@ import type { StartTlsProtocol } from '../../config/options.js';
 import type { Deadline } from '../deadline.js';
 import { cancelled, seconds } from '../failures.js';
 import type { Destination } from '../resolve.js';
-import { failure, success, type Outcome } from '../stage.js';
+import { failure, type Outcome, success } from '../stage.js';
 import { Conversation, PreludeConnectionLost, PreludeRefused, quote } from './conversation.js';
 import { ldap } from './ldap.js';
 import { postgres } from './postgres.js';

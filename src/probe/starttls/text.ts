@@ -1,6 +1,6 @@
 // The line-based STARTTLS dialogues: SMTP (RFC 3207), IMAP (RFC 3501 §6.2.1), POP3 (RFC 2595 §4)
 // and FTP (RFC 4217).
-import { PreludeRefused, quote, type Conversation } from './conversation.js';
+import { type Conversation, PreludeRefused, quote } from './conversation.js';
 
 /** The name a client gives itself in EHLO: ours says what it is and resolves nowhere. */
 const EHLO_NAME = 'chainwatch.invalid';

@@ -1,6 +1,6 @@
 // XMPP STARTTLS (RFC 6120 §5): open a stream, find <starttls/> among the stream features, ask
 // for it, and go on when the server answers <proceed/>.
-import { PreludeRefused, quote, type Conversation } from './conversation.js';
+import { type Conversation, PreludeRefused, quote } from './conversation.js';
 
 /** Server-to-server streams (port 5269, federation) use another namespace than client streams. */
 const SERVER_TO_SERVER_PORT = 5269;

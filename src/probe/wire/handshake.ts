@@ -75,7 +75,10 @@ export class HandshakeAssembler {
 /** Bounds-checked reader over one message body. */
 class Reader {
   offset = 0;
-  constructor(private readonly buf: Buffer, private readonly what: string) {}
+  constructor(
+    private readonly buf: Buffer,
+    private readonly what: string,
+  ) {}
 
   private need(n: number): void {
     if (this.buf.length - this.offset < n) throw new WireError(`truncated ${this.what}`);

@@ -20,7 +20,10 @@ export class WireError extends Error {
   override readonly name = 'WireError';
 
   /** `oversized`: the server sent more certificates or certificate bytes than accepted. */
-  constructor(message: string, readonly oversized = false) {
+  constructor(
+    message: string,
+    readonly oversized = false,
+  ) {
     super(message);
   }
 }

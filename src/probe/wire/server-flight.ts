@@ -8,14 +8,7 @@ import {
   parseServerHello,
 } from './handshake.js';
 import { WireError } from './limits.js';
-import {
-  CONTENT_ALERT,
-  CONTENT_APPLICATION_DATA,
-  CONTENT_CHANGE_CIPHER_SPEC,
-  CONTENT_HANDSHAKE,
-  looksLikeTls,
-  readRecords,
-} from './records.js';
+import { CONTENT_ALERT, CONTENT_APPLICATION_DATA, CONTENT_CHANGE_CIPHER_SPEC, CONTENT_HANDSHAKE, looksLikeTls, readRecords } from './records.js';
 import { isSupportedTls13Suite, RecordDecrypter } from './tls13.js';
 
 const TLS13 = 0x0304;

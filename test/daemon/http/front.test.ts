@@ -94,7 +94,10 @@ test('a connection that never sends a request is closed without an answer a brow
 });
 
 test('a route registered twice is a programming error', () => {
-  assert.throws(() => new RouteTable().get('/a', () => ({ status: 200, type: 'text/plain', body: '' })).get('/a', () => ({ status: 200, type: 'text/plain', body: '' })), /registered twice/);
+  assert.throws(
+    () => new RouteTable().get('/a', () => ({ status: 200, type: 'text/plain', body: '' })).get('/a', () => ({ status: 200, type: 'text/plain', body: '' })),
+    /registered twice/,
+  );
 });
 
 test('a busy address is refused with a message saying what to do', async () => {

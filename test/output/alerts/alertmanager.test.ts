@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AlertDispatcher } from '../../../src/output/alerts/dispatcher.js';
 import { countsOf, newCounter } from './counters.js';
-import { type RunningAlertmanager, eventually, startAlertmanager, startReceiver } from './processes.js';
+import { eventually, type RunningAlertmanager, startAlertmanager, startReceiver } from './processes.js';
 import { CONTOSO, DAY, endpoint, okResult, pchatScan } from './scans.js';
 
 const EXTERNAL = 'http://127.0.0.1:9862';
@@ -70,7 +70,10 @@ describe('Alertmanager push', () => {
         'web2 (10.1.2.5) presents a certificate from Fabrikam TLS CA (key 3f2a8877…); policy pchat-web-same-ca expects Contoso Issuing CA 01 (key 42d1a9c0…)',
       );
       assert.deepEqual(Object.keys(div.annotations).sort(), ['description', 'summary']);
-      assert.match(div.annotations.description ?? '', /Policy pchat-web-same-ca \(match: issuer\) requires the most common CA of reference group lync-internal/);
+      assert.match(
+        div.annotations.description ?? '',
+        /Policy pchat-web-same-ca \(match: issuer\) requires the most common CA of reference group lync-internal/,
+      );
       assert.equal(div.generatorURL, `${EXTERNAL}/targets/web2`);
       assert.equal(div.status.state, 'active');
       assert.equal(Date.parse(div.startsAt), t0.getTime(), 'startsAt is when chainwatch first saw it');

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { type DeliveryCounter, alertDeliveriesCounter } from '../../../src/output/alerts/metrics.js';
+import { alertDeliveriesCounter, type DeliveryCounter } from '../../../src/output/alerts/metrics.js';
 
 export function newCounter(): DeliveryCounter {
   return alertDeliveriesCounter(new Registry());

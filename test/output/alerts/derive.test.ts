@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { conditionUndetermined, deriveAlerts } from '../../../src/output/alerts/derive.js';
 import { fingerprint } from '../../../src/output/alerts/fingerprint.js';
 import type { Alert } from '../../../src/output/alerts/types.js';
-import { CONTOSO, DAY, FABRIKAM, change, endpoint, failedResult, okResult, pchatScan, scanOf } from './scans.js';
+import { CONTOSO, change, DAY, endpoint, FABRIKAM, failedResult, okResult, pchatScan, scanOf } from './scans.js';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const OPTS = { externalUrl: 'https://chainwatch.contoso.local/', expiryWarningMs: 30 * DAY, now: NOW };
@@ -81,10 +81,7 @@ describe('deriveAlerts', () => {
     assert.equal(soon.length, 1);
     assert.equal(soon[0]!.labels.severity, 'warning');
     assert.equal(soon[0]!.annotations.days_left, '12');
-    assert.equal(
-      soon[0]!.annotations.summary,
-      'sip1 (10.1.1.10): certificate sip1.contoso.local expires in 12 days (2025-06-13T13:00:00.000Z)',
-    );
+    assert.equal(soon[0]!.annotations.summary, 'sip1 (10.1.1.10): certificate sip1.contoso.local expires in 12 days (2025-06-13T13:00:00.000Z)');
     assert.match(soon[0]!.annotations.description, /bind the new certificate on sip1\.contoso\.local:5061 before then/);
     assert.equal(mk(3 * DAY)[0]!.labels.severity, 'critical');
     const expired = mk(-2 * DAY)[0]!;
@@ -96,9 +93,7 @@ describe('deriveAlerts', () => {
   it('a certificate change is an event held for the configured time, worded by kind', () => {
     const ep = endpoint('web1', 'pchat-web', '10.1.2.4');
     const at = new Date(NOW.getTime() - 60_000);
-    const scan = scanOf(NOW, [okResult(ep, CONTOSO, new Date(NOW.getTime() + 300 * DAY), NOW)], [], [
-      change(ep, 'renewal', CONTOSO, CONTOSO, at),
-    ]);
+    const scan = scanOf(NOW, [okResult(ep, CONTOSO, new Date(NOW.getTime() + 300 * DAY), NOW)], [], [change(ep, 'renewal', CONTOSO, CONTOSO, at)]);
     const [renewal] = deriveAlerts(scan, { ...OPTS, changeHoldMs: 30 * 60_000 });
     assert.equal(renewal!.labels.alertname, 'ChainwatchCertificateChanged');
     assert.equal(renewal!.labels.change, 'renewal');
@@ -143,11 +138,32 @@ describe('deriveAlerts', () => {
 });
 
 describe('revocation alerts', () => {
-  const revoked = { status: 'revoked' as const, source: 'crl' as const, crlUrl: 'http://pki.contoso.local/issuing.crl', ocspUrl: null, thisUpdate: null, nextUpdate: null, revokedAt: '2025-05-30T00:00:00.000Z', reason: 'keyCompromise', error: null };
+  const revoked = {
+    status: 'revoked' as const,
+    source: 'crl' as const,
+    crlUrl: 'http://pki.contoso.local/issuing.crl',
+    ocspUrl: null,
+    thisUpdate: null,
+    nextUpdate: null,
+    revokedAt: '2025-05-30T00:00:00.000Z',
+    reason: 'keyCompromise',
+    error: null,
+  };
   const health = (over: Partial<import('../../../src/revocation/types.js').RevocationUrlHealth>) => ({
-    url: 'http://pki.contoso.local/issuing.crl', kind: 'crl' as const, checked: true, reachable: true, stale: false, expiring: false,
-    thisUpdate: null, nextUpdate: '2025-05-31T00:00:00.000Z', fetchedAt: null, durationMs: 12, ocspStatus: null, error: null,
-    endpoints: ['web1 (10.1.2.4)', 'web2 (10.1.2.5)'], ...over,
+    url: 'http://pki.contoso.local/issuing.crl',
+    kind: 'crl' as const,
+    checked: true,
+    reachable: true,
+    stale: false,
+    expiring: false,
+    thisUpdate: null,
+    nextUpdate: '2025-05-31T00:00:00.000Z',
+    fetchedAt: null,
+    durationMs: 12,
+    ocspStatus: null,
+    error: null,
+    endpoints: ['web1 (10.1.2.4)', 'web2 (10.1.2.5)'],
+    ...over,
   });
 
   it('a revoked certificate fires ChainwatchCertificateRevoked with endpoint labels and position', () => {
@@ -155,7 +171,14 @@ describe('revocation alerts', () => {
     const r = { ...okResult(ep, CONTOSO, new Date(NOW.getTime() + 300 * DAY), NOW), revocation: [revoked] };
     const [a, ...rest] = byName(deriveAlerts(scanOf(NOW, [r]), OPTS), 'ChainwatchCertificateRevoked');
     assert.equal(rest.length, 0);
-    assert.deepEqual(a!.labels, { alertname: 'ChainwatchCertificateRevoked', target: 'web1', address: '10.1.2.4', group: 'pchat-web', position: '0', severity: 'critical' });
+    assert.deepEqual(a!.labels, {
+      alertname: 'ChainwatchCertificateRevoked',
+      target: 'web1',
+      address: '10.1.2.4',
+      group: 'pchat-web',
+      position: '0',
+      severity: 'critical',
+    });
     assert.equal(a!.annotations.summary, 'web1 (10.1.2.4): certificate web1.contoso.local was revoked on 2025-05-30T00:00:00.000Z (keyCompromise)');
     assert.match(a!.annotations.description, /revoked according to its CA's CRL/);
     // A good status raises nothing.
@@ -164,7 +187,18 @@ describe('revocation alerts', () => {
   });
 
   it('a stale CRL and an unreachable one fire per URL, naming the endpoints that depend on it', () => {
-    const scan = { ...scanOf(NOW, []), revocationUrls: [health({ stale: true }), health({ url: 'http://pki.contoso.local/root.crl', reachable: false, error: 'HTTP 404 from http://pki.contoso.local/root.crl', endpoints: ['web1 (10.1.2.4)'] })] };
+    const scan = {
+      ...scanOf(NOW, []),
+      revocationUrls: [
+        health({ stale: true }),
+        health({
+          url: 'http://pki.contoso.local/root.crl',
+          reachable: false,
+          error: 'HTTP 404 from http://pki.contoso.local/root.crl',
+          endpoints: ['web1 (10.1.2.4)'],
+        }),
+      ],
+    };
     const alerts = deriveAlerts(scan, OPTS);
     const [stale] = byName(alerts, 'ChainwatchCrlStale');
     assert.deepEqual(stale!.labels, { alertname: 'ChainwatchCrlStale', url: 'http://pki.contoso.local/issuing.crl', severity: 'critical' });
@@ -174,7 +208,10 @@ describe('revocation alerts', () => {
     assert.equal(down!.annotations.summary, 'CRL http://pki.contoso.local/root.crl cannot be obtained: HTTP 404 from http://pki.contoso.local/root.crl');
     assert.equal(down!.annotations.endpoints, 'web1 (10.1.2.4)');
     // An expiring CRL warns; a healthy one and an LDAP location (not checked) raise nothing.
-    const quiet = { ...scanOf(NOW, []), revocationUrls: [health({}), health({ url: 'ldap:///CN=CDP', checked: false, reachable: null, error: 'not fetched' })] };
+    const quiet = {
+      ...scanOf(NOW, []),
+      revocationUrls: [health({}), health({ url: 'ldap:///CN=CDP', checked: false, reachable: null, error: 'not fetched' })],
+    };
     assert.deepEqual(deriveAlerts(quiet, OPTS), []);
     const [expiring] = deriveAlerts({ ...scanOf(NOW, []), revocationUrls: [health({ expiring: true })] }, OPTS);
     assert.deepEqual([expiring!.labels.alertname, expiring!.labels.severity], ['ChainwatchCrlStale', 'warning']);

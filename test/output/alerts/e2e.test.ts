@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REPO, scrape, select } from '../../helpers/daemon-process.js';
 import { DAY_S, EXPIRY_CRITICAL_DAYS, EXPIRY_WARNING_DAYS, type LiveStack, STATUS_PAGE, startLiveStack } from '../../deploy/live-stack.js';
-import { type GettableAlert, eventually } from './processes.js';
+import { REPO, scrape, select } from '../../helpers/daemon-process.js';
+import { eventually, type GettableAlert } from './processes.js';
 
 const divergence = (a: { labels: Record<string, string> }) => a.labels.alertname === 'ChainwatchIssuerDivergence';
 
@@ -20,10 +20,14 @@ describe('alerting end to end: daemon, Prometheus with the generated rules, Aler
 
   before(async () => {
     stack = await startLiveStack();
-    await eventually('two scrapes of a completed scan', async () => {
-      const r = await stack.query('count_over_time(chainwatch_scan_last_completed_timestamp_seconds[1m]) >= 2');
-      return r.length > 0 && (await stack.query('chainwatch_scan_last_completed_timestamp_seconds > 0')).length > 0;
-    }, 60_000);
+    await eventually(
+      'two scrapes of a completed scan',
+      async () => {
+        const r = await stack.query('count_over_time(chainwatch_scan_last_completed_timestamp_seconds[1m]) >= 2');
+        return r.length > 0 && (await stack.query('chainwatch_scan_last_completed_timestamp_seconds > 0')).length > 0;
+      },
+      60_000,
+    );
   });
 
   after(async () => {
@@ -51,16 +55,27 @@ describe('alerting end to end: daemon, Prometheus with the generated rules, Aler
     assert.equal(fired.labels.target, 'web2');
     assert.equal(fired.labels.policy, 'pchat-web-same-ca');
     assert.equal(fired.labels.issuer_key_id, stack.pki.fabrikamTlsCa.keyId);
-    assert.match(fired.annotations.description ?? '', new RegExp(`Issuing CAs of lync-internal: CN=Contoso Issuing CA 01[^(]*\\(key ${stack.pki.contosoIssuing01.keyId}\\): 2 endpoint`));
-    assert.deepEqual((await stack.prometheus.alerts()).filter(divergence).map((a) => a.labels.target), ['web2'], 'nobody else diverges');
+    assert.match(
+      fired.annotations.description ?? '',
+      new RegExp(`Issuing CAs of lync-internal: CN=Contoso Issuing CA 01[^(]*\\(key ${stack.pki.contosoIssuing01.keyId}\\): 2 endpoint`),
+    );
+    assert.deepEqual(
+      (await stack.prometheus.alerts()).filter(divergence).map((a) => a.labels.target),
+      ['web2'],
+      'nobody else diverges',
+    );
 
     // Both paths reach Alertmanager; the shipped inhibit rule keeps the daemon's.
-    const both = await eventually('both divergence alerts in Alertmanager, the PromQL one inhibited', async () => {
-      const all = (await stack.alertmanager.unresolvedAlerts()).filter(divergence);
-      const promql = all.find((a) => a.labels.judged_by === 'prometheus');
-      const pushed = all.find((a) => a.labels.judged_by === undefined);
-      return promql && pushed && promql.status.inhibitedBy.length > 0 ? { promql, pushed, all } : undefined;
-    }, 60_000);
+    const both = await eventually(
+      'both divergence alerts in Alertmanager, the PromQL one inhibited',
+      async () => {
+        const all = (await stack.alertmanager.unresolvedAlerts()).filter(divergence);
+        const promql = all.find((a) => a.labels.judged_by === 'prometheus');
+        const pushed = all.find((a) => a.labels.judged_by === undefined);
+        return promql && pushed && promql.status.inhibitedBy.length > 0 ? { promql, pushed, all } : undefined;
+      },
+      60_000,
+    );
     assert.equal(both.promql.status.state, 'suppressed');
     assert.deepEqual(both.promql.status.inhibitedBy, [both.pushed.fingerprint]);
     assert.equal(both.all.length, 2, JSON.stringify(both.all.map((a) => a.labels)));
@@ -82,7 +97,10 @@ describe('alerting end to end: daemon, Prometheus with the generated rules, Aler
     );
     assert.match(shown[0]!.annotations.description ?? '', new RegExp(`key id ${fab}\\).*key id ${con}\\)`));
     assert.equal(shown[0]!.generatorURL, `${STATUS_PAGE}/targets/web2`);
-    const delivered = select(await scrape(stack.daemonUrl), 'chainwatch_alert_deliveries_total', { receiver: `alertmanager:${new URL(stack.alertmanager.url).host}`, result: 'success' });
+    const delivered = select(await scrape(stack.daemonUrl), 'chainwatch_alert_deliveries_total', {
+      receiver: `alertmanager:${new URL(stack.alertmanager.url).host}`,
+      result: 'success',
+    });
     assert.ok((delivered[0]?.value ?? 0) >= 1, 'the daemon counts its deliveries in /metrics');
   });
 
@@ -92,35 +110,70 @@ describe('alerting end to end: daemon, Prometheus with the generated rules, Aler
     // The daemon's own alerts (no instance label): edge-soon (50 days) warning, edge-critical
     // (10 days) critical, no other.
     const expiring = (a: { labels: Record<string, string> }) => a.labels.alertname === 'ChainwatchCertificateExpiringSoon';
-    const pushed = await eventually('the daemon pushing both expiry alerts', async () => {
-      const a = (await stack.alertmanager.activeAlerts()).filter((x) => expiring(x) && x.labels.instance === undefined);
-      return a.length >= 2 ? a : undefined;
-    }, 30_000);
-    assert.deepEqual(pushed.map((a) => [a.labels.target, a.labels.severity]).sort(), [['edge-critical', 'critical'], ['edge-soon', 'warning']]);
+    const pushed = await eventually(
+      'the daemon pushing both expiry alerts',
+      async () => {
+        const a = (await stack.alertmanager.activeAlerts()).filter((x) => expiring(x) && x.labels.instance === undefined);
+        return a.length >= 2 ? a : undefined;
+      },
+      30_000,
+    );
+    assert.deepEqual(pushed.map((a) => [a.labels.target, a.labels.severity]).sort(), [
+      ['edge-critical', 'critical'],
+      ['edge-soon', 'warning'],
+    ]);
 
     // The metrics say the same numbers the config does.
-    assert.deepEqual((await stack.query('chainwatch_expiry_warning_seconds')).map((s) => Number(s.value[1])), [warningS]);
-    assert.deepEqual((await stack.query('chainwatch_expiry_critical_seconds')).map((s) => Number(s.value[1])), [criticalS]);
+    assert.deepEqual(
+      (await stack.query('chainwatch_expiry_warning_seconds')).map((s) => Number(s.value[1])),
+      [warningS],
+    );
+    assert.deepEqual(
+      (await stack.query('chainwatch_expiry_critical_seconds')).map((s) => Number(s.value[1])),
+      [criticalS],
+    );
 
     // The rules, reading those metrics, pick the same endpoints with the same severities.
-    const ruled = await eventually('the expiry rules firing in Prometheus', async () => {
-      const a = (await stack.prometheus.alerts()).filter((x) => x.labels.alertname === 'ChainwatchCertificateExpiringSoon' && x.state === 'firing');
-      return a.length >= 2 ? a : undefined;
-    }, 30_000);
-    assert.deepEqual(ruled.map((a) => [a.labels.target, a.labels.severity]).sort(), [['edge-critical', 'critical'], ['edge-soon', 'warning']]);
+    const ruled = await eventually(
+      'the expiry rules firing in Prometheus',
+      async () => {
+        const a = (await stack.prometheus.alerts()).filter((x) => x.labels.alertname === 'ChainwatchCertificateExpiringSoon' && x.state === 'firing');
+        return a.length >= 2 ? a : undefined;
+      },
+      30_000,
+    );
+    assert.deepEqual(ruled.map((a) => [a.labels.target, a.labels.severity]).sort(), [
+      ['edge-critical', 'critical'],
+      ['edge-soon', 'warning'],
+    ]);
     // Both reach Alertmanager, which shows the daemon's and inhibits the rule's copies.
-    await eventually('the rule copies inhibited in Alertmanager', async () => {
-      const copies = (await stack.alertmanager.unresolvedAlerts()).filter((x) => expiring(x) && x.labels.instance !== undefined);
-      return copies.length === 2 && copies.every((c) => c.status.inhibitedBy.length === 1);
-    }, 30_000);
-    assert.deepEqual((await stack.alertmanager.activeAlerts()).filter(expiring).map((a) => a.fingerprint).sort(), pushed.map((a) => a.fingerprint).sort());
+    await eventually(
+      'the rule copies inhibited in Alertmanager',
+      async () => {
+        const copies = (await stack.alertmanager.unresolvedAlerts()).filter((x) => expiring(x) && x.labels.instance !== undefined);
+        return copies.length === 2 && copies.every((c) => c.status.inhibitedBy.length === 1);
+      },
+      30_000,
+    );
+    assert.deepEqual(
+      (await stack.alertmanager.activeAlerts())
+        .filter(expiring)
+        .map((a) => a.fingerprint)
+        .sort(),
+      pushed.map((a) => a.fingerprint).sort(),
+    );
 
     // And the dashboard's expiring-leaves panel counts exactly those.
-    const dashboard = JSON.parse(readFileSync(join(REPO, 'deploy/grafana/chainwatch-dashboard.json'), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const dashboard = JSON.parse(readFileSync(join(REPO, 'deploy/grafana/chainwatch-dashboard.json'), 'utf8')) as {
+      panels: { title: string; targets?: { expr: string }[] }[];
+    };
     const panel = dashboard.panels.find((p) => /within the warning threshold/.test(p.title));
     assert.ok(panel, 'a panel of leaves within the warning threshold');
     const expr = panel.targets![0]!.expr.replace(/\$\{?\w+\}?/g, '.*');
-    assert.deepEqual((await stack.query(expr)).map((s) => Number(s.value[1])), [2]);
+    assert.deepEqual(
+      (await stack.query(expr)).map((s) => Number(s.value[1])),
+      [2],
+    );
   });
 
   it('a certificate from the right CA on the same endpoint resolves it, and the swap is announced as an issuer change', async () => {
@@ -128,8 +181,18 @@ describe('alerting end to end: daemon, Prometheus with the generated rules, Aler
     await eventually('divergence resolved in Alertmanager', async () => (await stack.alertmanager.activeAlerts()).filter(divergence).length === 0, 60_000);
     await eventually('divergence no longer firing in Prometheus', async () => !(await stack.prometheus.alerts()).some(divergence), 60_000);
     const changed = await eventually('certificate change in Alertmanager', async () =>
-      (await stack.alertmanager.activeAlerts()).find((a) => a.labels.alertname === 'ChainwatchCertificateChanged' && a.labels.target === 'web2' && a.labels.change === 'issuer_change' && /now|Contoso Issuing CA 01 \(key/.test(a.annotations.summary ?? '') && !/previously Contoso/.test(a.annotations.summary ?? '')),
+      (await stack.alertmanager.activeAlerts()).find(
+        (a) =>
+          a.labels.alertname === 'ChainwatchCertificateChanged' &&
+          a.labels.target === 'web2' &&
+          a.labels.change === 'issuer_change' &&
+          /now|Contoso Issuing CA 01 \(key/.test(a.annotations.summary ?? '') &&
+          !/previously Contoso/.test(a.annotations.summary ?? ''),
+      ),
     );
-    assert.match(changed.annotations.summary ?? '', /^web2 \(127\.0\.0\.1\): new certificate from a different CA: Contoso Issuing CA 01 \(key [0-9a-f]{8}…\), previously Fabrikam TLS CA/);
+    assert.match(
+      changed.annotations.summary ?? '',
+      /^web2 \(127\.0\.0\.1\): new certificate from a different CA: Contoso Issuing CA 01 \(key [0-9a-f]{8}…\), previously Fabrikam TLS CA/,
+    );
   });
 });

@@ -122,7 +122,13 @@ export function change(ep: Endpoint, kind: CertChange['kind'], from: CaRef, to: 
     address: ep.address,
     kind,
     at: at.toISOString(),
-    from: { leafSha256: 'aa'.repeat(32), chain: ['aa'.repeat(32), 'ee'.repeat(32)], issuer: from, leafNotAfter: '2025-03-01T00:00:00.000Z', leafSubject: `CN=${ep.target}.contoso.local` },
+    from: {
+      leafSha256: 'aa'.repeat(32),
+      chain: ['aa'.repeat(32), 'ee'.repeat(32)],
+      issuer: from,
+      leafNotAfter: '2025-03-01T00:00:00.000Z',
+      leafSubject: `CN=${ep.target}.contoso.local`,
+    },
     to: {
       leafSha256: kind === 'chain_change' ? 'aa'.repeat(32) : newLeaf,
       chain: kind === 'chain_change' ? ['aa'.repeat(32)] : [newLeaf, 'ee'.repeat(32)],

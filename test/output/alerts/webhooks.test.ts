@@ -7,8 +7,8 @@ import type { WebhookConfig } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { AlertDispatcher, type AlertDispatcherOptions } from '../../../src/output/alerts/dispatcher.js';
 import { countsOf, newCounter } from './counters.js';
-import { type LoopbackReceiver, type Responder, eventually, startReceiver } from './processes.js';
-import { CONTOSO, DAY, FABRIKAM, change, endpoint, okResult, pchatScan, scanOf, verdict } from './scans.js';
+import { eventually, type LoopbackReceiver, type Responder, startReceiver } from './processes.js';
+import { CONTOSO, change, DAY, endpoint, FABRIKAM, okResult, pchatScan, scanOf, verdict } from './scans.js';
 
 const EXTERNAL = 'http://127.0.0.1:9862';
 const T0 = new Date('2025-06-01T12:00:00.000Z');
@@ -192,7 +192,10 @@ describe('webhooks', () => {
     await sleep(300);
     assert.equal(flaky.requests.length, 3);
     assert.equal(flaky.delivered().length, 1);
-    assert.ok(flaky.requests.every((r) => r.body === flaky.requests[0]!.body), 'every try sends the same message');
+    assert.ok(
+      flaky.requests.every((r) => r.body === flaky.requests[0]!.body),
+      'every try sends the same message',
+    );
     assert.ok(flaky.requests[2]!.at - flaky.requests[1]!.at >= flaky.requests[1]!.at - flaky.requests[0]!.at - 20, 'backoff does not shrink');
     assert.deepEqual(await countsOf(counter), { [`webhook:generic:${flaky.host} retry`]: 2, [`webhook:generic:${flaky.host} success`]: 1 });
   });
@@ -242,7 +245,11 @@ describe('webhooks', () => {
     }
     // 5 transitions are queued behind a receiver that hangs for 1 s per try; the scans did not wait.
     assert.ok(Math.max(...durations) < 250, `onScan returned at once each time (${durations.map((x) => x.toFixed(1)).join(', ')} ms)`);
-    await eventually('first message timed out twice and was given up', async () => (await countsOf(counter))[`webhook:generic:${dead.host} failure`] === 1, 10_000);
+    await eventually(
+      'first message timed out twice and was given up',
+      async () => (await countsOf(counter))[`webhook:generic:${dead.host} failure`] === 1,
+      10_000,
+    );
     assert.equal((await countsOf(counter))[`webhook:generic:${dead.host} retry`], 1);
     assert.ok(dead.requests.length >= 2);
   });
@@ -276,7 +283,13 @@ describe('webhooks', () => {
     const scan = scanOf(
       T0,
       web.map((ep) => okResult(ep, FABRIKAM, new Date(T0.getTime() + 300 * DAY), T0)),
-      [verdict('pchat-web-same-ca', CONTOSO, web.map((ep) => ({ ep, ca: FABRIKAM })))],
+      [
+        verdict(
+          'pchat-web-same-ca',
+          CONTOSO,
+          web.map((ep) => ({ ep, ca: FABRIKAM })),
+        ),
+      ],
     );
     assert.equal(d.onScan(scan).firing.length, 5);
     // One in flight, two waiting, two dropped.
@@ -317,13 +330,27 @@ describe('webhooks', () => {
     const { d, counter } = dispatcher([{ url: a.url, format: 'generic' }]);
     d.onScan(pchatScan(T0));
     await eventually('a got firing', async () => a.requests.length === 1);
-    d.reconfigure({ alertmanagerUrls: [], webhooks: [{ url: a.url, format: 'generic' }, { url: b.url, format: 'slack' }], resendIntervalMs: 60_000 }, EXTERNAL, 30 * DAY);
+    d.reconfigure(
+      {
+        alertmanagerUrls: [],
+        webhooks: [
+          { url: a.url, format: 'generic' },
+          { url: b.url, format: 'slack' },
+        ],
+        resendIntervalMs: 60_000,
+      },
+      EXTERNAL,
+      30 * DAY,
+    );
     assert.deepEqual(d.receivers(), [`webhook:generic:${a.host}`, `webhook:slack:${b.host}`]);
     assert.equal(d.onScan(pchatScan(T1)).unchanged.length, 1, 'still firing after the reload, not announced again');
     d.onScan(pchatScan(T2, { fixed: true }));
     await eventually('both got the resolution', async () => a.requests.length === 2 && b.requests.length === 1);
     await sleep(300);
-    assert.deepEqual(a.requests.map((r) => (JSON.parse(r.body) as { status: string }).status), ['firing', 'resolved']);
+    assert.deepEqual(
+      a.requests.map((r) => (JSON.parse(r.body) as { status: string }).status),
+      ['firing', 'resolved'],
+    );
     assert.match(b.requests[0]!.body, /RESOLVED/);
     d.reconfigure({ alertmanagerUrls: [], webhooks: [], resendIntervalMs: 60_000 }, EXTERNAL, 30 * DAY);
     assert.deepEqual(d.receivers(), []);

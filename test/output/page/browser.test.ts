@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { serveChain, type ServedEndpoint } from '../../../src/demo/servers.js';
-import { closedPort } from '../../helpers/servers.js';
 import type { CertificateAuthority } from '../../../src/demo/pki.js';
-import { artifactPath, launchChromium, type LaunchedBrowser } from '../../helpers/browser.js';
-import { eventually, freePort, killAll, spawnChainwatch, type ChainwatchProcess } from '../../helpers/daemon-process.js';
-import { chainPems, standardPki, type StandardPki } from '../../helpers/fixtures.js';
+import { type ServedEndpoint, serveChain } from '../../../src/demo/servers.js';
+import { artifactPath, type LaunchedBrowser, launchChromium } from '../../helpers/browser.js';
+import { type ChainwatchProcess, eventually, freePort, killAll, spawnChainwatch } from '../../helpers/daemon-process.js';
+import { chainPems, type StandardPki, standardPki } from '../../helpers/fixtures.js';
+import { closedPort } from '../../helpers/servers.js';
 
 const EVIL_CN = '<script>window.__pwned=1</script>';
 
@@ -144,7 +144,10 @@ describe('the status page in Chromium', () => {
 
   test('the page and /api/v1/status give the same counts for an endpoint divergent in two policies', async () => {
     const api = (await (await fetch(`${url}/api/v1/status`)).json()) as { summary: Record<string, number>; policies: { divergent: unknown[] }[] };
-    assert.deepEqual(api.policies.map((p) => p.divergent.length), [1, 1]);
+    assert.deepEqual(
+      api.policies.map((p) => p.divergent.length),
+      [1, 1],
+    );
     await page.goto(`${url}/`);
     const counts: Record<string, number> = {};
     for (const el of await page.locator('#summary [data-count]').all()) {
@@ -191,7 +194,6 @@ describe('the status page in Chromium', () => {
     await page.click('form.filter button[type="submit"]');
     await page.waitForURL(/group=web/);
     assert.deepEqual(await page.locator('table.fleet tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-target'))), ['web1', 'web2']);
-
   });
 
   test('without JavaScript the filter form still filters and times are shown in UTC', async () => {

@@ -11,7 +11,7 @@ import { renderOverview } from '../../../src/output/page/overview.js';
 import { renderTarget } from '../../../src/output/page/target.js';
 import { expirySeverity, type PageContext } from '../../../src/output/page/view.js';
 import { buildStatus } from '../../../src/output/status.js';
-import { change, CONTOSO, DAY, endpoint, FABRIKAM, okResult, scanOf, verdict } from '../alerts/scans.js';
+import { CONTOSO, change, DAY, endpoint, FABRIKAM, okResult, scanOf, verdict } from '../alerts/scans.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const ctx = (o: Partial<PageContext> = {}): PageContext => ({
@@ -31,10 +31,27 @@ function fleet(name = 'web1', changes: ReturnType<typeof change>[] = []) {
   const scan = scanOf(
     NOW,
     [okResult(a, CONTOSO, new Date(NOW.getTime() + 20 * DAY), NOW), okResult(b, FABRIKAM, new Date(NOW.getTime() + 3 * DAY), NOW)],
-    [verdict('same-ca "policy"', CONTOSO, [{ ep: a, ca: CONTOSO }, { ep: b, ca: FABRIKAM }])],
+    [
+      verdict('same-ca "policy"', CONTOSO, [
+        { ep: a, ca: CONTOSO },
+        { ep: b, ca: FABRIKAM },
+      ]),
+    ],
   );
   return buildStatus(scan, {
-    entries: [{ key: 'web2', target: 'web2', group: 'web<b>', address: '10.0.0.2', current: changes[0]?.to ?? { leafSha256: 'aa', chain: [], issuer: null, leafNotAfter: null, leafSubject: null }, firstSeen: '2026-01-01T00:00:00.000Z', lastChange: changes[0]?.at ?? null, lastSeen: NOW.toISOString(), changes: changes.length }],
+    entries: [
+      {
+        key: 'web2',
+        target: 'web2',
+        group: 'web<b>',
+        address: '10.0.0.2',
+        current: changes[0]?.to ?? { leafSha256: 'aa', chain: [], issuer: null, leafNotAfter: null, leafSubject: null },
+        firstSeen: '2026-01-01T00:00:00.000Z',
+        lastChange: changes[0]?.at ?? null,
+        lastSeen: NOW.toISOString(),
+        changes: changes.length,
+      },
+    ],
     recentChanges: changes,
   });
 }
@@ -42,10 +59,16 @@ function fleet(name = 'web1', changes: ReturnType<typeof change>[] = []) {
 describe('html', () => {
   test('escapes every interpolated value once and keeps markup built with html', () => {
     const inner = html`<b>${'<i>'}</b>`;
-    assert.equal(html`<p title="${'"x" & \'y\''}">${inner}${['<a>', 1, null, false, undefined]}</p>`.text, '<p title="&quot;x&quot; &amp; &#39;y&#39;"><b>&lt;i&gt;</b>&lt;a&gt;1</p>');
+    assert.equal(
+      html`<p title="${'"x" & \'y\''}">${inner}${['<a>', 1, null, false, undefined]}</p>`.text,
+      '<p title="&quot;x&quot; &amp; &#39;y&#39;"><b>&lt;i&gt;</b>&lt;a&gt;1</p>',
+    );
   });
   test('a time is UTC in the text and the tooltip until the script localises it', () => {
-    assert.equal(time('2026-06-01T12:00:00.000Z').text, '<time datetime="2026-06-01T12:00:00.000Z" title="2026-06-01 12:00:00 UTC">2026-06-01 12:00:00 UTC</time>');
+    assert.equal(
+      time('2026-06-01T12:00:00.000Z').text,
+      '<time datetime="2026-06-01T12:00:00.000Z" title="2026-06-01 12:00:00 UTC">2026-06-01 12:00:00 UTC</time>',
+    );
     assert.match(time(null).text, /never/);
   });
 });
@@ -112,7 +135,7 @@ describe('pages', () => {
     const web2 = endpoint('web2', 'web<b>', '10.0.0.2');
     const status = fleet('web1', [change(web2, 'issuer_change', CONTOSO, FABRIKAM, new Date('2026-05-30T08:00:00Z'))]);
     const page = renderOverview(status, ctx(), new URLSearchParams());
-    assert.match(page, /<table class="changes">[\s\S]*2026-05-30 08:00:00 UTC[\s\S]*issuer change<\/td><td>[^]*Contoso Issuing CA 01[^]*Fabrikam TLS CA/);
+    assert.match(page, /<table class="changes">[\s\S]*2026-05-30 08:00:00 UTC[\s\S]*issuer change<\/td><td>[\s\S]*Contoso Issuing CA 01[\s\S]*Fabrikam TLS CA/);
     assert.match(page, /<tr data-target="web2">[\s\S]*?2026-05-30 08:00:00 UTC<\/time><\/td><\/tr>/, 'last change in the fleet row');
     const target = renderTarget(status, ctx(), 'web2').html;
     assert.match(target, /<table class="history">[\s\S]*issuer change/);
@@ -122,9 +145,22 @@ describe('pages', () => {
   test('a revoked certificate says so, with when and why', () => {
     const status = fleet();
     const leaf = status.report.targets.find((t) => t.target === 'web2')!.chain[0]!;
-    leaf.revocation = { status: 'revoked', source: 'crl', crlUrl: 'http://crl.test/ca.crl', ocspUrl: null, thisUpdate: null, nextUpdate: null, revokedAt: '2026-05-01T00:00:00.000Z', reason: 'keyCompromise', error: null };
+    leaf.revocation = {
+      status: 'revoked',
+      source: 'crl',
+      crlUrl: 'http://crl.test/ca.crl',
+      ocspUrl: null,
+      thisUpdate: null,
+      nextUpdate: null,
+      revokedAt: '2026-05-01T00:00:00.000Z',
+      reason: 'keyCompromise',
+      error: null,
+    };
     const page = renderTarget(status, ctx(), 'web2').html;
-    assert.match(page, /<dt>revocation<\/dt><dd><span class="bad">revoked<\/span> by crl on <time datetime="2026-05-01T00:00:00.000Z"[^>]*>[^<]*<\/time> \(keyCompromise\)<\/dd>/);
+    assert.match(
+      page,
+      /<dt>revocation<\/dt><dd><span class="bad">revoked<\/span> by crl on <time datetime="2026-05-01T00:00:00.000Z"[^>]*>[^<]*<\/time> \(keyCompromise\)<\/dd>/,
+    );
     assert.doesNotMatch(renderTarget(status, ctx(), 'web1').html, /<dt>revocation/, 'not checked: nothing shown');
   });
 });
@@ -133,10 +169,18 @@ describe('scoped policies', () => {
   test('the page names each site with its own expected CA, and a divergent endpoint its own', async () => {
     const { judgePolicy } = await import('../../../src/fleet/policy.js');
     const at = (name: string, group: string, address: string, site: string) => ({ ...endpoint(name, group, address), labels: { site } });
-    const eps = [at('dub-fe', 'lync-default', '10.0.1.1', 'Dublin'), at('dub-web', 'pchat-web', '10.0.1.2', 'Dublin'), at('lon-fe', 'lync-default', '10.0.2.1', 'London'), at('lon-web', 'pchat-web', '10.0.2.2', 'London')];
+    const eps = [
+      at('dub-fe', 'lync-default', '10.0.1.1', 'Dublin'),
+      at('dub-web', 'pchat-web', '10.0.1.2', 'Dublin'),
+      at('lon-fe', 'lync-default', '10.0.2.1', 'London'),
+      at('lon-web', 'pchat-web', '10.0.2.2', 'London'),
+    ];
     const cas = [CONTOSO, FABRIKAM, FABRIKAM, FABRIKAM];
     const results = eps.map((ep, i) => okResult(ep, cas[i]!, new Date(NOW.getTime() + 90 * DAY), NOW));
-    const v = judgePolicy({ name: 'pchat-web-same-ca', reference: 'lync-default', members: ['pchat-web'], match: 'issuer', scope: 'site', allowedIssuers: [] }, results);
+    const v = judgePolicy(
+      { name: 'pchat-web-same-ca', reference: 'lync-default', members: ['pchat-web'], match: 'issuer', scope: 'site', allowedIssuers: [] },
+      results,
+    );
     const status = buildStatus(scanOf(NOW, results, [v]), { entries: [], recentChanges: [] });
     const page = renderOverview(status, ctx(), new URLSearchParams());
     const text = (h: string) => h.replace(/<[^>]+>/g, '');
