@@ -22,7 +22,8 @@ const RUNNERS: Record<string, Runner> = {
     const { shardFromArgs } = await import('./shard.js');
     const shard = shardFromArgs(values.shard as string | undefined, 'run');
     const { runDaemon } = await import('../daemon/daemon.js');
-    return runDaemon(values.config as string, { log: createLogger({ level }), shard });
+    const webConfigFile = values['web.config.file'] as string | undefined;
+    return runDaemon(values.config as string, { log: createLogger({ level }), shard, ...(webConfigFile === undefined ? {} : { webConfigFile }) });
   },
 
   async scan({ values }) {

@@ -46,7 +46,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'run',
     summary: 'run the daemon: scans on schedule, /metrics, status page, alerts',
-    flags: [CONFIG, { name: 'log-level', value: 'LEVEL', description: 'debug, info, warn or error (default info); logs are JSON lines on stdout' }, SHARD],
+    flags: [
+      CONFIG,
+      { name: 'log-level', value: 'LEVEL', description: 'debug, info, warn or error (default info); logs are JSON lines on stdout' },
+      SHARD,
+      { name: 'web.config.file', value: 'FILE', description: 'web configuration file (TLS, basic auth, headers); overrides server.web_config_file' },
+    ],
     exits: '0 after SIGTERM or SIGINT; 2 bad config at start, state.path in use by another chainwatch, or bad usage',
   },
   {

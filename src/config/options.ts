@@ -182,6 +182,12 @@ export const SERVER = mapping('The HTTP server: /metrics, /healthz, /readyz, /ap
     defaultNote: 'http://<listen>',
     description: 'Base URL people reach the status page at; used for links in alerts.',
   }),
+  web_config_file: optional({
+    type: path(),
+    field: 'webConfigFile',
+    description:
+      'Web configuration file (Prometheus exporter-toolkit format): TLS, basic-auth users, extra headers; relative to the config file. See docs/web-config.md.',
+  }),
 });
 
 export const WEBHOOK = listOfMappings(

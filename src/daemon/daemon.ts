@@ -23,6 +23,7 @@ import { Alerting } from './alerting.js';
 import { type ConfigWatcher, watchConfigFile } from './config-watch.js';
 import { HttpFront } from './http/front.js';
 import type { RouteTable } from './http/routes.js';
+import { loadWebSetup, type WebSetup } from './http/web-setup.js';
 import { daemonRoutes } from './routes.js';
 import { ScanLog } from './scan-log.js';
 import { type ScanReason, ScanScheduler } from './scheduler.js';
@@ -42,6 +43,8 @@ export interface DaemonOptions {
   watchConfig?: boolean;
   /** Scan only this shard's share of the targets (`--shard I/N`); default the whole config. */
   shard?: Shard;
+  /** `--web.config.file`: overrides server.web_config_file. */
+  webConfigFile?: string;
 }
 
 const WHOLE: Shard = { index: 0, count: 1 };
@@ -110,6 +113,7 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
 
 class Daemon implements DaemonHandle {
   private http: HttpFront | null = null;
+  private web: WebSetup | null = null;
   private readonly routes: RouteTable;
   private readonly scheduler: ScanScheduler;
   private readonly scanLog: ScanLog;
@@ -159,7 +163,8 @@ class Daemon implements DaemonHandle {
   }
 
   async start(): Promise<void> {
-    this.http = await this.listen(this.cfg);
+    this.web = await this.loadWeb(this.cfg);
+    this.http = await this.listen(this.cfg, this.web);
     if (this.options.watchConfig !== false) {
       this.watcher = watchConfigFile(this.file, () => void this.reloadFromDisk(), this.log.child({ component: 'config' }));
     }
@@ -293,11 +298,19 @@ class Daemon implements DaemonHandle {
     }
     if (this.stopping) return false;
 
+    let web: WebSetup | null;
+    try {
+      web = await this.loadWeb(next);
+    } catch (err) {
+      return this.refuse(err instanceof ConfigError ? `web config file: ${err.message}` : (err as Error).message);
+    }
+    if (this.stopping) return false;
+
     const prev = this.cfg;
     if (next.server.listen.host !== prev.server.listen.host || next.server.listen.port !== prev.server.listen.port) {
       let fresh: HttpFront;
       try {
-        fresh = await this.listen(next);
+        fresh = await this.listen(next, web);
       } catch (err) {
         return this.refuse((err as Error).message);
       }
@@ -305,7 +318,19 @@ class Daemon implements DaemonHandle {
       this.http = fresh;
       await old?.close();
       this.log.info('HTTP server moved', { listen: fresh.url });
+    } else if (this.http !== null && !this.http.useWeb(web)) {
+      // Same address, another transport: the socket must be closed before it can be bound again.
+      await this.http.close();
+      this.http = null;
+      try {
+        this.http = await this.listen(next, web);
+      } catch (err) {
+        this.http = await this.listen(prev, this.web);
+        return this.refuse((err as Error).message);
+      }
+      this.log.info('HTTP server restarted for the new web config', { listen: this.http.url });
     }
+    this.web = web;
     if (next.state.path !== prev.state.path) {
       try {
         await moveStateFiles(next.state.path, this.baseline, this.alerting);
@@ -344,10 +369,16 @@ class Daemon implements DaemonHandle {
     return false;
   }
 
-  private listen(config: Config): Promise<HttpFront> {
+  private loadWeb(config: Config): Promise<WebSetup | null> {
+    const file = this.options.webConfigFile ?? config.server.webConfigFile;
+    return file === null ? Promise.resolve(null) : loadWebSetup(resolvePath(file), this.log.child({ component: 'http' }));
+  }
+
+  private listen(config: Config, web: WebSetup | null): Promise<HttpFront> {
     return HttpFront.listen({
       host: config.server.listen.host,
       port: config.server.listen.port,
+      web,
       handler: (req) => this.routes.handle(req),
       log: this.log.child({ component: 'http' }),
     });

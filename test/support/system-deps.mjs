@@ -16,6 +16,8 @@ const NEEDED = [
   { bin: '/usr/sbin/nginx', pkg: 'nginx' },
   // Debian 12's kubectl is 1.20 (kustomize 2.0): the manifests stay within what it renders.
   { bin: '/usr/bin/kubectl', pkg: 'kubernetes-client' },
+  // The web config tests speak to the daemon with a client that is not Node's.
+  { bin: '/usr/bin/curl', pkg: 'curl' },
 ];
 
 export function ensureSystemDeps() {

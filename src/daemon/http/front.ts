@@ -4,9 +4,13 @@
 // or around `handler`, never in a route.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../log/logger.js';
+import { REALM } from './basic-auth.js';
 import type { HttpReply, HttpRequest } from './routes.js';
+import type { TlsSetup, WebSetup } from './web-setup.js';
 
 export interface HttpFrontOptions {
   host: string;
@@ -14,7 +18,12 @@ export interface HttpFrontOptions {
   /** Answers one request; usually RouteTable.handle. Must not wait on a scan. */
   handler: (req: HttpRequest) => Promise<HttpReply>;
   log: Logger;
+  /** TLS, basic auth and extra headers from the web config file; null serves plain HTTP to anyone. */
+  web?: WebSetup | null;
 }
+
+// Liveness only, and the container HEALTHCHECK cannot hold credentials: reachable without them.
+const OPEN_PATHS = new Set(['/healthz']);
 
 const TEXT = 'text/plain; charset=utf-8';
 const MAX_URL = 2048;
@@ -22,6 +31,7 @@ const MAX_URL = 2048;
 export class HttpFront {
   private constructor(
     private readonly server: Server,
+    private readonly current: { web: WebSetup | null },
     readonly host: string,
     readonly port: number,
     /** Base URL for people, e.g. http://127.0.0.1:9862 */
@@ -31,14 +41,17 @@ export class HttpFront {
   /** Binds and serves; rejects with an operator-readable error when the address cannot be bound. */
   static async listen(options: HttpFrontOptions): Promise<HttpFront> {
     const { handler, log } = options;
-    // Timeouts are enforced on this period; the default 30 s would let a silent connection linger.
-    const server = createServer({ connectionsCheckingInterval: 2000 }, (req, res) => {
-      answer(req, res, handler).catch((err) => {
+    const current = { web: options.web ?? null };
+    const tls = options.web?.tls ?? null;
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      answer(req, res, handler, current.web).catch((err) => {
         log.error('HTTP request failed', { path: pathOf(req.url), err });
         if (!res.headersSent) send(res, req, { status: 500, type: TEXT, body: 'internal error\n' });
         else res.destroy();
       });
-    });
+    };
+    // Timeouts are enforced on this period; the default 30 s would let a silent connection linger.
+    const server: Server = tls === null ? createServer({ connectionsCheckingInterval: 2000 }, onRequest) : httpsServer(tls, onRequest);
     server.keepAliveTimeout = 5000;
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
@@ -52,7 +65,23 @@ export class HttpFront {
     const addr = server.address() as AddressInfo;
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const reachable = shown === '0.0.0.0' ? '127.0.0.1' : shown === '[::]' ? '[::1]' : shown;
-    return new HttpFront(server, addr.address, addr.port, `http://${reachable}:${addr.port}`);
+    return new HttpFront(server, current, addr.address, addr.port, `${tls === null ? 'http' : 'https'}://${reachable}:${addr.port}`);
+  }
+
+  /**
+   * Serves with a reloaded web config. False when it cannot be applied to the open socket (TLS
+   * switched on or off, or another client-certificate mode): the caller listens anew.
+   */
+  useWeb(web: WebSetup | null): boolean {
+    const before = this.current.web?.tls ?? null;
+    const after = web?.tls ?? null;
+    if ((before === null) !== (after === null)) return false;
+    if (before !== null && after !== null) {
+      if (before.clientAuth !== after.clientAuth || before.minVersion !== after.minVersion) return false;
+      (this.server as unknown as { setSecureContext(o: object): void }).setSecureContext(after.context);
+    }
+    this.current.web = web;
+    return true;
   }
 
   close(): Promise<void> {
@@ -65,13 +94,44 @@ export class HttpFront {
   }
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, handler: HttpFrontOptions['handler']): Promise<void> {
+function httpsServer(tls: TlsSetup, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const verify = tls.clientAuth === 'RequireAndVerifyClientCert';
+  const server = createHttpsServer(
+    {
+      ...tls.context,
+      minVersion: tls.minVersion,
+      requestCert: tls.clientAuth !== 'NoClientCert',
+      rejectUnauthorized: verify,
+      connectionsCheckingInterval: 2000,
+    },
+    onRequest,
+  );
+  // The modes between "ask" and "require and verify" are enforced once the handshake is done.
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const given = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+    if (tls.clientAuth === 'RequireAnyClientCert' && !given) socket.destroy();
+    else if (tls.clientAuth === 'VerifyClientCertIfGiven' && given && !socket.authorized) socket.destroy();
+  });
+  return server as unknown as Server;
+}
+
+async function answer(req: IncomingMessage, res: ServerResponse, handler: HttpFrontOptions['handler'], web: WebSetup | null): Promise<void> {
+  const extra = web?.headers ?? {};
+  if (web?.auth && !OPEN_PATHS.has(pathOf(req.url)) && !(await web.auth.allows(req.headers.authorization))) {
+    send(res, req, {
+      status: 401,
+      type: TEXT,
+      body: 'unauthorized: this chainwatch asks for a user name and password\n',
+      headers: { ...extra, 'WWW-Authenticate': `Basic realm="${REALM}"` },
+    });
+    return;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, req, {
       status: 405,
       type: TEXT,
       body: `method ${String(req.method).slice(0, 16)} not allowed; use GET\n`,
-      headers: { Allow: 'GET, HEAD' },
+      headers: { ...extra, Allow: 'GET, HEAD' },
     });
     return;
   }
@@ -83,7 +143,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, handler: HttpFr
     query: new URLSearchParams(q === -1 ? '' : raw.slice(q + 1)),
     headers: req.headers,
   });
-  send(res, req, reply);
+  send(res, req, { ...reply, headers: { ...extra, ...reply.headers } });
 }
 
 function pathOf(url: string | undefined): string {
