@@ -1,48 +1,89 @@
 // `chainwatch healthcheck --config FILE`: for container HEALTHCHECKs and other supervisors that
 // can run a command but not fetch a URL. It asks /healthz on the address the config listens on.
-// Only `server.listen` is read, leniently: a config being edited (or refused on reload) must not
-// make a running daemon look dead, since the daemon keeps serving with its previous config.
+// Only `server.listen` and the web config's TLS are read, leniently: a config being edited (or
+// refused on reload) must not make a running daemon look dead, since the daemon keeps serving
+// with its previous config. /healthz needs no password; over TLS the certificate is not
+// verified (the check asks its own daemon over loopback, while the certificate names the public
+// host), and a daemon that requires client certificates cannot be checked this way.
 
 import { readFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { isIP } from 'node:net';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { SERVER } from '../config/options.js';
 import { parseListen } from '../config/values.js';
+import { parseWebConfig } from '../config/web-config.js';
 import { formatHostPort } from '../util/address.js';
 
 const TIMEOUT_MS = 4000;
 
 /** Exit code: 0 healthy, 1 not. One line on stdout or stderr says which and why. */
-export async function healthcheckCommand(configFile: string): Promise<number> {
-  const { host, port } = await listenAddress(configFile);
-  const url = `http://${formatHostPort(reachable(host), port)}/healthz`;
+export async function healthcheckCommand(configFile: string, webConfigFile?: string): Promise<number> {
+  const doc = await readServerSection(configFile);
+  const { host, port } = listenAddress(configFile, doc);
+  const tls = await speaksTls(configFile, webConfigFile ?? doc?.web_config_file);
+  const url = `${tls ? 'https' : 'http'}://${formatHostPort(reachable(host), port)}/healthz`;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-    await res.body?.cancel();
-    if (res.ok) {
-      process.stdout.write(`healthy: ${url} answered ${res.status}\n`);
+    const status = await ask(url, tls);
+    if (status === 200) {
+      process.stdout.write(`healthy: ${url} answered ${status}\n`);
       return 0;
     }
-    process.stderr.write(`unhealthy: ${url} answered ${res.status}\n`);
+    process.stderr.write(`unhealthy: ${url} answered ${status}\n`);
   } catch (err) {
     process.stderr.write(`unhealthy: ${url}: ${(err as Error).message}\n`);
   }
   return 1;
 }
 
-async function listenAddress(configFile: string): Promise<{ host: string; port: number }> {
-  const fallback = parseListen(SERVER.children.listen.default as string)!;
+function ask(url: string, tls: boolean): Promise<number> {
+  return new Promise((done, fail) => {
+    const req = (tls ? httpsGet : httpGet)(url, { rejectUnauthorized: false, timeout: TIMEOUT_MS }, (res) => {
+      res.resume();
+      done(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000}s`)));
+    req.on('error', fail);
+  });
+}
+
+interface ServerSection {
+  listen?: unknown;
+  web_config_file?: unknown;
+}
+
+async function readServerSection(configFile: string): Promise<ServerSection | null> {
   try {
-    const doc = parse(await readFile(configFile, 'utf8')) as { server?: { listen?: unknown } } | null;
-    const text = doc?.server?.listen;
+    const doc = parse(await readFile(configFile, 'utf8')) as { server?: ServerSection } | null;
+    return doc?.server ?? {};
+  } catch (err) {
+    process.stderr.write(`note: cannot read the server section of ${configFile} (${(err as Error).message}); trying the defaults\n`);
+    return null;
+  }
+}
+
+/** True when the web config serves TLS; an unreadable one is taken as plain HTTP, with a note. */
+async function speaksTls(configFile: string, webConfigFile: unknown): Promise<boolean> {
+  if (typeof webConfigFile !== 'string' || webConfigFile === '') return false;
+  const file = isAbsolute(webConfigFile) ? webConfigFile : resolve(dirname(configFile), webConfigFile);
+  try {
+    return parseWebConfig(await readFile(file, 'utf8'), file, dirname(file)).tls !== null;
+  } catch (err) {
+    process.stderr.write(`note: cannot read the web config file ${file} (${(err as Error).message}); trying plain HTTP\n`);
+    return false;
+  }
+}
+
+function listenAddress(configFile: string, doc: ServerSection | null): { host: string; port: number } {
+  const fallback = parseListen(SERVER.children.listen.default as string)!;
+  {
+    const text = doc?.listen;
     if (text === undefined) return fallback;
     const listen = typeof text === 'string' ? parseListen(text) : null;
     if (listen !== null && listen.port !== 0) return listen;
     process.stderr.write(`note: server.listen in ${configFile} is not a fixed host:port; trying ${formatHostPort(fallback.host, fallback.port)}\n`);
-  } catch (err) {
-    process.stderr.write(
-      `note: cannot read server.listen from ${configFile} (${(err as Error).message}); trying ${formatHostPort(fallback.host, fallback.port)}\n`,
-    );
   }
   return fallback;
 }

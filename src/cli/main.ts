@@ -50,7 +50,7 @@ const RUNNERS: Record<string, Runner> = {
 
   async healthcheck({ values }) {
     const { healthcheckCommand } = await import('./healthcheck.js');
-    return healthcheckCommand(values.config as string);
+    return healthcheckCommand(values.config as string, values['web.config.file'] as string | undefined);
   },
 
   async rules({ values }) {

@@ -81,7 +81,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'healthcheck',
     summary: "ask /healthz of the daemon on the config's server.listen (for container health checks)",
-    flags: [CONFIG],
+    flags: [
+      CONFIG,
+      { name: 'web.config.file', value: 'FILE', description: 'the web configuration file the daemon was started with, if given on its command line' },
+    ],
     exits: '1 the daemon did not answer 200; 2 bad usage',
   },
   {

@@ -3,11 +3,13 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chainwatch } from '../helpers/cli.js';
+import { standardPki } from '../helpers/fixtures.js';
 
 describe('chainwatch healthcheck', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chainwatch-healthcheck-'));
@@ -62,5 +64,25 @@ describe('chainwatch healthcheck', () => {
   it('reads only server.listen: a config the daemon would refuse elsewhere still finds the running daemon', async () => {
     const run = await chainwatch('healthcheck', '--config', config(`127.0.0.1:${port}`, 'scan:\n  timeout: not-a-duration\n'));
     assert.equal(run.code, 0, run.stderr);
+  });
+
+  it('speaks HTTPS when the web config serves TLS, from server.web_config_file or --web.config.file', async () => {
+    const pki = await standardPki();
+    const leaf = await pki.leaf(pki.contosoIssuing01, 'chainwatch.contoso.local');
+    const tlsServer = createHttpsServer({ cert: leaf.pem, key: leaf.keyPem }, (req, res) => res.writeHead(req.url === '/healthz' ? 200 : 404).end());
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+    const tlsPort = (tlsServer.address() as AddressInfo).port;
+    try {
+      writeFileSync(join(dir, 'web.yml'), 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
+      const file = join(dir, 'tls.yaml');
+      writeFileSync(file, `server:\n  listen: 127.0.0.1:${tlsPort}\n  web_config_file: web.yml\ntargets: []\n`);
+      const run = await chainwatch('healthcheck', '--config', file);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`healthy: https://127\\.0\\.0\\.1:${tlsPort}/healthz answered 200`));
+      const flag = await chainwatch('healthcheck', '--config', config(`127.0.0.1:${tlsPort}`), '--web.config.file', join(dir, 'web.yml'));
+      assert.equal(flag.code, 0, flag.stderr);
+    } finally {
+      tlsServer.close();
+    }
   });
 });
