@@ -320,12 +320,14 @@ class Daemon implements DaemonHandle {
       this.log.info('HTTP server moved', { listen: fresh.url });
     } else if (this.http !== null && !this.http.useWeb(web)) {
       // Same address, another transport: the socket must be closed before it can be bound again.
+      // Port 0 picked a port at start: keep it, scrapers know it.
+      const port = this.http.port;
       await this.http.close();
       this.http = null;
       try {
-        this.http = await this.listen(next, web);
+        this.http = await this.listen(next, web, port);
       } catch (err) {
-        this.http = await this.listen(prev, this.web);
+        this.http = await this.listen(prev, this.web, port);
         return this.refuse((err as Error).message);
       }
       this.log.info('HTTP server restarted for the new web config', { listen: this.http.url });
@@ -374,10 +376,10 @@ class Daemon implements DaemonHandle {
     return file === null ? Promise.resolve(null) : loadWebSetup(resolvePath(file), this.log.child({ component: 'http' }));
   }
 
-  private listen(config: Config, web: WebSetup | null): Promise<HttpFront> {
+  private listen(config: Config, web: WebSetup | null, port = config.server.listen.port): Promise<HttpFront> {
     return HttpFront.listen({
       host: config.server.listen.host,
-      port: config.server.listen.port,
+      port,
       web,
       handler: (req) => this.routes.handle(req),
       log: this.log.child({ component: 'http' }),
