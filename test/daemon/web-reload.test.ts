@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { standardPki } from '../helpers/fixtures.js';
 
 let dir: string;
+const SECRET = 'w3bh00k';
 let daemon: DaemonHandle;
 const logs: { level: string; msg: string }[] = [];
 
@@ -33,7 +34,7 @@ before(async () => {
   await writeFile(join(dir, 'web.yml'), users('alice', 'one'));
   await writeFile(
     join(dir, 'chainwatch.yaml'),
-    `scan:\n  schedule: "0 0 1 1 *"\nstate:\n  path: ${join(dir, 'state')}\nserver:\n  listen: 127.0.0.1:0\n  web_config_file: web.yml\ntargets:\n  - name: t\n    group: g\n    host: 127.0.0.1\n    port: 1\n`,
+    `scan:\n  schedule: "0 0 1 1 *"\nstate:\n  path: ${join(dir, 'state')}\nserver:\n  listen: 127.0.0.1:0\n  web_config_file: web.yml\nalerting:\n  webhooks:\n    - url: http://127.0.0.1:1/hook/TOKEN-${SECRET}\ntargets:\n  - name: t\n    group: g\n    host: 127.0.0.1\n    port: 1\n    client_cert: {cert: server.crt, key: server.key}\n`,
   );
   const log = createLogger({ level: 'info', format: 'json', sink: { write: (l: string) => logs.push(JSON.parse(l)) } });
   daemon = await startDaemon(join(dir, 'chainwatch.yaml'), { log, watchConfig: false });
@@ -68,4 +69,20 @@ test('reloads users, keeps the old setup when the new file is bad, and rebinds f
   assert.match(daemon.url(), /^https:/);
   assert.equal(new URL(daemon.url()).port, port, 'same address');
   assert.equal(await status(url(), '--cacert', join(dir, 'ca.crt'), '-u', 'carol:three'), 200);
+});
+
+test('/api/v1/status names no key file, config path, password hash or webhook token', async () => {
+  const auth = ['--cacert', join(dir, 'ca.crt'), '-u', 'carol:three'];
+  const body = await new Promise<string>((resolve, reject) => {
+    const started = Date.now();
+    const poll = () =>
+      execFile('curl', ['-s', '--max-time', '20', '-f', ...auth, `${daemon.url()}/api/v1/status`], (err, stdout) => {
+        if (!err) resolve(stdout);
+        else if (Date.now() - started > 60_000) reject(new Error('no scan completed within 60 s'));
+        else setTimeout(poll, 200);
+      });
+    poll();
+  });
+  assert.match(body, /"t"/, 'the status lists the target');
+  for (const secret of [dir, 'server.key', 'web.yml', '$2', SECRET, 'BEGIN']) assert.ok(!body.includes(secret), `status contains ${secret}`);
 });
