@@ -21,6 +21,7 @@ import { formatShard, type Shard, type ShardView, shardConfig } from '../targets
 import { FileRefused, readRegularFile } from '../util/fs.js';
 import { Alerting } from './alerting.js';
 import { type ConfigWatcher, watchConfigFile } from './config-watch.js';
+import { httpConnectionCap, openFileLimit } from './fd-budget.js';
 import { HttpFront } from './http/front.js';
 import type { RouteTable } from './http/routes.js';
 import { loadWebSetup, type WebSetup } from './http/web-setup.js';
@@ -163,6 +164,14 @@ class Daemon implements DaemonHandle {
   }
 
   async start(): Promise<void> {
+    const limit = openFileLimit();
+    if (limit !== null && limit.soft < limit.hard) {
+      this.log.warn('the open-file limit is below what the system allows; raise it (LimitNOFILE= in the systemd unit, ulimit -n) for more HTTP connections', {
+        soft: limit.soft,
+        hard: limit.hard,
+        httpConnections: httpConnectionCap(limit, this.cfg.scan.concurrency),
+      });
+    }
     this.web = await this.loadWeb(this.cfg);
     this.http = await this.listen(this.cfg, this.web);
     if (this.options.watchConfig !== false) {
@@ -381,6 +390,7 @@ class Daemon implements DaemonHandle {
       host: config.server.listen.host,
       port,
       web,
+      maxConnections: httpConnectionCap(openFileLimit(), config.scan.concurrency),
       handler: (req) => this.routes.handle(req),
       log: this.log.child({ component: 'http' }),
     });

@@ -20,6 +20,8 @@ export interface HttpFrontOptions {
   log: Logger;
   /** TLS, basic auth and extra headers from the web config file; null serves plain HTTP to anyone. */
   web?: WebSetup | null;
+  /** Concurrent connections beyond this are closed at once (the file-descriptor budget). */
+  maxConnections?: number;
 }
 
 // Liveness only, and the container HEALTHCHECK cannot hold credentials: reachable without them.
@@ -27,6 +29,8 @@ const OPEN_PATHS = new Set(['/healthz']);
 
 const TEXT = 'text/plain; charset=utf-8';
 const MAX_URL = 2048;
+// Request line plus headers; a scraper or browser needs a few KiB.
+const MAX_HEADER_BYTES = 16 * 1024;
 
 export class HttpFront {
   private constructor(
@@ -51,7 +55,9 @@ export class HttpFront {
       });
     };
     // Timeouts are enforced on this period; the default 30 s would let a silent connection linger.
-    const server: Server = tls === null ? createServer({ connectionsCheckingInterval: 2000 }, onRequest) : httpsServer(tls, onRequest);
+    const server: Server =
+      tls === null ? createServer({ connectionsCheckingInterval: 2000, maxHeaderSize: MAX_HEADER_BYTES }, onRequest) : httpsServer(tls, onRequest);
+    if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
     server.keepAliveTimeout = 5000;
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
@@ -103,6 +109,7 @@ function httpsServer(tls: TlsSetup, onRequest: (req: IncomingMessage, res: Serve
       requestCert: tls.clientAuth !== 'NoClientCert',
       rejectUnauthorized: verify,
       connectionsCheckingInterval: 2000,
+      maxHeaderSize: MAX_HEADER_BYTES,
     },
     onRequest,
   );
