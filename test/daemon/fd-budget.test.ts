@@ -7,7 +7,11 @@ import { test } from 'node:test';
 import { httpConnectionCap, openFileLimit, parseOpenFileLimit } from '../../src/daemon/fd-budget.js';
 import { HttpFront } from '../../src/daemon/http/front.js';
 import { RouteTable } from '../../src/daemon/http/routes.js';
+import { serveChain } from '../../src/demo/servers.js';
 import { nullLogger } from '../../src/log/logger.js';
+import { probeEndpoint } from '../../src/probe/probe.js';
+import { standardPki } from '../helpers/fixtures.js';
+import { endpointFor } from '../probe/endpoint.js';
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max processes             63422                63422                processes
@@ -62,7 +66,10 @@ test('connections beyond the cap are closed; closing one lets a scrape through',
   }
 });
 
-test('2,000 idle connections and a scrape still answers', async () => {
+test('2,000 idle connections: a scrape still answers and a probe still succeeds', async () => {
+  const pki = await standardPki();
+  const leaf = await pki.leaf(pki.contosoIssuing01, '127.0.0.1');
+  const endpoint = await serveChain({ host: '127.0.0.1', key: leaf.keyPem, chain: [leaf.pem, pki.contosoIssuing01.pem] });
   const limit = openFileLimit()!;
   const cap = httpConnectionCap(limit, 64);
   assert.ok(cap > 2001, `this machine's open-file limit (${limit.soft}) leaves room for 2,000 connections`);
@@ -72,7 +79,11 @@ test('2,000 idle connections and a scrape still answers', async () => {
     for (let i = 0; i < 2000; i++) idle.push(await open(front));
     assert.equal(await get(`${front.url}/metrics`), 200);
     assert.ok(idle.filter((s) => !s.destroyed).length > 1900, 'the idle connections are still open');
+    const probe = await probeEndpoint(endpointFor(endpoint), { timeoutMs: 20_000 });
+    assert.equal(probe.error, null, JSON.stringify(probe.error));
+    assert.equal(probe.presented.length, 2);
   } finally {
+    await endpoint.close();
     for (const s of idle) s.destroy();
     await front.close();
   }
