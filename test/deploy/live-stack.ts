@@ -112,6 +112,7 @@ policies:
   - name: pchat-web-same-ca
     reference: lync-internal
     members: [pchat-web]
+    scope: site
 `,
   );
 
