@@ -1,6 +1,5 @@
 // The one place revocation talks HTTP: bounded in time (one deadline for connect, redirects and
 // body), in size, and in where redirects may lead. Never throws; failures come back as words.
-import { request } from 'undici';
 
 export interface HttpRequest {
   url: string;
@@ -42,6 +41,9 @@ export async function httpFetch(r: HttpRequest): Promise<HttpResult> {
   const cancel = () => controller.abort();
   r.signal?.addEventListener('abort', cancel, { once: true });
   try {
+    // Loaded on the first fetch: a fleet whose certificates name no CRL or OCSP source, and every
+    // command that never scans, starts without the HTTP client.
+    const { request } = await import('undici');
     let url = r.url;
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { accept: r.accept, 'user-agent': 'chainwatch' };
