@@ -3,7 +3,7 @@
 // the loopback DNS server) holding a certificate from the test PKI. The config written is the
 // import's output with only the settings its header asks the operator to fill in (DNS, the root
 // CA, where state lives) plus whatever a test overrides.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -136,6 +136,7 @@ export interface TwoSiteFleet {
 
 /** Imports the two-site topology into a config in a temp directory; `settings` are set in it by path. */
 export async function startTwoSiteFleet(settings: [string[], unknown][] = []): Promise<TwoSiteFleet> {
+  await holdFleetAddresses();
   const pki = await standardPki();
   const dir = await mkdtemp(join(tmpdir(), 'chainwatch-two-site-'));
   const records: Record<string, string[]> = {};
@@ -184,6 +185,37 @@ export async function startTwoSiteFleet(settings: [string[], unknown][] = []): P
       await Promise.all([...running.values()].map((s) => s.close()));
       await dns.close();
       await rm(dir, { recursive: true, force: true });
+      await rm(ADDRESS_LOCK, { recursive: true, force: true });
     },
   };
+}
+
+// The fleet's addresses and ports are fixed (the topology names them), and test files run in
+// parallel processes: one fleet at a time, held by a lock directory with the holder's pid in it.
+const ADDRESS_LOCK = join(tmpdir(), 'chainwatch-two-site-fleet.lock');
+
+async function holdFleetAddresses(): Promise<void> {
+  const deadline = Date.now() + 5 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(ADDRESS_LOCK);
+      await writeFile(join(ADDRESS_LOCK, 'pid'), String(process.pid));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(await readFile(join(ADDRESS_LOCK, 'pid'), 'utf8').catch(() => ''));
+    if (holder > 0 && !alive(holder)) await rm(ADDRESS_LOCK, { recursive: true, force: true });
+    if (Date.now() > deadline) throw new Error(`the two-site fleet's addresses are still held by pid ${holder} (${ADDRESS_LOCK})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
