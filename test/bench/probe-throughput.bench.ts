@@ -8,6 +8,9 @@
 //               cost from the per-connection context the plain call builds)
 //   probe-stream probeEndpoint with capture 'stream' (informational: the byte-stream reader
 //               the native path falls back to, i.e. the JavaScript-tap design)
+//   bare-preconnected net.connect, then tls.connect({ socket }) with the shared SecureContext
+//               (informational: what TLS over a socket another stage connected costs, against
+//               bare-shared, where tls.connect owns the TCP connect)
 // at the same concurrency, for TLS 1.3 and TLS 1.2. It prints handshakes/s, the client's CPU time
 // per handshake, and the ratios, and fails when probe/bare is below 0.9. The ratio judged is the
 // median of per-round ratios: the two variants of a round run back to back under the same
@@ -15,6 +18,7 @@
 //
 // Run: npm run bench   (or: node --import tsx test/bench/probe-throughput.bench.ts)
 // Knobs: BENCH_ROUNDS (default 8), BENCH_ROUND_MS (1000), BENCH_CONCURRENCY (16).
+import net from 'node:net';
 import tls from 'node:tls';
 import { probeEndpoint } from '../../src/probe/probe.js';
 import type { Endpoint } from '../../src/targets/types.js';
@@ -65,6 +69,14 @@ async function main(): Promise<void> {
             done(err);
           });
         };
+      const preconnected: Once = (done) => {
+        const raw = net.connect({ host: '127.0.0.1', port: server.port });
+        raw.once('error', (err) => {
+          raw.destroy();
+          done(err);
+        });
+        raw.once('connect', () => bareWith({ socket: raw, secureContext: sharedContext })(done));
+      };
       const variants: Record<string, Once> = {
         bare: bareWith({}),
         probe: (done) => {
@@ -80,6 +92,7 @@ async function main(): Promise<void> {
             done(exact ? undefined : new Error(`stream probe did not capture the chain: ${JSON.stringify(r.error ?? r.tls)}`));
           });
         },
+        'bare-preconnected': preconnected,
       };
       for (const once of Object.values(variants)) await loop(once, concurrency, { ms: 400 }); // warm-up
 
@@ -108,10 +121,12 @@ async function main(): Promise<void> {
       console.log(line('probeEndpoint', 'probe'));
       console.log(line('bare, shared SecureContext', 'bare-shared'));
       console.log(line('probeEndpoint, stream only', 'probe-stream'));
+      console.log(line('bare, pre-connected socket', 'bare-preconnected'));
       console.log(`  probe / bare = ${ratio.toFixed(3)} (median of per-round ratios; target ≥ ${TARGET_RATIO})`);
       console.log(
         `  informational: probe / bare-shared = ${paired('probe', 'bare-shared').toFixed(3)}, ` +
-          `probe-stream / bare = ${paired('probe-stream', 'bare').toFixed(3)}, probe-stream / bare-shared = ${paired('probe-stream', 'bare-shared').toFixed(3)}`,
+          `probe-stream / bare = ${paired('probe-stream', 'bare').toFixed(3)}, probe-stream / bare-shared = ${paired('probe-stream', 'bare-shared').toFixed(3)}, ` +
+          `bare-preconnected / bare-shared = ${paired('bare-preconnected', 'bare-shared').toFixed(3)}`,
       );
       if (!(ratio >= TARGET_RATIO)) {
         console.error(`  FAIL: probe throughput ${ratio.toFixed(3)}× bare is below ${TARGET_RATIO}`);

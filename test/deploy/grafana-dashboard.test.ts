@@ -206,9 +206,7 @@ describe('every panel shows data from a real daemon scanning a fleet with every 
   });
 
   test('the variables find their values', async () => {
-    // site comes from target labels, which this fleet's config does not set; the fixture fleet
-    // in prometheus-rules.test.ts carries them.
-    for (const v of dashboard.templating.list.filter((x) => x.type === 'query' && x.name !== 'site')) {
+    for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) {
       const m = /^label_values\((.+),\s*(\w+)\)$/.exec(v.definition ?? '')!;
       const res = await fetch(`${stack.prometheus.url}/api/v1/label/${m[2]}/values?match[]=${encodeURIComponent(substitute(m[1]!))}`);
       const body = (await res.json()) as { data: string[] };

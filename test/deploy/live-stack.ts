@@ -79,8 +79,9 @@ export async function startLiveStack(): Promise<LiveStack> {
   const am = await startAlertmanager({
     inhibitRules: (parse(readFileSync(join(REPO, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as { inhibit_rules: unknown[] }).inhibit_rules,
   });
+  // Two sites, as the dashboard's site variable expects: the Lync pool in Dublin, the Edge in London.
   const target = (name: string, group: string, host: string) =>
-    `  - name: ${name}\n    group: ${group}\n    host: ${host}\n    port: ${servers.get(name)!.port}\n    address: 127.0.0.1\n`;
+    `  - name: ${name}\n    group: ${group}\n    host: ${host}\n    port: ${servers.get(name)!.port}\n    address: 127.0.0.1\n    labels: {site: ${group === 'edge-internal' ? 'london' : 'dublin'}}\n`;
   const configFile = join(dir, 'chainwatch.yaml');
   writeFileSync(
     configFile,
@@ -106,37 +107,21 @@ ${target('pool01-a', 'lync-internal', 'pool01a.contoso.test')}${target('pool01-b
     host: edge3.contoso.test
     port: ${deadPort}
     address: 127.0.0.1
+    labels: {site: london}
 policies:
   - name: pchat-web-same-ca
     reference: lync-internal
     members: [pchat-web]
+    scope: site
 `,
   );
 
-  const generated = await chainwatch('rules', '--config', configFile);
-  if (generated.code !== 0) throw new Error(`chainwatch rules failed: ${generated.stderr}`);
-  // The PromQL form waits 10 minutes for shards to settle; a test cannot.
-  const rules = parse(generated.stdout) as { groups: { rules: { for?: string; labels?: Record<string, string> }[] }[] };
-  for (const r of rules.groups.flatMap((g) => g.rules)) if (r.labels?.judged_by === 'prometheus') r.for = '0s';
-  writeFileSync(join(dir, 'rules.yml'), stringify(rules));
+  const rulesText = await writeGeneratedRules(configFile, join(dir, 'rules.yml'));
 
   const daemon = spawnChainwatch(['run', '--config', configFile]);
   const started = await daemon.waitForLog((r) => r.msg === 'chainwatch started', 'the daemon to start', 60_000);
   const daemonUrl = String(started.listen);
-  const prometheus = await startPrometheus(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files:
-  - ${join(dir, 'rules.yml')}
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ['${new URL(am.url).host}']
-scrape_configs:
-  - job_name: chainwatch
-    static_configs:
-      - targets: ['${new URL(daemonUrl).host}']
-`);
+  const prometheus = await startRulesPrometheus(join(dir, 'rules.yml'), new URL(daemonUrl).host, new URL(am.url).host);
 
   return {
     pki,
@@ -145,7 +130,7 @@ scrape_configs:
     daemon,
     prometheus,
     alertmanager: am,
-    rulesText: generated.stdout,
+    rulesText,
     async serveWeb2(issuer) {
       const old = servers.get('web2')!;
       await old.close();
@@ -167,4 +152,33 @@ scrape_configs:
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Writes what `chainwatch rules --config configFile` prints to `path`, with the PromQL form's
+ * settling time cut to nothing (it waits 10 minutes for shards; a test cannot). Returns the text
+ * as printed.
+ */
+export async function writeGeneratedRules(configFile: string, path: string): Promise<string> {
+  const generated = await chainwatch('rules', '--config', configFile);
+  if (generated.code !== 0) throw new Error(`chainwatch rules failed: ${generated.stderr}`);
+  const rules = parse(generated.stdout) as { groups: { rules: { for?: string; labels?: Record<string, string> }[] }[] };
+  for (const r of rules.groups.flatMap((g) => g.rules)) if (r.labels?.judged_by === 'prometheus') r.for = '0s';
+  writeFileSync(path, stringify(rules));
+  return generated.stdout;
+}
+
+/** Debian's Prometheus scraping the daemon at `daemonHost` every second and evaluating `rulesPath` as often. */
+export function startRulesPrometheus(rulesPath: string, daemonHost: string, alertmanagerHost?: string): Promise<RunningPrometheus> {
+  const alerting = alertmanagerHost ? `alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['${alertmanagerHost}']\n` : '';
+  return startPrometheus(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - ${rulesPath}
+${alerting}scrape_configs:
+  - job_name: chainwatch
+    static_configs:
+      - targets: ['${daemonHost}']
+`);
 }

@@ -55,9 +55,10 @@ describe('alerting end to end: daemon, Prometheus with the generated rules, Aler
     assert.equal(fired.labels.target, 'web2');
     assert.equal(fired.labels.policy, 'pchat-web-same-ca');
     assert.equal(fired.labels.issuer_key_id, stack.pki.fabrikamTlsCa.keyId);
+    assert.equal(fired.labels.site, 'dublin', 'the policy is judged per site');
     assert.match(
       fired.annotations.description ?? '',
-      new RegExp(`Issuing CAs of lync-internal: CN=Contoso Issuing CA 01[^(]*\\(key ${stack.pki.contosoIssuing01.keyId}\\): 2 endpoint`),
+      new RegExp(`Issuing CAs of lync-internal in site dublin: CN=Contoso Issuing CA 01[^(]*\\(key ${stack.pki.contosoIssuing01.keyId}\\): 2 endpoint`),
     );
     assert.deepEqual(
       (await stack.prometheus.alerts()).filter(divergence).map((a) => a.labels.target),
@@ -93,7 +94,7 @@ describe('alerting end to end: daemon, Prometheus with the generated rules, Aler
     const con = stack.pki.contosoIssuing01.keyId;
     assert.equal(
       shown[0]!.annotations.summary,
-      `web2 (127.0.0.1) presents a certificate from Fabrikam TLS CA (key ${fab.slice(0, 8)}…); policy pchat-web-same-ca expects Contoso Issuing CA 01 (key ${con.slice(0, 8)}…)`,
+      `web2 (127.0.0.1) presents a certificate from Fabrikam TLS CA (key ${fab.slice(0, 8)}…); policy pchat-web-same-ca expects Contoso Issuing CA 01 (key ${con.slice(0, 8)}…) in site dublin`,
     );
     assert.match(shown[0]!.annotations.description ?? '', new RegExp(`key id ${fab}\\).*key id ${con}\\)`));
     assert.equal(shown[0]!.generatorURL, `${STATUS_PAGE}/targets/web2`);
