@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import type { Config } from '../config/types.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
 import { StateLockedError } from '../fleet/state-lock.js';
@@ -7,6 +6,7 @@ import { buildReport, hasFindings } from '../output/report.js';
 import { formatTable } from '../output/table.js';
 import { runScan } from '../pipeline/scan.js';
 import { type Shard, shardConfig } from '../targets/shard.js';
+import { pathExists } from '../util/fs.js';
 import { UsageError } from './usage.js';
 
 export interface ScanCommandOptions {
@@ -39,7 +39,7 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
   try {
     baseline = opts.save
       ? await BaselineStore.open(config.state.path, log)
-      : (await exists(config.state.path))
+      : (await pathExists(config.state.path))
         ? await BaselineStore.open(config.state.path, log, { readOnly: true })
         : undefined;
   } catch (err) {
@@ -67,13 +67,4 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
   const report = buildReport(scan);
   process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
   return hasFindings(report) ? 1 : 0;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -2,9 +2,9 @@
 // alert state go together, so a move never leaves one behind (a restart would then announce
 // again what was already announced, or lose the certificate history).
 
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BASELINE_FILE, type BaselineStore, HISTORY_FILE } from '../fleet/baseline-store.js';
+import { pathExists } from '../util/fs.js';
 import { ALERT_STATE_FILE, type Alerting } from './alerting.js';
 
 /** Every file the daemon keeps in state.path. */
@@ -19,7 +19,7 @@ export async function moveStateFiles(to: string, baseline: BaselineStore, alerti
   const from = baseline.dir;
   const present = [];
   for (const name of STATE_FILES) {
-    if (await exists(join(to, name))) present.push(name);
+    if (await pathExists(join(to, name))) present.push(name);
   }
   if (present.length > 0) {
     throw new Error(
@@ -29,13 +29,4 @@ export async function moveStateFiles(to: string, baseline: BaselineStore, alerti
   }
   await baseline.moveTo(to);
   await alerting.moveStateTo(to);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

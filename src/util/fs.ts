@@ -2,7 +2,7 @@
 // (a FIFO with no writer would block forever, /dev/zero never ends) and are bounded in size,
 // and writes that a crash cannot leave half done.
 import { constants, type Stats } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { access, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** A read that did not give a file's contents, in words ("is a directory", "no such file"). */
@@ -100,5 +100,15 @@ async function syncFolder(folder: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** True when something exists at `path` (file, folder or anything else we may see). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     assert.deepEqual(c.dns, { servers: [] });
     assert.deepEqual(c.trust, { caFiles: [], caPems: [], systemRoots: true });
     assert.deepEqual(c.state, { path: join(s.dir, 'minimal', 'state'), retentionMs: 7 * 86_400_000 });
-    assert.deepEqual(c.server, { listen: { host: '0.0.0.0', port: 9862 }, externalUrl: null });
+    assert.deepEqual(c.server, { listen: { host: '0.0.0.0', port: 9862 }, externalUrl: null, webConfigFile: null });
     assert.deepEqual(c.alerting, { alertmanagerUrls: [], webhooks: [], resendIntervalMs: 60_000 });
     assert.deepEqual(c.policies, []);
     assert.deepEqual(c.targets, [
@@ -110,7 +110,7 @@ describe('loadConfig', () => {
     assert.match(c.trust.caPems[0]!, /^-----BEGIN CERTIFICATE-----/);
     assert.equal(c.trust.systemRoots, false);
     assert.deepEqual(c.state, { path: join(s.dir, 'var', 'state'), retentionMs: 36 * 3_600_000 });
-    assert.deepEqual(c.server, { listen: { host: '::1', port: 0 }, externalUrl: 'https://chainwatch.contoso.test' });
+    assert.deepEqual(c.server, { listen: { host: '::1', port: 0 }, externalUrl: 'https://chainwatch.contoso.test', webConfigFile: null });
     assert.deepEqual(c.alerting, {
       alertmanagerUrls: ['http://am.test:9093'],
       webhooks: [
