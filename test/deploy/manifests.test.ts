@@ -59,6 +59,7 @@ const UNIT_DIRECTIVES: Record<string, string[]> = {
     'ConfigurationDirectory',
     'ReadOnlyPaths',
     'UMask',
+    'LimitNOFILE',
     'NoNewPrivileges',
     'CapabilityBoundingSet',
     'AmbientCapabilities',
