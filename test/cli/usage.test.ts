@@ -88,8 +88,11 @@ async function loadedModules(args: string[]): Promise<{ code: number | null; mod
   try {
     await writeFile(
       join(dir, 'hooks.mjs'),
-      `export async function load(url, context, next) {
-  if (url.startsWith('file:')) process.stderr.write('LOADED ' + url + '\\n');
+      // Hooks run on their own thread, whose stderr may be lost when a short command exits:
+      // each load is appended to a file, synchronously, before the module reaches the command.
+      `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(join(dir, 'loaded.txt'))}, 'LOADED ' + url + '\\n');
   return next(url, context);
 }\n`,
     );
@@ -106,7 +109,8 @@ async function loadedModules(args: string[]): Promise<{ code: number | null; mod
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise<number | null>((r) => child.on('close', r));
-    const modules = [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((x) => x[1]!);
+    const loaded = await readFile(join(dir, 'loaded.txt'), 'utf8').catch(() => '');
+    const modules = [...loaded.matchAll(/^LOADED (\S+)$/gm)].map((x) => x[1]!);
     return { code, modules, stderr };
   } finally {
     await rm(dir, { recursive: true, force: true });
