@@ -98,45 +98,34 @@ export async function startOpensslOcsp(
 ): Promise<OcspResponder> {
   const dir = await mkdtemp(join(tmpdir(), 'chainwatch-ocsp-'));
   await pkiFiles(dir, ca, signer, entries);
-  const child: ChildProcess = spawn(
-    'openssl',
-    [
-      'ocsp',
-      '-index',
-      join(dir, 'index.txt'),
-      '-port',
-      String(port),
-      '-rsigner',
-      join(dir, 'signer.pem'),
-      '-rkey',
-      join(dir, 'signer.key'),
-      '-CA',
-      join(dir, 'ca.pem'),
-      '-nmin',
-      '60',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  let child: ChildProcess;
+  try {
+    child = await startOpenssl(
+      [
+        'ocsp',
+        '-index',
+        join(dir, 'index.txt'),
+        '-port',
+        String(port),
+        '-rsigner',
+        join(dir, 'signer.pem'),
+        '-rkey',
+        join(dir, 'signer.key'),
+        '-CA',
+        join(dir, 'ca.pem'),
+        '-nmin',
+        '60',
+      ],
+      (output) => /waiting for OCSP client connections/.test(output),
+    );
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const stop = async () => {
     await stopChild(child);
     await rm(dir, { recursive: true, force: true });
   };
-  try {
-    await eventually(
-      'openssl ocsp to listen',
-      async () => {
-        if (child.exitCode !== null) throw new Error(`openssl ocsp exited: ${output}`);
-        return /waiting for OCSP client connections/.test(output);
-      },
-      10_000,
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
   return { url: `http://127.0.0.1:${port}/`, stop };
 }
 
@@ -191,51 +180,60 @@ export async function startStaplingServer(leaf: IssuedCert, issuer: IssuedCert, 
   await writeFile(join(dir, 'status.der'), response);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawn(
-      'openssl',
-      [
-        's_server',
-        '-accept',
-        `127.0.0.1:${port}`,
-        '-cert',
-        join(dir, 'leaf.pem'),
-        '-key',
-        join(dir, 'leaf.key'),
-        '-cert_chain',
-        join(dir, 'chain.pem'),
-        '-status_file',
-        join(dir, 'status.der'),
-        '-naccept',
-        '1000',
-        '-quiet',
-      ],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const stop = async () => {
-      await stopChild(child);
-      await rm(dir, { recursive: true, force: true });
-    };
     try {
-      await eventually(
-        'openssl s_server to listen',
-        async () => {
-          if (child.exitCode !== null) throw new Error(`openssl s_server exited: ${output}`);
-          return /ACCEPT/.test(output) || (await canConnect(port));
-        },
-        10_000,
+      const child = await startOpenssl(
+        [
+          's_server',
+          '-accept',
+          `127.0.0.1:${port}`,
+          '-cert',
+          join(dir, 'leaf.pem'),
+          '-key',
+          join(dir, 'leaf.key'),
+          '-cert_chain',
+          join(dir, 'chain.pem'),
+          '-status_file',
+          join(dir, 'status.der'),
+          '-naccept',
+          '1000',
+          '-quiet',
+        ],
+        async (output) => /ACCEPT/.test(output) || (await canConnect(port)),
       );
+      const stop = async () => {
+        await stopChild(child);
+        await rm(dir, { recursive: true, force: true });
+      };
       return { host: '127.0.0.1', port, stop };
     } catch (err) {
-      await stopChild(child);
       if (attempt >= 3) {
         await rm(dir, { recursive: true, force: true });
         throw err;
       }
     }
   }
+}
+
+/** Starts `openssl ARGS` and waits until `ready` sees it listening; stops it when it exits first or never gets there. */
+async function startOpenssl(args: string[], ready: (output: string) => boolean | Promise<boolean>): Promise<ChildProcess> {
+  const child = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  try {
+    await eventually(
+      `openssl ${args[0]} to listen`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`openssl ${args[0]} exited: ${output}`);
+        return ready(output);
+      },
+      10_000,
+    );
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  return child;
 }
 
 function canConnect(port: number): Promise<boolean> {
