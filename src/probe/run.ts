@@ -4,7 +4,7 @@ import { nativeCapture } from './capture/native.js';
 import { streamCapture } from './capture/stream.js';
 import { Deadline } from './deadline.js';
 import { type Destination, resolveDestination } from './resolve.js';
-import { failure, type Outcome } from './stage.js';
+import { type Failure, failure, type Outcome } from './stage.js';
 import { type Handshake, negotiate } from './tls.js';
 import { openTransport } from './transport.js';
 import type { ProbeResult } from './types.js';
@@ -29,18 +29,27 @@ export interface RunningProbe {
 
 export function startProbe(endpoint: Endpoint, opts: StartOptions): RunningProbe {
   const deadline = new Deadline(opts.timeoutMs);
+  return { result: probe(endpoint, deadline, opts), cancel: () => deadline.cancel() };
+}
+
+async function probe(endpoint: Endpoint, deadline: Deadline, opts: StartOptions): Promise<ProbeResult> {
   // Stages start on the next microtask: a probe cancelled as it is created never connects.
-  const result = Promise.resolve()
-    .then(() => run(endpoint, deadline, opts))
-    .then(
-      (outcome) => toResult(endpoint, deadline, outcome),
-      (err: unknown) => {
-        opts.onInternalError?.(endpoint, err);
-        const message = `the probe failed on our side (${err instanceof Error ? err.message : String(err)}); this is a chainwatch bug — please report it`;
-        return toResult(endpoint, deadline, failure('tls', { kind: 'internal', message }));
-      },
-    );
-  return { result: result.finally(() => deadline.release()), cancel: () => deadline.cancel() };
+  await undefined;
+  let outcome: Outcome<Handshake>;
+  try {
+    outcome = await run(endpoint, deadline, opts);
+  } catch (err) {
+    outcome = internalFailure(endpoint, err, opts);
+  } finally {
+    deadline.release();
+  }
+  return toResult(endpoint, deadline, outcome);
+}
+
+function internalFailure(endpoint: Endpoint, err: unknown, opts: StartOptions): Failure {
+  opts.onInternalError?.(endpoint, err);
+  const message = `the probe failed on our side (${err instanceof Error ? err.message : String(err)}); this is a chainwatch bug — please report it`;
+  return failure('tls', { kind: 'internal', message });
 }
 
 /** resolve → transport → TLS with a capture; a second capture attempt within the same deadline. */
@@ -48,7 +57,8 @@ async function run(endpoint: Endpoint, deadline: Deadline, opts: StartOptions): 
   const dest = resolveDestination(endpoint);
   if (!dest.ok) return dest;
   if (opts.capture === 'stream') return attempt(dest.value, streamCapture, deadline);
-  const first = await attempt(dest.value, nativeCapture, deadline);
+  // Without a STARTTLS prelude the native capture lets TLS make the TCP connection itself.
+  const first = dest.value.starttls === null ? await negotiate(null, dest.value, nativeCapture, deadline) : await attempt(dest.value, nativeCapture, deadline);
   if (first.ok || first.stage !== 'tls' || deadline.interruption !== null) return first;
   // The connection stood but the native capture read no chain (an alert, a non-TLS answer, a
   // certificate OpenSSL refuses): the byte stream says precisely what happened.
@@ -62,7 +72,11 @@ async function attempt(dest: Destination, capture: CaptureFactory, deadline: Dea
 }
 
 function toResult(endpoint: Endpoint, deadline: Deadline, outcome: Outcome<Handshake>): ProbeResult {
-  const common = { endpoint, startedAt: deadline.startedAt, durationMs: deadline.elapsedMs() };
-  if (outcome.ok) return { ...common, presented: outcome.value.chain, tls: outcome.value.tls, stapledOcsp: outcome.value.stapledOcsp, error: null };
-  return { ...common, presented: [], tls: outcome.tls, stapledOcsp: null, error: outcome.error };
+  const startedAt = deadline.startedAt;
+  const durationMs = deadline.elapsedMs();
+  if (outcome.ok) {
+    const { chain, tls, stapledOcsp } = outcome.value;
+    return { endpoint, startedAt, durationMs, presented: chain, tls, stapledOcsp, error: null };
+  }
+  return { endpoint, startedAt, durationMs, presented: [], tls: outcome.tls, stapledOcsp: null, error: outcome.error };
 }

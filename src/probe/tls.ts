@@ -4,7 +4,7 @@ import type { Deadline } from './deadline.js';
 import { describeTlsFailure, type Ending } from './failures.js';
 import type { Destination } from './resolve.js';
 import { failure, type Outcome, success } from './stage.js';
-import type { Transport } from './transport.js';
+import { connectFailure, type Transport } from './transport.js';
 import type { TlsInfo } from './types.js';
 import { alertFromTlsError, alertName } from './wire/alerts.js';
 import { cipherSuiteName, protocolName } from './wire/names.js';
@@ -32,20 +32,36 @@ function verdictWaitMs(rttMs: number, remainingMs: number): number {
 }
 
 /**
- * Stage three: a real TLS handshake over the transport, the chain read by `capture`. This is
- * the one lifecycle of a connection — events, errors, alert, the TLS 1.3 verdict wait and the
- * end — whichever capture reads the chain. The transport socket is always destroyed at the end.
+ * Bytes the server sent on the TCP connection under a TLS socket that connected itself. Node
+ * counts them on the TCP handle it wraps; the TLS socket's own bytesRead counts clear text.
  */
-export function negotiate(transport: Transport, dest: Destination, makeCapture: CaptureFactory, deadline: Deadline): Promise<Outcome<Handshake>> {
+function tcpBytesRead(socket: tls.TLSSocket): number {
+  const parent = (socket as { _handle?: { _parent?: { bytesRead?: unknown } } | null })._handle?._parent;
+  return typeof parent?.bytesRead === 'number' ? parent.bytesRead : socket.bytesRead;
+}
+
+/**
+ * Stage three: a real TLS handshake, the chain read by `capture`. This is the one lifecycle of
+ * a connection — events, errors, alert, the TLS 1.3 verdict wait and the end — whichever
+ * capture reads the chain. The sockets are always destroyed at the end.
+ *
+ * With a transport, TLS runs over its connected socket. Without one, TLS makes the TCP
+ * connection itself (cheaper by about 5 % of client CPU per handshake), and a failure before
+ * it stands is the transport stage's, exactly as if the transport stage had connected.
+ */
+export function negotiate(transport: Transport | null, dest: Destination, makeCapture: CaptureFactory, deadline: Deadline): Promise<Outcome<Handshake>> {
   return new Promise((resolve) => {
-    const raw = transport.socket;
-    const capture = makeCapture(() => settle('overflow'), transport.preludeBytes);
+    const raw = transport?.socket ?? null;
+    const capture = makeCapture(() => settle('overflow'), transport?.preludeBytes ?? 0);
+    let connected = raw !== null;
+    let connectMs = transport?.connectMs ?? 0;
     let version: string | null = null;
     let cipher: string | null = null;
     let certificateRequested = false;
     let stapledOcsp: Buffer | null = null;
     let errorCode: string | null = null;
     let errorMessage: string | null = null;
+    let connectError: NodeJS.ErrnoException | null = null;
     let alert: number | null = null;
     let ending: Ending | null = null;
     let settled = false;
@@ -60,7 +76,11 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
       const reading = capture.read(how);
       capture.release();
       socket?.destroy();
-      raw.destroy();
+      raw?.destroy();
+      if (!connected) {
+        resolve(connectFailure(dest, deadline, connectError, how === 'timeout' || how === 'cancelled' ? how : null));
+        return;
+      }
       const flight = reading.flight;
       const completed = how === 'secure';
       const alertCode = completed ? null : (alert ?? flight?.alert ?? null);
@@ -103,7 +123,7 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
 
     // tls.connect passes requestOCSP through to the socket; @types/node lists it only for TLSSocket.
     const options: tls.ConnectionOptions & Pick<tls.TLSSocketOptions, 'requestOCSP'> = {
-      socket: capture.carrier(raw),
+      ...(raw === null ? { host: dest.address, port: dest.port } : { socket: capture.carrier(raw) }),
       servername: dest.servername,
       secureContext: dest.context,
       requestOCSP: true,
@@ -111,13 +131,23 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
       checkServerIdentity: noIdentityCheck,
       minDHSize: 1,
     };
+    const started = performance.now();
     try {
       socket = tls.connect(options);
     } catch (err) {
+      // Node refuses some arguments synchronously (a port outside 1–65535, say).
+      connectError = err as NodeJS.ErrnoException;
       errorMessage = (err as Error).message;
       return settle('error');
     }
     const tlsSocket = socket;
+    capture.started(raw === null ? () => tcpBytesRead(tlsSocket) : () => raw.bytesRead);
+    if (!connected) {
+      tlsSocket.once('connect', () => {
+        connected = true;
+        connectMs = performance.now() - started;
+      });
+    }
 
     const onKeys = (): void => {
       try {
@@ -151,23 +181,24 @@ export function negotiate(transport: Transport, dest: Destination, makeCapture: 
       cipher ??= tlsSocket.getCipher()?.standardName ?? null;
       if (version === 'TLSv1.3' && certificateRequested) {
         tlsSocket.once('session', () => end('secure'));
-        verdictTimer = setTimeout(() => end('secure'), verdictWaitMs(transport.connectMs, deadline.remainingMs()));
+        verdictTimer = setTimeout(() => end('secure'), verdictWaitMs(connectMs, deadline.remainingMs()));
         return;
       }
       end('secure');
     });
     const onError = (err: NodeJS.ErrnoException): void => {
+      if (!connected) connectError ??= err;
       errorCode ??= err.code ?? null;
       errorMessage ??= err.message;
       alert ??= alertFromTlsError(err);
       end('error');
     };
     // The TCP socket's own error (a reset) names the cause better than TLS's account of it.
-    raw.on('error', onError);
+    raw?.on('error', onError);
     tlsSocket.on('error', onError);
     const onClose = (): void => end(errorCode === null ? 'closed' : 'error');
     tlsSocket.once('close', onClose);
     // Through the byte-stream tap a server's close reaches TLS only when it reads; see it here.
-    raw.once('close', onClose);
+    raw?.once('close', onClose);
   });
 }

@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Deadline } from './deadline.js';
 import { describeConnectFailure } from './failures.js';
 import type { Destination } from './resolve.js';
-import { failure, type Outcome, success } from './stage.js';
+import { type Failure, failure, type Outcome, success } from './stage.js';
 import { runPrelude } from './starttls/prelude.js';
 
 /** A connected socket, ready for the TLS ClientHello. */
@@ -15,6 +15,25 @@ export interface Transport {
 }
 
 const ignore = (): void => undefined;
+
+/** The transport stage's failure: no TCP connection stood (also when TLS made the connection). */
+export function connectFailure(
+  dest: Destination,
+  deadline: Deadline,
+  err: NodeJS.ErrnoException | null,
+  interruption: 'timeout' | 'cancelled' | null,
+): Failure {
+  return failure(
+    'transport',
+    describeConnectFailure({
+      peer: dest.peer,
+      timeoutMs: deadline.timeoutMs,
+      interruption,
+      errorCode: err?.code ?? null,
+      errorMessage: err?.message ?? null,
+    }),
+  );
+}
 
 /** Stage two: TCP, then the endpoint's STARTTLS dialogue when it has one. */
 export async function openTransport(dest: Destination, deadline: Deadline): Promise<Outcome<Transport>> {
@@ -29,18 +48,7 @@ function connect(dest: Destination, deadline: Deadline): Promise<Outcome<Transpo
   return new Promise((resolve) => {
     const started = performance.now();
     const fail = (err: NodeJS.ErrnoException | null, interruption: 'timeout' | 'cancelled' | null): void => {
-      resolve(
-        failure(
-          'transport',
-          describeConnectFailure({
-            peer: dest.peer,
-            timeoutMs: deadline.timeoutMs,
-            interruption,
-            errorCode: err?.code ?? null,
-            errorMessage: err?.message ?? null,
-          }),
-        ),
-      );
+      resolve(connectFailure(dest, deadline, err, interruption));
     };
     if (deadline.interruption !== null) return fail(null, deadline.interruption);
     let socket: net.Socket;

@@ -38,6 +38,8 @@ export interface LoopResult {
   rate: number;
   /** Client CPU (user + system) per completed operation, µs. */
   cpuUs: number;
+  /** The kernel's share of cpuUs (loopback delivery, socket set-up and teardown). */
+  systemUs: number;
   errors: number;
   firstError: Error | null;
 }
@@ -72,6 +74,7 @@ export function loop(once: Once, concurrency: number, limit: { ms?: number; coun
         resolve({
           rate: completed / ((performance.now() - started) / 1000),
           cpuUs: (cpu.user + cpu.system) / Math.max(1, completed),
+          systemUs: cpu.system / Math.max(1, completed),
           errors,
           firstError,
         });

@@ -21,8 +21,13 @@ export interface CaptureReading {
  * (deadline, events, verdict, errors); a capture only reads.
  */
 export interface Capture {
-  /** What tls.connect runs over: the TCP socket itself, or a tap that sees every byte. */
+  /**
+   * What tls.connect runs over when the stage has a connected socket (a STARTTLS prelude ran,
+   * or the capture needs one): the TCP socket itself, or a tap that sees every byte.
+   */
   carrier(socket: Socket): Socket | Duplex;
+  /** TLS is under way; `tcpBytesRead` counts the bytes the server has sent on the connection. */
+  started(tcpBytesRead: () => number): void;
   /** OpenSSL's certificate-status hook: the server's Certificate message has been processed. */
   atCertificateStatus(tls: TLSSocket): void;
   /** Key-log lines, when the capture needs TLS 1.3 secrets. */

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { MAX_CAPTURE_BYTES, MAX_CERTIFICATES } from '../wire/limits.js';
 import type { Capture, CaptureReading, OnOverflow } from './capture.js';
@@ -33,25 +32,25 @@ export function readPeerChain(tls: TLSSocket): Buffer[] | null {
  * handshake (an endless stream of HelloRequest records, say) is cut off within one tick.
  */
 export function nativeCapture(onOverflow: OnOverflow, bytesBefore: number): Capture {
-  let raw: Socket | null = null;
+  let tcpBytesRead: (() => number) | null = null;
   let chain: Buffer[] | null = null;
-  const received = (): number | null => (raw === null ? null : raw.bytesRead - bytesBefore);
+  const received = (): number | null => (tcpBytesRead === null ? null : tcpBytesRead() - bytesBefore);
   const check = (): void => {
     if ((received() ?? 0) > MAX_CAPTURE_BYTES) onOverflow();
   };
   return {
-    carrier(socket) {
-      raw = socket;
+    carrier: (socket) => socket,
+    started(bytesRead) {
+      tcpBytesRead = bytesRead;
       watched.add(check);
       tick ??= setInterval(runChecks, BUDGET_TICK_MS).unref();
-      return socket;
     },
     atCertificateStatus(tls) {
       chain ??= readPeerChain(tls);
     },
     onKeylog: null,
     readOn: () => false,
-    read: (): CaptureReading => ({ chain, flight: null, bytesReceived: received(), firstBytes: Buffer.alloc(0) }),
+    read: (): CaptureReading => ({ chain, flight: null, bytesReceived: received(), firstBytes: NO_BYTES }),
     release() {
       watched.delete(check);
       if (watched.size === 0 && tick !== null) {
@@ -62,6 +61,7 @@ export function nativeCapture(onOverflow: OnOverflow, bytesBefore: number): Capt
   };
 }
 
+const NO_BYTES = Buffer.alloc(0);
 const BUDGET_TICK_MS = 100;
 const watched = new Set<() => void>();
 let tick: NodeJS.Timeout | null = null;

@@ -54,6 +54,8 @@ export function streamCapture(onOverflow: OnOverflow): Capture {
       socket.once('close', stopWaiting);
       return new Tap(socket, onBytes);
     },
+    // The tap counts every byte itself.
+    started: () => undefined,
     atCertificateStatus: () => undefined,
     onKeylog(line) {
       // Only the server's TLS 1.3 handshake secret matters: it protects its Certificate.
