@@ -9,7 +9,7 @@ import type { ProbeResult } from '../../src/probe/types.js';
 import type { Endpoint } from '../../src/targets/types.js';
 import { chainPems, type StandardPki, standardPki } from '../helpers/fixtures.js';
 import { opensslShowCerts } from '../helpers/openssl.js';
-import { closedPort, serveBlackHole, serveGarbage, servePlainText, serveRawTls12Flight } from '../helpers/servers.js';
+import { closedPort, serveBlackHole, serveGarbage, serveHelloRequestFlood, servePlainText, serveRawTls12Flight } from '../helpers/servers.js';
 import { endpointFor } from './endpoint.js';
 
 const HOST = 'web.contoso.test';
@@ -228,6 +228,17 @@ for (const capture of ['auto', 'stream'] as const) {
       const r = await probe(endpointFor(s), { timeoutMs: TIMEOUT });
       assert.deepEqual([r.error?.kind, r.tls], ['not_tls', null]);
       assert.match(r.error!.message, /binary data \(8f00ff10203040506070\)/);
+    });
+
+    // The native capture does not see bytes one by one: its budget reads the TCP count under the
+    // TLS socket on a tick. Were that count lost, the flood would run until the deadline.
+    it('a server flooding the handshake with HelloRequests is cut off at the byte budget, well before the deadline', async () => {
+      const s = await serveHelloRequestFlood();
+      servers.push(s);
+      const r = await probe(endpointFor(s), { timeoutMs: 20_000 });
+      assert.deepEqual([r.presented, r.error?.kind], [[], 'handshake']);
+      assert.match(r.error!.message, /more than 288 KiB of handshake data before its certificate|kept sending handshake data/);
+      assert.ok(s.written() < 64 * 1024 * 1024, `the flood server got ${s.written()} bytes out`);
     });
 
     it('a black hole → timeout after about the deadline, saying the server sent nothing', async () => {
