@@ -13,12 +13,13 @@
 // Run: npm run build && node --import tsx test/bench/soak.ts   (SOAK_SCANS, default 300; SOAK_TARGETS, 60)
 
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseExposition, type Sample, select, value } from '../helpers/daemon-process.js';
 import { startLoopbackFleet, writeFleetConfig } from './loopback-fleet.js';
+import { childrenRssMb } from './support.js';
 
 const scans = Number(process.env.SOAK_SCANS ?? 300);
 const size = Number(process.env.SOAK_TARGETS ?? 60);
@@ -37,17 +38,6 @@ interface Row {
   series: number;
   /** RSS of the daemon's child processes (the probe process of a scan in flight); 0 between scans. */
   probeRssMb: number;
-}
-
-/** Summed RSS of a process's children, from /proc. */
-async function childrenRssMb(pid: number): Promise<number> {
-  const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean);
-  let kb = 0;
-  for (const kid of kids) {
-    const status = await readFile(`/proc/${kid}/status`, 'utf8').catch(() => '');
-    kb += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-  }
-  return kb / 1024;
 }
 
 const fleet = await startLoopbackFleet();
