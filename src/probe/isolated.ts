@@ -28,7 +28,7 @@ const CANCEL_GRACE_MS = 5_000;
  * with the scan, and probing runs on another core while this process analyses the chains that
  * have already come back.
  *
- * Same contract as probeAll: every endpoint gets a result, in input order; an abort cancels. A
+ * Behaves as probeAll: every endpoint gets a result, in input order; an abort cancels. A
  * child that dies early leaves the endpoints it had not answered with an `internal` error.
  */
 export function probeAllIsolated(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<ProbeResult[]> {
