@@ -219,6 +219,21 @@ test('a scan becomes exactly the documented series', async () => {
   assert.doesNotMatch(text, /target="gone"/, 'a baseline entry kept for its grace period is not exported');
 });
 
+test('durations are written as the shortest decimal of their 0.1 ms', async () => {
+  const m = createMetrics({ version: 't', processMetrics: false });
+  // Each of these divided by 1000 prints with float noise (0.004200000000000001).
+  const durations = [4.2, 5.1, 1234.5, 3];
+  const results = durations.map((ms, i) => {
+    const r = failed(endpoint(`e${i}`, 'g', null));
+    return { ...r, probe: { ...r.probe, durationMs: ms } };
+  });
+  m.updateFromScan(scan(results), []);
+  assert.deepEqual(
+    lines(await m.render(), 'chainwatch_probe_duration_seconds').map((l) => l.split(' ')[1]),
+    ['0.0042', '0.0051', '1.2345', '0.003'],
+  );
+});
+
 test('series of an endpoint that left, or an address that stopped resolving, disappear at the next scan', async () => {
   const m = createMetrics({ version: '1', processMetrics: false });
   m.updateFromScan(scan([ok(fe1, 'CN=A', '01', 'a1'), ok(fe2, 'CN=A', '01', 'a2'), ok(web, 'CN=B', '02', 'a3')], [policy]), [baseline(web, 1, null)]);
