@@ -9,13 +9,17 @@
 //   js-data-keylog js-data plus the key log (TLS 1.3 secrets)
 //   probe          probeEndpoint (the product)
 //   stream         probeEndpoint with capture 'stream'
-// Prints client CPU µs per handshake (median over rounds) and each variant's extra over bare.
+//   probe-baseline probeEndpoint of the checkout named by BENCH_BASELINE, when set
+// Prints client CPU µs per handshake and each variant's extra over bare: medians over turns, a
+// turn being one slice of every variant, and the middle half of the per-turn extras.
 //
 // Run: node --expose-gc --import tsx test/bench/capture-cost.ts [TLSv1.3|TLSv1.2]
-// Knobs: BENCH_ROUNDS (6), BENCH_ROUND_COUNT (1500 handshakes per variant, run in slices of
-// BENCH_SLICE = 250 taking turns), BENCH_CONCURRENCY (16), BENCH_VARIANTS (bare always runs).
+// Knobs: BENCH_ROUNDS (6) × BENCH_ROUND_COUNT (1500) handshakes per variant, run in slices of
+// BENCH_SLICE (250); BENCH_CONCURRENCY (16); BENCH_VARIANTS (bare always runs).
 import net from 'node:net';
+import path from 'node:path';
 import tls from 'node:tls';
+import { pathToFileURL } from 'node:url';
 import { probeContext } from '../../src/probe/context.js';
 import { probeEndpoint } from '../../src/probe/probe.js';
 import type { Endpoint } from '../../src/targets/types.js';
@@ -100,12 +104,19 @@ function js(data: boolean, keylog: boolean): Once {
   };
 }
 
-function probe(capture: 'auto' | 'stream'): Once {
+function probe(capture: 'auto' | 'stream', probeOne = probeEndpoint): Once {
   return (done) =>
-    void probeEndpoint(endpoint, { timeoutMs: 10_000, capture }).then((r) =>
+    void probeOne(endpoint, { timeoutMs: 10_000, capture }).then((r) =>
       done(r.error === null && r.presented.length === 2 ? undefined : new Error(r.error?.message ?? 'chain not read')),
     );
 }
+
+// BENCH_BASELINE=<another checkout> adds 'probe-baseline': that checkout's probeEndpoint in the
+// same run, for a before/after under the same load (its src/ is loaded through tsx).
+const baselineDir = process.env.BENCH_BASELINE;
+const baseline = baselineDir
+  ? ((await import(pathToFileURL(path.resolve(baselineDir, 'src/probe/probe.ts')).href)) as { probeEndpoint: typeof probeEndpoint })
+  : null;
 
 const all: Record<string, Once> = {
   bare: native(null, false),
@@ -116,6 +127,7 @@ const all: Record<string, Once> = {
   'js-data': js(true, false),
   'js-data-keylog': js(true, true),
   probe: probe('auto'),
+  ...(baseline ? { 'probe-baseline': probe('auto', baseline.probeEndpoint) } : {}),
   stream: probe('stream'),
 };
 const wanted = process.env.BENCH_VARIANTS?.split(',') ?? Object.keys(all);
@@ -143,39 +155,43 @@ async function measured(once: Once, n: number): Promise<{ cpu: number; system: n
   return { cpu: Math.max(0, cpu.user + cpu.system - idle.user - idle.system), system: cpu.system };
 }
 
+/** The value below which a share `q` of `xs` lies (nearest rank). */
+function quantile(xs: number[], q: number): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
 try {
   for (const once of Object.values(variants)) await loop(once, concurrency, { count: 300 });
-  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  const sys: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  const extra: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   const names = Object.keys(variants);
-  for (let round = 0; round < rounds; round++) {
-    // Variants take turns in short slices, each slice in a rotated order: on a shared machine the
-    // load changes within seconds, and every variant should see the same mix of it.
-    const us: Record<string, { cpu: number; system: number; n: number }> = {};
-    for (const name of names) us[name] = { cpu: 0, system: 0, n: 0 };
-    for (let done = 0, turn = 0; done < count; done += slice, turn++) {
-      const n = Math.min(slice, count - done);
-      const order = names.map((_, i) => names[(i + turn) % names.length]!);
-      for (const name of turn % 2 === 0 ? order : order.reverse()) {
-        const r = await measured(variants[name]!, n);
-        us[name]!.cpu += r.cpu;
-        us[name]!.system += r.system;
-        us[name]!.n += n;
-      }
+  const perTurn = (): Record<string, number[]> => Object.fromEntries(names.map((k) => [k, []]));
+  const cpu = perTurn();
+  const sys = perTurn();
+  const extra = perTurn();
+  const slicesPerRound = Math.ceil(count / slice);
+  // Every variant runs one slice per turn, the order rotated from turn to turn. On a shared
+  // machine the load changes within seconds: a variant is compared with bare in the same turn,
+  // and the median over all turns keeps a turn that a neighbour's burst hit from deciding.
+  for (let turn = 0; turn < rounds * slicesPerRound; turn++) {
+    const n = Math.min(slice, count - (turn % slicesPerRound) * slice);
+    const order = names.map((_, i) => names[(i + turn) % names.length]!);
+    const got: Record<string, number> = {};
+    for (const name of turn % 2 === 0 ? order : order.reverse()) {
+      const r = await measured(variants[name]!, n);
+      got[name] = r.cpu / n;
+      cpu[name]!.push(r.cpu / n);
+      sys[name]!.push(r.system / n);
     }
-    for (const name of names) {
-      cpu[name]!.push(us[name]!.cpu / us[name]!.n);
-      sys[name]!.push(us[name]!.system / us[name]!.n);
-      extra[name]!.push(us[name]!.cpu / us.bare!.cpu - 1);
-    }
+    for (const name of names) extra[name]!.push(got[name]! / got.bare! - 1);
   }
-  console.log(`capture-cost ${maxVersion}, leaf + intermediate, concurrency ${concurrency}, ${rounds} rounds × ${count} handshakes`);
-  for (const name of Object.keys(variants)) {
-    const pct = (median(extra[name]!) * 100).toFixed(1);
-    if (process.env.BENCH_VERBOSE) console.log(name, extra[name]!.map((x) => (x * 100).toFixed(1)).join(' '), cpu[name]!.map(Math.round).join(' '));
+  const turns = rounds * slicesPerRound;
+  console.log(`capture-cost ${maxVersion}, leaf + intermediate, concurrency ${concurrency}, ${turns} turns × ${slice} handshakes per variant`);
+  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+  for (const name of names) {
+    const us = Math.round(median(cpu[name]!)).toString().padStart(6);
+    const spread = `(middle half ${pct(quantile(extra[name]!, 0.25))} … ${pct(quantile(extra[name]!, 0.75))})`;
     console.log(
-      `  ${name.padEnd(15)} ${Math.round(median(cpu[name]!)).toString().padStart(6)} µs client CPU/handshake (${Math.round(median(sys[name]!)).toString().padStart(4)} system)   ${name === 'bare' ? '' : `extra ${pct.padStart(5)} %`}`,
+      `  ${name.padEnd(15)} ${us} µs client CPU/handshake (${Math.round(median(sys[name]!)).toString().padStart(4)} system)${name === 'bare' ? '' : `   extra ${pct(median(extra[name]!)).padStart(7)} ${spread}`}`,
     );
   }
 } finally {
