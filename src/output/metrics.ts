@@ -4,17 +4,17 @@
 // resolve) vanish. Change counters come from the persisted baseline so they survive restarts.
 
 import { promisify } from 'node:util';
-import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
+import { gunzip as gunzipCallback } from 'node:zlib';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { ScanResult } from '../pipeline/types.js';
 import { alertDeliveriesCounter, type DeliveryCounter } from './alerts/metrics.js';
 import { renderFleet } from './exposition.js';
+import { gzipPieces } from './gzip.js';
 
 export { FLEET_FAMILIES, MAX_CERT_SERIES_PER_ENDPOINT } from './exposition.js';
 
-const gzip = promisify(gzipCallback);
 const gunzip = promisify(gunzipCallback);
 
 export interface MetricsOptions {
@@ -110,13 +110,13 @@ export class ChainwatchMetrics {
   /** What a scrape sends; `gzip` when the scraper accepts it. */
   async scrape(gzipped: boolean): Promise<Scrape> {
     // Both halves are taken in this tick, so they always come from the same scan.
-    const fleet = gzipped ? this.fleet.gzip : this.fleet.plain();
+    const fleet = gzipped ? this.fleet.gzip.then((z) => [z]) : this.fleet.plain();
     const own = this.registry.metrics();
     const ownBytes = Buffer.from(`${await own}\n`, 'utf8');
     return {
       contentType: this.contentType,
       encoding: gzipped ? 'gzip' : null,
-      body: [gzipped ? await gzip(ownBytes) : ownBytes, await fleet],
+      body: [gzipped ? await gzipPieces([ownBytes]) : ownBytes, ...(await fleet)],
     };
   }
 
@@ -159,11 +159,11 @@ export class ChainwatchMetrics {
 /** The fleet series of one scan: the text until its gzip form is made, then only that. */
 class FleetText {
   readonly gzip: Promise<Buffer>;
-  private text: Buffer | null;
+  private text: Buffer[] | null;
 
-  constructor(text: Buffer) {
+  constructor(text: Buffer[]) {
     this.text = text;
-    this.gzip = gzip(text);
+    this.gzip = gzipPieces(text);
     this.gzip.then(
       () => (this.text = null),
       // An unhandled rejection would outlive the scan that caused it; a scrape sees the error.
@@ -171,8 +171,8 @@ class FleetText {
     );
   }
 
-  plain(): Promise<Buffer> {
-    return this.text !== null ? Promise.resolve(this.text) : this.gzip.then((z) => gunzip(z));
+  plain(): Promise<Buffer[]> {
+    return this.text !== null ? Promise.resolve(this.text) : this.gzip.then(async (z) => [await gunzip(z)]);
   }
 }
 
