@@ -3,11 +3,11 @@
 // declaration in the options table gives the validator, the defaults and the documentation.
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
-import { isMap, isScalar, isSeq } from 'yaml';
 import { formatHostPort } from '../util/address.js';
 import { ipLiteral, isHostname, splitHostPort } from './net.js';
 import { type Ctx, type DurationBounds, describe, type Field, joinKey, readBoolean, readDuration, readInteger, readString, readStringList } from './reader.js';
 import { parseSize } from './size.js';
+import { isMap, isScalar, isSeq } from './tree.js';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -368,9 +368,7 @@ export const labelMap: ValueType<Record<string, string>> = {
     }
     const labels: Record<string, string> = {};
     let ok = true;
-    for (const pair of field.node.items) {
-      const k = ctx.deref(pair.key);
-      const v = ctx.deref(pair.value);
+    for (const { key: k, value: v } of field.node.items) {
       const name = k && isScalar(k) ? k.value : undefined;
       if (typeof name !== 'string') {
         ctx.report(k ?? field.at, field.key, `label names must be plain names, got ${describe(k)}`);

@@ -1,9 +1,9 @@
 import { createSecureContext } from 'node:tls';
-import type { Node } from 'yaml';
 import { type FirstUse, openNamedEntry, readMapping, readValues } from '../mapping.js';
 import { ipLiteral } from '../net.js';
 import { CLIENT_CERT, TARGET } from '../options.js';
 import { type Ctx, type Field, joinKey, readList } from '../reader.js';
+import type { ConfigNode } from '../tree.js';
 import type { ClientCertConfig, TargetConfig } from '../types.js';
 
 function readClientCert(ctx: Ctx, field: Field | undefined): ClientCertConfig | null | undefined {
@@ -80,7 +80,7 @@ function readTarget(ctx: Ctx, item: Field, index: number, seen: Map<string, Firs
 /** A valid target and where it is written, for checks other sections make against it. */
 export interface TargetRead {
   target: TargetConfig;
-  at: Node;
+  at: ConfigNode;
   path: string;
 }
 
@@ -92,7 +92,7 @@ export interface TargetsRead {
   groups: Set<string>;
 }
 
-export function readTargets(ctx: Ctx, field: Field | undefined, top: Node): TargetsRead {
+export function readTargets(ctx: Ctx, field: Field | undefined, top: ConfigNode): TargetsRead {
   const groups = new Set<string>();
   if (!field || field.node === null) {
     ctx.report(field?.at ?? top, 'targets', 'no targets — nothing to watch; list at least one target under targets:');
