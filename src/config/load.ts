@@ -1,6 +1,5 @@
 // Config file → validated Config: the text becomes a tree of positioned nodes (quick reader or
 // full YAML parser), which the section readers turn into a Config or a list of every problem.
-import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { FileRefused, readRegularFile } from '../util/fs.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
@@ -79,8 +78,8 @@ function decode(bytes: Buffer): string | null {
   }
 }
 
-/** A config file's text and the SHA-256 of its bytes (to tell whether it changed). Throws ConfigError. */
-export async function readConfigFile(file: string): Promise<{ text: string; sha256: string }> {
+/** A config file's text and bytes. Throws ConfigError. */
+async function readConfigText(file: string): Promise<{ text: string; bytes: Buffer }> {
   const unreadable = (message: string): ConfigError => new ConfigError([{ file, line: 1, column: 1, key: '', message }]);
   let bytes: Buffer;
   try {
@@ -100,10 +99,17 @@ export async function readConfigFile(file: string): Promise<{ text: string; sha2
   }
   const text = decode(bytes);
   if (text === null) throw unreadable('is not a text file (it holds binary data); give the path of the YAML config file');
-  return { text, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { text, bytes };
+}
+
+/** A config file's text and the SHA-256 of its bytes (to tell whether it changed). Throws ConfigError. */
+export async function readConfigFile(file: string): Promise<{ text: string; sha256: string }> {
+  const { text, bytes } = await readConfigText(file);
+  // node:crypto only here: the commands that read a config once never hash it.
+  return { text, sha256: process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** Reads and validates a config file. Throws ConfigError (also for a file that cannot be used). */
 export async function loadConfig(file: string): Promise<Config> {
-  return parseConfig((await readConfigFile(file)).text, file);
+  return parseConfig((await readConfigText(file)).text, file);
 }

@@ -1,4 +1,3 @@
-import { createSecureContext } from 'node:tls';
 import { type FirstUse, openNamedEntry, readMapping, readValues } from '../mapping.js';
 import { ipLiteral } from '../net.js';
 import { CLIENT_CERT, TARGET } from '../options.js';
@@ -19,7 +18,8 @@ function readClientCert(ctx: Ctx, field: Field | undefined): ClientCertConfig | 
     cc.cert = cert.text;
     cc.key = key.text;
     try {
-      createSecureContext({ cert: cc.cert, key: cc.key });
+      // node:tls only for configs with client certificates: the others never load it.
+      process.getBuiltinModule('node:tls').createSecureContext({ cert: cc.cert, key: cc.key });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       const why = /KEY_VALUES_MISMATCH/.test(code)
