@@ -208,12 +208,8 @@ class Daemon implements DaemonHandle {
       scan = await runScan(config, {
         signal: abort.signal,
         baseline: this.baseline,
-        // Node 20 leaks ~5.7 KB of native memory per issuer certificate each time the native
-        // capture reads a chain (getPeerX509Certificate duplicates the issuers and never frees
-        // the originals). A one-shot `chainwatch scan` can afford that; a daemon running for
-        // months cannot, so it reads every chain from the byte stream (exact, no leak, about a
-        // fifth more client CPU per handshake). test/bench/native-capture-leak.ts measures both.
-        capture: 'stream',
+        // A daemon probes for months: the native capture's leak must end with each scan.
+        isolateProbes: true,
         onProgress: (done, total) => {
           progress.done = done;
           progress.total = total;

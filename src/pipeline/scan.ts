@@ -2,6 +2,7 @@ import { ChainAnalyzer, isUnreadable } from '../chain/analyzer.js';
 import type { Config } from '../config/types.js';
 import type { BaselineStore } from '../fleet/baseline-store.js';
 import { judgePolicies } from '../fleet/policy.js';
+import { probeAllIsolated } from '../probe/isolated.js';
 import { probeAll } from '../probe/probe.js';
 import type { ProbeResult } from '../probe/types.js';
 import { RevocationChecker } from '../revocation/checker.js';
@@ -20,8 +21,8 @@ export interface ScanOptions {
   /** Told about a bug of ours (that endpoint's error says `internal`): log it with `err.stack`. */
   onInternalError?: (endpoint: Endpoint, err: unknown) => void;
   now?: () => Date;
-  /** How probes read the presented chain; see probeEndpoint. */
-  capture?: 'auto' | 'stream';
+  /** Probe from a child process started for this scan (the daemon: see probeAllIsolated). */
+  isolateProbes?: boolean;
 }
 
 /**
@@ -53,11 +54,10 @@ export class Scanner {
     const endpoints = await expandTargets(targets, this.resolver);
     // Analysis starts as each probe ends, so parsing overlaps with the network wait of the others.
     const analyses = new Map<ProbeResult, Promise<EndpointResult>>();
-    const probes = await probeAll(endpoints, {
+    const probes = await (opts.isolateProbes ? probeAllIsolated : probeAll)(endpoints, {
       timeoutMs: this.config.scan.timeoutMs,
       concurrency: this.config.scan.concurrency,
       signal: opts.signal,
-      capture: opts.capture,
       onInternalError: opts.onInternalError,
       onResult: (r, done, total) => {
         analyses.set(r, this.analyze(r, startedAt, opts.onInternalError));

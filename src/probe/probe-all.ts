@@ -10,8 +10,6 @@ export interface ProbeAllOptions {
   onResult?: (result: ProbeResult, done: number, total: number) => void;
   /** Told about a bug of ours (the result says `internal`), with the error and its stack. */
   onInternalError?: (endpoint: Endpoint, err: unknown) => void;
-  /** As for probeEndpoint: 'auto' (default) or 'stream'. */
-  capture?: 'auto' | 'stream';
 }
 
 /**
@@ -40,7 +38,7 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
     const launch = (): void => {
       const index = next++;
       const endpoint = endpoints[index]!;
-      const probe = startProbe(endpoint, { timeoutMs: opts.timeoutMs, capture: opts.capture, onInternalError: opts.onInternalError });
+      const probe = startProbe(endpoint, { timeoutMs: opts.timeoutMs, onInternalError: opts.onInternalError });
       active.add(probe);
       if (cancelled) probe.cancel();
       void probe.result.then((result) => {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import tls from 'node:tls';
 import { createIntermediateCa, createRootCa, issueLeaf } from '../../src/demo/pki.js';
-import { median } from './support.js';
+import { childrenRssMb, median, procRssMb } from './support.js';
 
 export const NGINX = '/usr/sbin/nginx';
 export const BLACKBOX = '/usr/bin/prometheus-blackbox-exporter';
@@ -50,7 +50,17 @@ export interface FleetRunResult {
   /** Endpoints each variant got a chain (or a TLS handshake) from, in the last round. */
   ok: Record<string, number>;
   scanMaxRssMb: number;
-  daemon: { scanSeconds: number[]; rssMb: number; metricsBytes: number; metricsGzipBytes: number; metricsMs: number; metricsGzipMs: number; chainsOk: number };
+  daemon: {
+    scanSeconds: number[];
+    rssMb: number;
+    peakRssMb: number;
+    probeProcessPeakRssMb: number;
+    metricsBytes: number;
+    metricsGzipBytes: number;
+    metricsMs: number;
+    metricsGzipMs: number;
+    chainsOk: number;
+  };
 }
 
 export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
@@ -294,6 +304,12 @@ async function daemonRun(entry: string[], config: string, scans: number, stops: 
   const daemon = spawn(process.execPath, [...entry, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
   stops.push(() => stopChild(daemon));
   const durations: number[] = [];
+  // The probe process lives only while a scan runs: sample it.
+  let probeProcessPeakRssMb = 0;
+  const sampler = setInterval(async () => {
+    probeProcessPeakRssMb = Math.max(probeProcessPeakRssMb, await childrenRssMb(daemon.pid!));
+  }, 100);
+  stops.push(() => clearInterval(sampler));
   let url = '';
   let chainsOk = 0;
   await new Promise<void>((resolve, reject) => {
@@ -319,9 +335,12 @@ async function daemonRun(entry: string[], config: string, scans: number, stops: 
   const plain = await timed(false);
   const gz = await timed(true);
   const rss = /^process_resident_memory_bytes (\S+)$/m.exec(plain.body.toString('utf8'));
+  clearInterval(sampler);
   return {
     scanSeconds: durations,
     rssMb: rss ? Number(rss[1]) / 1048576 : 0,
+    peakRssMb: await procRssMb(daemon.pid!, 'VmHWM'),
+    probeProcessPeakRssMb,
     metricsBytes: plain.bytes,
     metricsGzipBytes: gz.bytes,
     metricsMs: plain.ms,

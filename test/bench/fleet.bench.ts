@@ -36,15 +36,15 @@ for (const endpoints of sizes) {
 
 const f = (n: number, d = 2) => n.toFixed(d);
 console.log(
-  `\n| endpoints | bare loop s | chainwatch scan s (×bare) | blackbox_exporter s (×bare) | daemon scan s | scan max RSS MB | daemon RSS MB | /metrics MB (gzip) | /metrics ms (gzip) |`,
+  `\n| endpoints | bare loop s | chainwatch scan s (×bare) | blackbox_exporter s (×bare) | daemon scan s | scan max RSS MB | daemon RSS MB (peak) | probe process peak RSS MB | /metrics MB (gzip) | /metrics ms (gzip) |`,
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const s = (k: string) => median(r.seconds[k] ?? [NaN]);
   const d = r.daemon;
   console.log(
     `| ${r.endpoints} (${r.holes} holes) | ${f(s('bare'))} | ${f(s('scan'))} (${f(r.speedVsBare.scan ?? NaN)}) | ${f(s('blackbox'))} (${f(r.speedVsBare.blackbox ?? NaN)}) | ` +
-      `${f(median(d.scanSeconds))} | ${f(r.scanMaxRssMb, 0)} | ${f(d.rssMb, 0)} | ${f(d.metricsBytes / 1e6)} (${f(d.metricsGzipBytes / 1e6)}) | ${f(d.metricsMs, 0)} (${f(d.metricsGzipMs, 0)}) |`,
+      `${f(median(d.scanSeconds))} | ${f(r.scanMaxRssMb, 0)} | ${f(d.rssMb, 0)} (${f(d.peakRssMb, 0)}) | ${f(d.probeProcessPeakRssMb, 0)} | ${f(d.metricsBytes / 1e6)} (${f(d.metricsGzipBytes / 1e6)}) | ${f(d.metricsMs, 0)} (${f(d.metricsGzipMs, 0)}) |`,
   );
 }
 if (results.length >= 2) {

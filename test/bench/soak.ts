@@ -2,8 +2,9 @@
 // over a loopback fleet that churns — every SOAK_CHURN_S seconds the config is rewritten so that
 // targets appear and vanish and a third of the fleet moves to a server with another certificate
 // (renewals and issuer changes). Every 30 s (SOAK_SAMPLE_S) it samples the daemon's RSS, heap,
-// external memory, open fds, active handles and timers (from its own /metrics) and the number of
-// fleet series, and prints a row. At the end it prints the growth from the first sample after
+// external memory, open fds, active handles and timers (from its own /metrics), the number of
+// fleet series and the RSS of the probe process the daemon starts for each scan (when one is
+// running at that moment), and prints a row. At the end it prints the growth from the first sample after
 // warm-up to the last and writes everything to .bench-results/soak.json.
 //
 // The daemon runs from dist/ (npm run build first), without the TypeScript loader, so its memory
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseExposition, type Sample, select, value } from '../helpers/daemon-process.js';
 import { startLoopbackFleet, writeFleetConfig } from './loopback-fleet.js';
+import { childrenRssMb } from './support.js';
 
 const scans = Number(process.env.SOAK_SCANS ?? 300);
 const size = Number(process.env.SOAK_TARGETS ?? 60);
@@ -34,6 +36,8 @@ interface Row {
   handles: number;
   timers: number;
   series: number;
+  /** RSS of the daemon's child processes (the probe process of a scan in flight); 0 between scans. */
+  probeRssMb: number;
 }
 
 const fleet = await startLoopbackFleet();
@@ -74,12 +78,13 @@ try {
       handles: value(s, 'nodejs_active_handles_total'),
       timers: resources('Timeout'),
       series: s.filter((x) => x.name.startsWith('chainwatch_') && !x.name.startsWith('chainwatch_scan')).length,
+      probeRssMb: await childrenRssMb(daemon.pid!),
     };
   };
   const print = (r: Row) =>
     console.log(
       `${String(r.seconds).padStart(6)} s ${String(r.scans).padStart(6)} scans  RSS ${r.rssMb.toFixed(1).padStart(6)} MB  heap ${r.heapMb.toFixed(1).padStart(5)} MB` +
-        `  external ${r.externalMb.toFixed(1).padStart(5)} MB  fds ${String(r.fds).padStart(4)}  handles ${String(r.handles).padStart(4)}  timers ${String(r.timers).padStart(3)}  fleet series ${r.series}`,
+        `  external ${r.externalMb.toFixed(1).padStart(5)} MB  fds ${String(r.fds).padStart(4)}  handles ${String(r.handles).padStart(4)}  timers ${String(r.timers).padStart(3)}  fleet series ${r.series}  probe process RSS ${r.probeRssMb.toFixed(1)} MB`,
     );
   console.log(`soak: ${size} targets (a third churning every ${churnMs / 1000} s), schedule every second, until ${scans} scans`);
   for (;;) {

@@ -1,5 +1,6 @@
 // Shared by the benchmarks: the TLS server child, the concurrent loops, and robust statistics.
 import { fork } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import type tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { type CertificateAuthority, createIntermediateCa, createRootCa, type IssuedCert, issueLeaf } from '../../src/demo/pki.js';
@@ -94,4 +95,18 @@ export function median(xs: number[]): number {
 /** Median of per-round ratios a[i] / b[i]: both variants of a round ran under the same load. */
 export function pairedRatio(a: number[], b: number[]): number {
   return median(a.map((x, i) => x / b[i]!));
+}
+
+/** A process's resident memory from /proc, in MB: now (VmRSS) or its peak (VmHWM); 0 when it is gone. */
+export async function procRssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Summed RSS of a process's children (the daemon's probe process during a scan), in MB. */
+export async function childrenRssMb(pid: number): Promise<number> {
+  const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean);
+  let mb = 0;
+  for (const kid of kids) mb += await procRssMb(Number(kid));
+  return mb;
 }

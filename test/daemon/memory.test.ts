@@ -1,7 +1,8 @@
 // Memory over many scans: the daemon's heap across 50 scans of a fixed fleet, and the cost of
 // the fleet half of /metrics at 10,000 endpoints. Both are gross bounds (10 % growth, 1 s of
 // CPU; the render takes about a third of that) that only a leak or an accidental quadratic can
-// cross, whatever else the machine is doing.
+// cross, whatever else the machine is doing. The size of that text is exact (the synthetic fleet
+// is deterministic), so its bound catches labels creeping back.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -43,4 +44,23 @@ test('/metrics for 10,000 endpoints renders within 1 s; the gzip form is the sam
   assert.ok(gunzipSync(Buffer.concat(gzipped.body)).equals(plain), 'the gzip members decompress to the plain text');
   const text = plain.toString('utf8');
   assert.equal(text.split('\n').filter((l) => l.startsWith('chainwatch_probe_success{')).length, 10_000);
+});
+
+test('/metrics for 10,000 endpoints stays under 20 MB of text: 12 series per healthy endpoint, identity on not_after only', async () => {
+  const m = createMetrics({ version: 'test', processMetrics: false });
+  const { scan, baseline } = syntheticScan(10_000);
+  m.updateFromScan(scan, baseline);
+  const plain = Buffer.concat((await m.scrape(false)).body);
+  const gzipped = Buffer.concat((await m.scrape(true)).body);
+  // The synthetic fleet's labels are deterministic, so the size is too (19.6 MB, 1.6 MB gzip);
+  // the certificate labels back on not_before would be 21 MB.
+  assert.ok(plain.length <= 20_000_000, `/metrics is ${(plain.length / 1e6).toFixed(2)} MB at 10,000 endpoints`);
+  assert.ok(gzipped.length <= 2_000_000, `/metrics is ${(gzipped.length / 1e6).toFixed(2)} MB gzipped at 10,000 endpoints`);
+  const healthy = scan.endpoints.find((r) => r.analysis !== null)!.probe.endpoint;
+  const own = `{target="${healthy.target}",group="${healthy.group}",address="${healthy.address}"`;
+  const series = plain
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.includes(`${own},`) || l.includes(`${own}}`));
+  assert.equal(series.length, 12, series.join('\n'));
 });

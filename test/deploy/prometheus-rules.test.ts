@@ -339,7 +339,11 @@ function exposition(endpoints: FixtureEndpoint[], policies: { name: string; memb
       ],
     ]);
   family('chainwatch_cert_not_after_timestamp_seconds', 'gauge', certs('after'));
-  family('chainwatch_cert_not_before_timestamp_seconds', 'gauge', certs('before'));
+  family(
+    'chainwatch_cert_not_before_timestamp_seconds',
+    'gauge',
+    certs('before').map(([{ target, group, address, position }, v]) => [{ target: target!, group: group!, address: address!, position: position! }, v]),
+  );
   family(
     'chainwatch_chain_info',
     'gauge',

@@ -14,7 +14,8 @@ export const deployPath = (...parts: string[]): string => join(DEPLOY, ...parts)
 export const readDeploy = (...parts: string[]): string => readFileSync(deployPath(...parts), 'utf8');
 
 const ENDPOINT = ['target', 'group', 'address'];
-const CERT = [...ENDPOINT, 'position', 'subject', 'issuer', 'serial', 'sha256'];
+const POSITION = [...ENDPOINT, 'position'];
+const CERT = [...POSITION, 'subject', 'issuer', 'serial', 'sha256'];
 
 /**
  * Every metric the daemon exports with its labels: the documented table (docs/metrics.md) plus the
@@ -26,7 +27,7 @@ export const METRICS: Readonly<Record<string, readonly string[]>> = {
   chainwatch_probe_duration_seconds: ENDPOINT,
   chainwatch_probe_error_info: [...ENDPOINT, 'kind'],
   chainwatch_cert_not_after_timestamp_seconds: CERT,
-  chainwatch_cert_not_before_timestamp_seconds: CERT,
+  chainwatch_cert_not_before_timestamp_seconds: POSITION,
   chainwatch_chain_info: [...ENDPOINT, 'leaf_sha256', 'issuer_dn', 'issuer_key_id', 'root_dn'],
   chainwatch_chain_trusted: ENDPOINT,
   chainwatch_chain_hostname_match: ENDPOINT,
@@ -50,7 +51,7 @@ export const METRICS: Readonly<Record<string, readonly string[]>> = {
   chainwatch_targets: [],
   chainwatch_build_info: ['version'],
   chainwatch_alert_deliveries_total: ['receiver', 'result'],
-  chainwatch_cert_revoked: [...ENDPOINT, 'position'],
+  chainwatch_cert_revoked: POSITION,
   chainwatch_crl_fetch_success: ['url'],
   chainwatch_crl_next_update_timestamp_seconds: ['url'],
   chainwatch_crl_fetch_duration_seconds: ['url'],

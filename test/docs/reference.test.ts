@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { PROBLEM_ORDER } from '../../src/chain/types.js';
+import { FLEET_FAMILIES } from '../../src/output/exposition.js';
 import { METRICS } from '../deploy/support.js';
 
 const doc = (name: string): string => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
@@ -26,6 +27,20 @@ test('docs/metrics.md lists every metric the daemon exports', () => {
     [],
     'documented but not exported',
   );
+});
+
+test("docs/metrics.md names each fleet series' labels as the exporter writes them", () => {
+  const rows = new Map([...doc('metrics.md').matchAll(/^\| `(chainwatch_[a-z_]+)` \|[^|]*\|([^|]*)\|/gm)].map((m) => [m[1]!, m[2]!]));
+  const endpoint = ['target', 'group', 'address'];
+  for (const f of Object.values(FLEET_FAMILIES)) {
+    // The per-endpoint table lists the labels beyond target, group and address.
+    const documented = [...rows.get(f.name)!.matchAll(/`([a-z_0-9]+)`/g)].map((m) => m[1]!);
+    assert.deepEqual(
+      documented,
+      f.labels.filter((l) => !endpoint.includes(l)),
+      f.name,
+    );
+  }
 });
 
 test('the repository documents itself: no file points at an outside specification', () => {

@@ -167,6 +167,11 @@ test('a scan becomes exactly the documented series', async () => {
     'chainwatch_cert_not_after_timestamp_seconds{target="pool01",group="lync-internal",address="127.0.0.11",position="1",subject="CN=Contoso Issuing",issuer="CN=Contoso Root",serial="0a1b",sha256="bb"} 1893456000',
   ]);
   assert.equal(lines(text, 'chainwatch_cert_not_before_timestamp_seconds').length, 6, 'two certs for each of three chains, none for the failed probe');
+  // The certificate's identity is on not_after; not_before joins it on the endpoint and position.
+  assert.deepEqual(lines(text, 'chainwatch_cert_not_before_timestamp_seconds').slice(0, 2), [
+    'chainwatch_cert_not_before_timestamp_seconds{target="pool01",group="lync-internal",address="127.0.0.11",position="0"} 1735689600',
+    'chainwatch_cert_not_before_timestamp_seconds{target="pool01",group="lync-internal",address="127.0.0.11",position="1"} 1735689600',
+  ]);
   assert.deepEqual(lines(text, 'chainwatch_chain_info'), [
     'chainwatch_chain_info{target="pool01",group="lync-internal",address="127.0.0.11",leaf_sha256="a1",issuer_dn="CN=Contoso Issuing",issuer_key_id="42d1",root_dn="CN=Contoso Root"} 1',
     'chainwatch_chain_info{target="pool01",group="lync-internal",address="127.0.0.12",leaf_sha256="a2",issuer_dn="CN=Contoso Issuing",issuer_key_id="42d1",root_dn="CN=Contoso Root"} 1',
@@ -212,6 +217,21 @@ test('a scan becomes exactly the documented series', async () => {
   assert.match(text, /# TYPE chainwatch_cert_changes_total counter/);
   assert.match(text, /# TYPE chainwatch_scan_duration_seconds histogram/);
   assert.doesNotMatch(text, /target="gone"/, 'a baseline entry kept for its grace period is not exported');
+});
+
+test('durations are written as the shortest decimal of their 0.1 ms', async () => {
+  const m = createMetrics({ version: 't', processMetrics: false });
+  // Each of these divided by 1000 prints with float noise (0.004200000000000001).
+  const durations = [4.2, 5.1, 1234.5, 3];
+  const results = durations.map((ms, i) => {
+    const r = failed(endpoint(`e${i}`, 'g', null));
+    return { ...r, probe: { ...r.probe, durationMs: ms } };
+  });
+  m.updateFromScan(scan(results), []);
+  assert.deepEqual(
+    lines(await m.render(), 'chainwatch_probe_duration_seconds').map((l) => l.split(' ')[1]),
+    ['0.0042', '0.0051', '1.2345', '0.003'],
+  );
 });
 
 test('series of an endpoint that left, or an address that stopped resolving, disappear at the next scan', async () => {

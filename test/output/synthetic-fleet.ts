@@ -1,12 +1,32 @@
-// A synthetic scan of N endpoints with realistic label lengths (Lync-like names, 2-certificate
-// chains sharing one issuing CA, 5 % failing), for checks of /metrics at fleet scale.
+// A synthetic scan of N endpoints with realistic label lengths (2-certificate chains sharing one
+// issuing CA, 5 % failing), for checks of /metrics at fleet scale. Two shapes: 'lync' (pool
+// front ends on 10.x addresses, a leaf each) and 'loopback' (the fleet benchmark's e0, e1, … in
+// group fleet on 127.0.0.1, all presenting one leaf).
 import { createHash } from 'node:crypto';
 import type { CertificateInfo } from '../../src/chain/types.js';
 import type { BaselineEntry } from '../../src/fleet/types.js';
 import type { EndpointResult, ScanResult } from '../../src/pipeline/types.js';
 
-const ISSUER = 'CN=Contoso Issuing CA 01,DC=contoso,DC=local';
-const ROOT = 'CN=Contoso Root CA,DC=contoso,DC=local';
+export type FleetShape = 'lync' | 'loopback';
+
+const NAMES = {
+  lync: {
+    issuer: 'CN=Contoso Issuing CA 01,DC=contoso,DC=local',
+    root: 'CN=Contoso Root CA,DC=contoso,DC=local',
+    group: 'lync-internal',
+    target: (i: number) => `pool${String(i >> 6).padStart(3, '0')}-fe${String(i & 63).padStart(2, '0')}`,
+    address: (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    leafSeed: (target: string) => target,
+  },
+  loopback: {
+    issuer: 'CN=Fleet Issuing CA',
+    root: 'CN=Fleet Root CA',
+    group: 'fleet',
+    target: (i: number) => `e${i}`,
+    address: () => '127.0.0.1',
+    leafSeed: () => 'fleet',
+  },
+} as const;
 
 function hex(seed: string, bytes = 32): string {
   return createHash('sha256')
@@ -34,17 +54,19 @@ function cert(subject: string, issuer: string, seed: string): CertificateInfo {
   };
 }
 
-export function syntheticScan(n: number): { scan: ScanResult; baseline: BaselineEntry[] } {
-  const intermediate = cert(ISSUER, ROOT, 'ca');
+export function syntheticScan(n: number, shape: FleetShape = 'lync'): { scan: ScanResult; baseline: BaselineEntry[] } {
+  const names = NAMES[shape];
+  const intermediate = cert(names.issuer, names.root, 'ca');
   const endpoints: EndpointResult[] = [];
   const baseline: BaselineEntry[] = [];
   for (let i = 0; i < n; i++) {
-    const target = `pool${String(i >> 6).padStart(3, '0')}-fe${String(i & 63).padStart(2, '0')}`;
-    const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    const target = names.target(i);
+    const address = names.address(i);
+    const group = names.group;
     const endpoint = {
       key: `${target}@${address}`,
       target,
-      group: 'lync-internal',
+      group,
       role: null,
       labels: {},
       host: `${target}.contoso.local`,
@@ -62,13 +84,14 @@ export function syntheticScan(n: number): { scan: ScanResult; baseline: Baseline
       endpoints.push({ probe: { ...probe, tls: null, error: { kind: 'timeout', message: 'no answer within 5s' } }, analysis: null });
       continue;
     }
-    const leaf = cert(`CN=${target}.contoso.local`, ISSUER, target);
+    const leafSeed = names.leafSeed(target);
+    const leaf = cert(`CN=${leafSeed}.contoso.local`, names.issuer, leafSeed);
     endpoints.push({
       probe,
       analysis: {
         chain: [leaf, intermediate],
-        issuer: { dn: ISSUER, keyId: intermediate.subjectKeyId!, spkiSha256: intermediate.spkiSha256 },
-        root: { dn: ROOT, sha256: hex('root'), spkiSha256: hex('rootspki'), keyId: hex('rootski', 20) },
+        issuer: { dn: names.issuer, keyId: intermediate.subjectKeyId!, spkiSha256: intermediate.spkiSha256 },
+        root: { dn: names.root, sha256: hex('root'), spkiSha256: hex('rootspki'), keyId: hex('rootski', 20) },
         trusted: true,
         hostnameMatch: true,
         problems: [],
@@ -78,14 +101,14 @@ export function syntheticScan(n: number): { scan: ScanResult; baseline: Baseline
     const snapshot = {
       leafSha256: leaf.sha256,
       chain: [leaf.sha256, intermediate.sha256],
-      issuer: { dn: ISSUER, keyId: intermediate.subjectKeyId! },
+      issuer: { dn: names.issuer, keyId: intermediate.subjectKeyId! },
       leafNotAfter: leaf.notAfter,
       leafSubject: leaf.subject,
     };
     baseline.push({
       key: endpoint.key,
       target,
-      group: 'lync-internal',
+      group,
       address,
       current: snapshot,
       firstSeen: '2025-01-01T00:00:00Z',
