@@ -95,23 +95,24 @@ function readDefault(ctx: Ctx, key: string, spec: AnyOption): unknown {
 export function readValues<M extends Mapping>(ctx: Ctx, map: MapRead, spec: M): { values: Values<M['children']>; ok: boolean } {
   const values: Record<string, unknown> = {};
   let ok = true;
+  // Key paths are built only for a message or a default's first read: a fleet has thousands of entries.
+  const fallback = (name: string, child: AnyOption): unknown =>
+    child.presence === 'default' ? readDefault(ctx, joinKey(map.path, name), child) : child.presence === 'optional' ? null : undefined;
   for (const [name, child] of layoutOf(spec).options) {
     const field = map.fields.get(name);
-    const key = joinKey(map.path, name);
-    const fallback = (): unknown => (child.presence === 'default' ? readDefault(ctx, key, child) : child.presence === 'optional' ? null : undefined);
     let value: unknown;
     if (!field || field.node === null) {
       if (child.presence === 'required') {
-        ctx.report(field?.at ?? map.node ?? 0, key, `missing required key '${name}'`);
+        ctx.report(field?.at ?? map.node ?? 0, joinKey(map.path, name), `missing required key '${name}'`);
         ok = false;
       }
-      value = fallback();
+      value = fallback(name, child);
     } else {
       const before = ctx.issues.length;
       value = child.type.read(ctx, field);
       if (value === undefined || ctx.issues.length > before) {
         ok = false;
-        value = fallback();
+        value = fallback(name, child);
       }
     }
     values[child.field ?? name] = value;
