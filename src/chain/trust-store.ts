@@ -67,6 +67,11 @@ export class TrustStore {
     }
   }
 
+  /** The anchors parsed so far (a path asked for their subject); the others are only indexed. */
+  get anchors(): ParsedCertificate[] {
+    return this.indexed.flatMap((anchor) => (anchor.parsed ? [anchor.parsed] : []));
+  }
+
   /** A re-issued anchor (same name, same key, new validity) is the same anchor. */
   isAnchor(cert: ParsedCertificate): boolean {
     return this.bySha256.has(cert.info.sha256) || this.byNameAndKey.has(`${cert.info.subject}\n${cert.info.spkiSha256}`);

@@ -35,6 +35,16 @@ test('configured anchors are parsed only when a path asks for their subject, in 
   const cache = new CertificateCache();
   const store = new TrustStore([issuing.pem, root.pem], false, cache);
   assert.equal(cache.size, 0, 'nothing parsed before a path asks');
+  assert.equal(store.anchors.length, 0);
+  assert.deepEqual(
+    [...store.anchorsWhere((subject) => subject === 'CN=Store Root CA')].map((a) => a.info.subject),
+    ['CN=Store Root CA'],
+  );
+  assert.deepEqual(
+    store.anchors.map((a) => a.info.subject),
+    ['CN=Store Root CA'],
+    'only the anchor asked for is parsed',
+  );
   const asked: string[] = [];
   const all = [
     ...store.anchorsWhere((subject) => {
@@ -45,7 +55,7 @@ test('configured anchors are parsed only when a path asks for their subject, in 
   assert.deepEqual(all, asked);
   assert.deepEqual(all, ['CN=Store Issuing CA', 'CN=Store Root CA']);
   assert.deepEqual(
-    [...store.anchorsWhere((subject) => subject === 'CN=Store Root CA')].map((a) => a.info.subject),
-    ['CN=Store Root CA'],
+    store.anchors.map((a) => a.info.subject),
+    ['CN=Store Issuing CA', 'CN=Store Root CA'],
   );
 });
