@@ -1,5 +1,5 @@
 import { CertificateCache } from './cache.js';
-import { CertificateParseError, type ParsedCertificate, sha256Hex } from './certificate.js';
+import { CertificateParseError, type HeldCertificate, sha256Hex } from './certificate.js';
 import { matchesHostname } from './hostname.js';
 import { issuerIdentity, rootIdentity } from './identity.js';
 import { buildPath, type CertificationPath } from './path.js';
@@ -30,12 +30,15 @@ type ChainFacts = ReadableChain | UnreadableLeaf;
 /**
  * Turns a presented chain into the per-endpoint findings of the report. Holds the parse cache, the trust
  * store and the result of path building per distinct presented chain, so a fleet whose members
- * share intermediates pays for each certificate and each chain once. Use one per config.
+ * share intermediates pays for each certificate and each chain once. Use one per config; call
+ * scanFinished() after each scan so that what it holds is what the fleet presents now.
  */
 export class ChainAnalyzer {
   private readonly cache = new CertificateCache();
   private readonly store: TrustStore;
   private readonly facts = new Map<string, Promise<ChainFacts>>();
+  /** Keys of the chains presented since the last scanFinished(). */
+  private readonly presentedNow = new Set<string>();
 
   constructor(private readonly options: AnalyzerOptions) {
     this.store = new TrustStore(options.anchorsPem, options.systemRoots, this.cache);
@@ -45,12 +48,12 @@ export class ChainAnalyzer {
   async analyze(presented: Buffer[], name: string, now: Date): Promise<ChainAnalysis | UnreadableLeaf> {
     if (presented.length === 0) return { unreadable: 'the server sent an empty certificate list' };
     const key = presented.map((der) => sha256Hex(der)).join(',');
+    this.presentedNow.add(key);
     let facts = this.facts.get(key);
     if (!facts) {
       // A crash here is our bug: it rejects, for every endpoint presenting these certificates,
       // and the caller reports it as such (an unreadable leaf is not a crash).
       facts = this.computeFacts(presented);
-      if (this.facts.size >= 5_000) this.facts.clear();
       this.facts.set(key, facts);
     }
     const resolved = await facts;
@@ -70,6 +73,19 @@ export class ChainAnalyzer {
     };
   }
 
+  /**
+   * Forgets the chains and certificates no endpoint presented since the last call (renewed
+   * leaves, endpoints gone from the config), so memory follows the fleet and not its history.
+   * Call it when no analysis is in flight.
+   */
+  scanFinished(): void {
+    const keep = new Set(this.store.anchors.map((a) => a.info.sha256));
+    for (const key of this.facts.keys()) if (!this.presentedNow.has(key)) this.facts.delete(key);
+    for (const key of this.presentedNow) for (const sha256 of key.split(',')) keep.add(sha256);
+    this.presentedNow.clear();
+    this.cache.retainOnly(keep);
+  }
+
   private async computeFacts(presented: Buffer[]): Promise<ChainFacts> {
     const entries = presented.map((der) => this.cache.get(der));
     const leaf = entries[0];
@@ -77,7 +93,7 @@ export class ChainAnalyzer {
       const reason = leaf?.message ?? 'missing';
       return { unreadable: `the server's own certificate (position 0) cannot be read: ${reason}` };
     }
-    const parsed = entries.filter((e): e is ParsedCertificate => !(e instanceof CertificateParseError));
+    const parsed = entries.filter((e): e is HeldCertificate => !(e instanceof CertificateParseError));
     const path = await buildPath(leaf, parsed.slice(1), this.store);
     const structural = structuralProblems(parsed, path);
     if (parsed.length < entries.length || parsed.some((c) => c.unreadableExtension)) structural.push('malformed_certificate');

@@ -1,16 +1,15 @@
-import { CertificateParseError, type ParsedCertificate, parseCertificate, sha256Hex } from './certificate.js';
+import { CertificateParseError, type HeldCertificate, parseCertificate, sha256Hex } from './certificate.js';
 
-export type CacheEntry = ParsedCertificate | CertificateParseError;
+export type CacheEntry = HeldCertificate | CertificateParseError;
 
 /**
  * Fleets present the same intermediates and roots over and over: each distinct DER is parsed
- * once and shared. Bounded so that a hostile endpoint rotating junk certificates cannot grow it
- * without limit; the oldest entries go first.
+ * once and shared. The owner says after each scan which certificates are still presented
+ * (retainOnly), so the cache is as large as the fleet's distinct certificates: a hostile
+ * endpoint rotating junk certificates adds at most its own chain per scan.
  */
 export class CertificateCache {
   private readonly entries = new Map<string, CacheEntry>();
-
-  constructor(private readonly limit = 20_000) {}
 
   get(der: Buffer): CacheEntry {
     const key = sha256Hex(der);
@@ -22,12 +21,19 @@ export class CertificateCache {
     } catch (err) {
       entry = err instanceof CertificateParseError ? err : new CertificateParseError(String(err));
     }
-    if (this.entries.size >= this.limit) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
     this.entries.set(key, entry);
     return entry;
+  }
+
+  /**
+   * Forgets every certificate whose SHA-256 is not in `keep`, and lets the kept ones drop their
+   * decoded structure until it is next needed (see HeldCertificate).
+   */
+  retainOnly(keep: ReadonlySet<string>): void {
+    for (const [key, entry] of this.entries) {
+      if (!keep.has(key)) this.entries.delete(key);
+      else if (!(entry instanceof CertificateParseError)) entry.release();
+    }
   }
 
   get size(): number {

@@ -5,8 +5,10 @@ import { x509 } from './x509.js';
 
 /** A presented or trusted certificate, parsed once and shared by every endpoint that shows it. */
 export interface ParsedCertificate {
-  der: Buffer;
-  cert: x509.X509Certificate;
+  /** The DER in memory of its own (never a slice of a shared pool slab). */
+  readonly der: Buffer;
+  /** The decoded structure (signatures, extensions); see HeldCertificate for its lifetime. */
+  readonly cert: x509.X509Certificate;
   info: CertificateInfo;
   notBefore: Date;
   notAfter: Date;
@@ -31,21 +33,67 @@ export function normalizeHex(hex: string): string {
   return hex.replace(/[:\s]/g, '').toLowerCase();
 }
 
-export function parseCertificate(der: Buffer): ParsedCertificate {
+export function parseCertificate(der: Buffer): HeldCertificate {
   if (der.length === 0) throw new CertificateParseError('empty certificate entry');
   if (der.length > MAX_CERTIFICATE_BYTES) {
     throw new CertificateParseError(`certificate entry of ${der.length} bytes exceeds ${MAX_CERTIFICATE_BYTES}`);
   }
   let cert: x509.X509Certificate;
   try {
-    cert = new x509.X509Certificate(new Uint8Array(der));
+    cert = decode(der);
   } catch (err) {
     throw new CertificateParseError(`not a DER X.509 certificate (${(err as Error).message})`);
   }
   try {
-    return describe(der, cert);
+    return describe(ownCopy(der), cert);
   } catch (err) {
     throw new CertificateParseError(`malformed X.509 certificate (${(err as Error).message})`);
+  }
+}
+
+function decode(der: Buffer): x509.X509Certificate {
+  return new x509.X509Certificate(new Uint8Array(der));
+}
+
+/**
+ * A small Buffer is a slice of an 8 KiB pool slab shared with whatever else was allocated next to
+ * it; keeping the slice keeps the whole slab. A certificate kept across scans gets its own memory.
+ */
+function ownCopy(der: Buffer): Buffer {
+  const own = Buffer.allocUnsafeSlow(der.length);
+  der.copy(own);
+  return own;
+}
+
+/**
+ * The decoded structure is most of a parsed certificate's memory (about 8 KB of objects against
+ * the 2 KB of what reports show) and only path building and revocation checks read it. It is
+ * decoded again from the DER on first use after release(), which the parse cache calls after
+ * every scan: a fleet of distinct leaves then holds its DER and report fields between scans.
+ */
+export class HeldCertificate implements ParsedCertificate {
+  #decoded: x509.X509Certificate | null;
+
+  constructor(
+    readonly der: Buffer,
+    decoded: x509.X509Certificate,
+    readonly info: CertificateInfo,
+    readonly notBefore: Date,
+    readonly notAfter: Date,
+    readonly signatureOid: string,
+    readonly selfIssued: boolean,
+    readonly unreadableExtension: boolean,
+  ) {
+    this.#decoded = decoded;
+  }
+
+  get cert(): x509.X509Certificate {
+    this.#decoded ??= decode(this.der);
+    return this.#decoded;
+  }
+
+  release(): void {
+    this.#decoded = null;
   }
 }
 
@@ -62,7 +110,7 @@ function extension<T extends x509.Extension>(cert: x509.X509Certificate, type: n
   }
 }
 
-function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
+function describe(der: Buffer, cert: x509.X509Certificate): HeldCertificate {
   const spki = Buffer.from(cert.publicKey.rawData);
   const flag = { unreadable: false };
   const ski = extension(cert, x509.SubjectKeyIdentifierExtension, flag);
@@ -95,7 +143,7 @@ function describe(der: Buffer, cert: x509.X509Certificate): ParsedCertificate {
     ipAddresses,
     isCA: basic?.ca ?? false,
   };
-  return { der, cert, info, notBefore, notAfter, signatureOid, selfIssued: cert.subject === cert.issuer, unreadableExtension: flag.unreadable };
+  return new HeldCertificate(der, cert, info, notBefore, notAfter, signatureOid, cert.subject === cert.issuer, flag.unreadable);
 }
 
 function describeKey(spki: Buffer): PublicKeyInfo {

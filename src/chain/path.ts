@@ -132,8 +132,8 @@ function relevantCandidates(leaf: ParsedCertificate, others: ParsedCertificate[]
   const taken = new Set<string>();
   for (let grew = true; grew; ) {
     grew = false;
-    for (const anchor of store.anchors) {
-      if (taken.has(anchor.info.sha256) || !wanted.has(anchor.info.subject)) continue;
+    for (const anchor of store.anchorsWhere((subject) => wanted.has(subject))) {
+      if (taken.has(anchor.info.sha256)) continue;
       taken.add(anchor.info.sha256);
       anchors.push(anchor);
       if (!wanted.has(anchor.info.issuer)) {

@@ -11,10 +11,11 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { SERVER } from '../config/options.js';
+import { type ConfigNode, isMap, isScalar } from '../config/tree.js';
 import { parseListen } from '../config/values.js';
 import { parseWebConfig } from '../config/web-config.js';
+import { readYamlSubset } from '../config/yaml-subset.js';
 import { formatHostPort } from '../util/address.js';
 
 const TIMEOUT_MS = 4000;
@@ -56,12 +57,35 @@ interface ServerSection {
 
 async function readServerSection(configFile: string): Promise<ServerSection | null> {
   try {
-    const doc = parse(await readFile(configFile, 'utf8')) as { server?: ServerSection } | null;
-    return doc?.server ?? {};
+    return await serverSection(await readFile(configFile, 'utf8'));
   } catch (err) {
     process.stderr.write(`note: cannot read the server section of ${configFile} (${(err as Error).message}); trying the defaults\n`);
     return null;
   }
+}
+
+/** The node under `key` of a mapping node. */
+function child(node: ConfigNode | null | undefined, key: string): ConfigNode | null | undefined {
+  return isMap(node) ? node.items.find((pair) => isScalar(pair.key) && pair.key.value === key)?.value : undefined;
+}
+
+/** What a node holds, as the full parser would give it to this command: a scalar's value, or the collection. */
+function written(node: ConfigNode | null | undefined): unknown {
+  return isScalar(node) ? node.value : (node ?? undefined);
+}
+
+/**
+ * The server section as written. A container asks every few seconds, and a fleet's config can
+ * be a megabyte: the quick reader takes plain YAML, the full parser (loaded then) the rest.
+ */
+async function serverSection(text: string): Promise<ServerSection> {
+  const quick = readYamlSubset(text);
+  if (quick === undefined) {
+    const { parse } = await import('yaml');
+    return (parse(text) as { server?: ServerSection } | null)?.server ?? {};
+  }
+  const server = child(quick.root, 'server');
+  return { listen: written(child(server, 'listen')), web_config_file: written(child(server, 'web_config_file')) };
 }
 
 /** True when the web config serves TLS; an unreadable one is taken as plain HTTP, with a note. */

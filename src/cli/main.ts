@@ -38,13 +38,14 @@ const RUNNERS: Record<string, Runner> = {
   },
 
   async 'check-config'({ values }) {
-    const { formatShardPlan, parseShardCount } = await import('./shard.js');
-    const shards = values.shards === undefined ? undefined : parseShardCount(values.shards as string);
+    // The shard planner (and the hashing it needs) only for --shards.
+    const shardPlan = values.shards === undefined ? undefined : await import('./shard.js');
+    const shards = shardPlan?.parseShardCount(values.shards as string);
     const { loadConfig } = await import('../config/load.js');
     const { summarizeConfig } = await import('../config/summary.js');
     const config = await loadConfig(values.config as string);
     process.stdout.write(`${summarizeConfig(config)}\n`);
-    if (shards !== undefined) process.stdout.write(`${formatShardPlan(config, shards)}\n`);
+    if (shardPlan && shards !== undefined) process.stdout.write(`${shardPlan.formatShardPlan(config, shards)}\n`);
     return 0;
   },
 

@@ -1,6 +1,5 @@
 // Reading the files a config names (CA bundles, client certificates), after the tree is walked,
 // so one bad path is reported next to every other problem rather than instead of them.
-import { X509Certificate } from 'node:crypto';
 import { FileRefused, readRegularFile } from '../util/fs.js';
 import { pemCertificates } from '../util/pem.js';
 import type { Ctx, PendingRead } from './reader.js';
@@ -15,6 +14,8 @@ export function checkCaBundle(text: string): string | null {
       ? 'holds no PEM certificate (no -----BEGIN CERTIFICATE----- block)'
       : 'holds no PEM certificate; if it is DER, convert it: openssl x509 -inform der -in FILE -out FILE.pem';
   }
+  // node:crypto only for configs that name CA files.
+  const { X509Certificate } = process.getBuiltinModule('node:crypto');
   for (let i = 0; i < pems.length; i++) {
     try {
       new X509Certificate(pems[i]!);

@@ -1,7 +1,6 @@
-// Config file → validated Config. The one place that knows about YAML, keys and positions.
-import { createHash } from 'node:crypto';
+// Config file → validated Config: the text becomes a tree of positioned nodes (quick reader or
+// full YAML parser), which the section readers turn into a Config or a list of every problem.
 import { dirname, resolve } from 'node:path';
-import { isScalar, LineCounter, parseDocument } from 'yaml';
 import { FileRefused, readRegularFile } from '../util/fs.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { readPendingFiles } from './files.js';
@@ -12,8 +11,9 @@ import { readAlerting } from './sections/alerting.js';
 import { readDns, readRevocation, readScan, readServer, readState, readTrust } from './sections/general.js';
 import { readPolicies } from './sections/policies.js';
 import { readTargets } from './sections/targets.js';
-import { describeSyntaxErrors, MAX_NESTING, tooDeep } from './syntax.js';
+import { isScalar } from './tree.js';
 import type { Config } from './types.js';
+import { readYamlSubset } from './yaml-subset.js';
 
 /** Far above any real fleet (10,000 targets are about 1 MB). */
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
@@ -32,23 +32,14 @@ function fail(ctx: Ctx): never {
  */
 export async function parseConfig(text: string, file: string): Promise<Config> {
   const source = resolve(file);
-  const lines = new LineCounter();
-  // The parser recurses: a file nested a thousand levels deep must not reach it.
-  const deep = tooDeep(text);
-  if (deep !== null) {
-    const before = text.slice(0, deep);
-    const line = before.split('\n').length;
-    const column = deep - before.lastIndexOf('\n');
-    throw new ConfigError([{ file, line, column, key: '', message: `nests more than ${MAX_NESTING} levels deep here; a chainwatch config needs 5 at most` }]);
-  }
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const ctx = new Ctx(file, dirname(source), doc, lines);
-
-  if (doc.errors.length > 0) {
-    for (const e of describeSyntaxErrors(text, doc, lines)) ctx.report(e.offset, e.key, e.message);
+  const ctx = new Ctx(file, dirname(source), text);
+  // Most configs are plain YAML that the quick reader takes; the full parser reads the rest.
+  const tree = readYamlSubset(text) ?? (await import('./yaml-full.js')).readYamlFull(text);
+  if ('problems' in tree) {
+    for (const p of tree.problems) ctx.report(p.offset, p.key, p.message);
     fail(ctx);
   }
-  const top = ctx.deref(doc.contents);
+  const top = tree.root;
   if (top === null || (isScalar(top) && top.value === null)) {
     ctx.report(0, '', 'the config file is empty: it needs at least a targets list (see config/example.yaml)');
     fail(ctx);
@@ -87,8 +78,8 @@ function decode(bytes: Buffer): string | null {
   }
 }
 
-/** A config file's text and the SHA-256 of its bytes (to tell whether it changed). Throws ConfigError. */
-export async function readConfigFile(file: string): Promise<{ text: string; sha256: string }> {
+/** A config file's text and bytes. Throws ConfigError. */
+async function readConfigText(file: string): Promise<{ text: string; bytes: Buffer }> {
   const unreadable = (message: string): ConfigError => new ConfigError([{ file, line: 1, column: 1, key: '', message }]);
   let bytes: Buffer;
   try {
@@ -108,10 +99,17 @@ export async function readConfigFile(file: string): Promise<{ text: string; sha2
   }
   const text = decode(bytes);
   if (text === null) throw unreadable('is not a text file (it holds binary data); give the path of the YAML config file');
-  return { text, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { text, bytes };
+}
+
+/** A config file's text and the SHA-256 of its bytes (to tell whether it changed). Throws ConfigError. */
+export async function readConfigFile(file: string): Promise<{ text: string; sha256: string }> {
+  const { text, bytes } = await readConfigText(file);
+  // node:crypto only here: the commands that read a config once never hash it.
+  return { text, sha256: process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** Reads and validates a config file. Throws ConfigError (also for a file that cannot be used). */
 export async function loadConfig(file: string): Promise<Config> {
-  return parseConfig((await readConfigFile(file)).text, file);
+  return parseConfig((await readConfigText(file)).text, file);
 }

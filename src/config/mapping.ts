@@ -1,28 +1,28 @@
 // Reading a YAML mapping against its entry in the options table: unknown keys (with a
 // did-you-mean), missing required keys, and every option's value read by its declared type,
 // or its default when it is not written.
-import { isMap, isScalar, type Node } from 'yaml';
 import { type AnyOption, homeOf, type Mapping, type Values } from './options.js';
 import { type Ctx, describe, type Field, isNull, joinKey } from './reader.js';
 import { nearestKey } from './suggest.js';
+import { type ConfigNode, isMap, isScalar, nodeOf } from './tree.js';
 
 /** A mapping as written: where it is, its key path and its fields. */
 export interface MapRead {
   /** The mapping node, or null when the mapping was left out or empty (all defaults). */
-  node: Node | null;
+  node: ConfigNode | null;
   path: string;
   fields: Map<string, Field>;
 }
 
 /** The keys of a mapping, each checked against `known`. Returns null when the node is not a mapping. */
-export function readMap(ctx: Ctx, node: Node, path: string, known: readonly string[], what = 'a mapping'): Map<string, Field> | null {
+export function readMap(ctx: Ctx, node: ConfigNode, path: string, known: readonly string[], what = 'a mapping'): Map<string, Field> | null {
   if (!isMap(node)) {
     ctx.report(node, path, `expected ${what}, got ${describe(node)}`);
     return null;
   }
   const fields = new Map<string, Field>();
   for (const pair of node.items) {
-    const keyNode = ctx.deref(pair.key);
+    const keyNode = pair.key;
     const rawKey = keyNode && isScalar(keyNode) ? keyNode.value : undefined;
     if (!keyNode || typeof rawKey !== 'string') {
       ctx.report(keyNode ?? node, path, `keys must be plain names, got ${describe(keyNode)}`);
@@ -41,16 +41,29 @@ export function readMap(ctx: Ctx, node: Node, path: string, known: readonly stri
       continue;
     }
     if (fields.has(rawKey)) continue; // the YAML parser already reported the duplicate
-    const value = ctx.deref(pair.value);
-    const hasText = value?.range && value.range[1] > value.range[0];
+    const value = pair.value;
+    const hasText = value !== null && value.end > value.start;
     fields.set(rawKey, { key, node: isNull(value) ? null : value, at: hasText ? value! : keyNode });
   }
   return fields;
 }
 
+/** The keys and option entries of each table mapping, listed once (a fleet reads TARGET thousands of times). */
+const layouts = new WeakMap<Mapping, { keys: string[]; options: [string, AnyOption][] }>();
+
+function layoutOf(spec: Mapping): { keys: string[]; options: [string, AnyOption][] } {
+  let layout = layouts.get(spec);
+  if (!layout) {
+    const options = Object.entries(spec.children).flatMap(([name, child]) => (child.kind === 'option' ? [[name, child] as [string, AnyOption]] : []));
+    layout = { keys: Object.keys(spec.children), options };
+    layouts.set(spec, layout);
+  }
+  return layout;
+}
+
 /** A mapping field read against its table entry; null when it is not a mapping (reported). */
-export function readMapping(ctx: Ctx, node: Node, path: string, spec: Mapping, what = 'a mapping'): MapRead | null {
-  const fields = readMap(ctx, node, path, Object.keys(spec.children), what);
+export function readMapping(ctx: Ctx, node: ConfigNode, path: string, spec: Mapping, what = 'a mapping'): MapRead | null {
+  const fields = readMap(ctx, node, path, layoutOf(spec).keys, what);
   return fields ? { node, path, fields } : null;
 }
 
@@ -64,7 +77,7 @@ export function readSection(ctx: Ctx, field: Field | undefined, spec: Mapping): 
 function readDefault(ctx: Ctx, key: string, spec: AnyOption): unknown {
   let value = ctx.defaults.get(spec);
   if (value === undefined) {
-    const node = ctx.doc.createNode(spec.default) as Node;
+    const node = nodeOf(spec.default);
     const before = ctx.issues.length;
     value = spec.type.read(ctx, { key, node, at: node });
     if (value === undefined || ctx.issues.length > before) throw new Error(`the default of ${key} in the options table does not parse`);
@@ -82,24 +95,24 @@ function readDefault(ctx: Ctx, key: string, spec: AnyOption): unknown {
 export function readValues<M extends Mapping>(ctx: Ctx, map: MapRead, spec: M): { values: Values<M['children']>; ok: boolean } {
   const values: Record<string, unknown> = {};
   let ok = true;
-  for (const [name, child] of Object.entries(spec.children)) {
-    if (child.kind !== 'option') continue;
+  // Key paths are built only for a message or a default's first read: a fleet has thousands of entries.
+  const fallback = (name: string, child: AnyOption): unknown =>
+    child.presence === 'default' ? readDefault(ctx, joinKey(map.path, name), child) : child.presence === 'optional' ? null : undefined;
+  for (const [name, child] of layoutOf(spec).options) {
     const field = map.fields.get(name);
-    const key = joinKey(map.path, name);
-    const fallback = (): unknown => (child.presence === 'default' ? readDefault(ctx, key, child) : child.presence === 'optional' ? null : undefined);
     let value: unknown;
     if (!field || field.node === null) {
       if (child.presence === 'required') {
-        ctx.report(field?.at ?? map.node ?? 0, key, `missing required key '${name}'`);
+        ctx.report(field?.at ?? map.node ?? 0, joinKey(map.path, name), `missing required key '${name}'`);
         ok = false;
       }
-      value = fallback();
+      value = fallback(name, child);
     } else {
       const before = ctx.issues.length;
       value = child.type.read(ctx, field);
       if (value === undefined || ctx.issues.length > before) {
         ok = false;
-        value = fallback();
+        value = fallback(name, child);
       }
     }
     values[child.field ?? name] = value;
@@ -120,23 +133,18 @@ export function displayName(name: string): string {
 }
 
 /** The raw text of a key of a mapping, without reporting anything (to name list items early). */
-function peekString(ctx: Ctx, node: Node | null, key: string): string | undefined {
-  if (!node || !isMap(node)) return undefined;
-  for (const pair of node.items) {
-    const k = ctx.deref(pair.key);
-    if (k && isScalar(k) && k.value === key) {
-      const v = ctx.deref(pair.value);
-      return v && isScalar(v) && typeof v.value === 'string' ? v.value : undefined;
+function peekString(node: ConfigNode | null, key: string): string | undefined {
+  if (!isMap(node)) return undefined;
+  for (const { key: k, value: v } of node.items) {
+    if (isScalar(k) && k.value === key) {
+      return isScalar(v) && typeof v.value === 'string' ? v.value : undefined;
     }
   }
   return undefined;
 }
 
-/** Where a name was first used, for "duplicate name" messages. */
-export interface FirstUse {
-  line: number;
-  column: number;
-}
+/** Where a name was first used (an offset), for "duplicate name" messages. */
+export type FirstUse = number;
 
 /**
  * A named list entry being read (a target, a policy): its fields, its option values, a key path
@@ -146,7 +154,7 @@ export interface FirstUse {
 export class NamedEntry<M extends Mapping> {
   constructor(
     private readonly ctx: Ctx,
-    readonly map: MapRead & { node: Node },
+    readonly map: MapRead & { node: ConfigNode },
     readonly values: Values<M['children']>,
     public ok: boolean,
   ) {}
@@ -181,7 +189,7 @@ export function openNamedEntry<M extends Mapping>(
     return null;
   }
   const node = item.node;
-  const peeked = peekString(ctx, node, 'name');
+  const peeked = peekString(node, 'name');
   const path = peeked ? `${list.key}[${index}] (${displayName(peeked)})` : `${list.key}[${index}]`;
   const map = readMapping(ctx, node, path, list.spec, `a ${list.noun} (a mapping with ${list.expected})`);
   if (!map) return null;
@@ -191,11 +199,11 @@ export function openNamedEntry<M extends Mapping>(
   const nameField = map.fields.get('name');
   if (name === undefined || !nameField) return entry;
   const first = seen.get(name);
-  if (first) {
-    entry.bad(nameField, `duplicate ${list.noun} name '${name}' — first used at line ${first.line}, column ${first.column}; names must be unique`);
+  if (first !== undefined) {
+    const { line, column } = ctx.position(first);
+    entry.bad(nameField, `duplicate ${list.noun} name '${name}' — first used at line ${line}, column ${column}; names must be unique`);
   } else {
-    const { line, col } = ctx.lines.linePos(nameField.at.range?.[0] ?? 0);
-    seen.set(name, { line, column: col });
+    seen.set(name, nameField.at.start);
   }
   return entry;
 }

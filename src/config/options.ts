@@ -7,6 +7,7 @@ import {
   baseUrl,
   boolean,
   cronExpression,
+  DEFAULT_SCHEDULE,
   dnsServer,
   duration,
   file,
@@ -119,7 +120,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 export const SCAN = mapping('When and how scans run.', {
-  schedule: option({ type: cronExpression, default: '*/5 * * * *', description: 'When the daemon scans (node-cron syntax; 6 fields adds seconds).' }),
+  schedule: option({ type: cronExpression, default: DEFAULT_SCHEDULE, description: 'When the daemon scans (node-cron syntax; 6 fields adds seconds).' }),
   timeout: option({
     type: duration({ positive: true, maxMs: HOUR_MS, maxText: '1h' }),
     field: 'timeoutMs',

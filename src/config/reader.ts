@@ -1,13 +1,13 @@
 // Walking the YAML tree with positions. Every reader reports what is wrong at the node at fault
 // and returns undefined, so validation carries on and the operator sees every mistake at once.
-import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 import { parseDuration } from './duration.js';
 import type { ConfigIssue } from './errors.js';
+import { type ConfigNode, isMap, isScalar, isSeq, LineIndex } from './tree.js';
 
 /** A file the config names, read after the tree has been walked. */
 export interface PendingRead {
   path: string;
-  at: Node;
+  at: ConfigNode;
   key: string;
   /** Checks the contents; returns a problem in words, or null when they are usable. */
   check(text: string): string | null;
@@ -21,41 +21,39 @@ export class Ctx {
   readonly afterReads: (() => void)[] = [];
   /** Defaults of the options table, read once per load (keyed by the option). */
   readonly defaults = new Map<object, unknown>();
+  private readonly lines: LineIndex;
 
   constructor(
     readonly file: string,
     readonly dir: string,
-    readonly doc: Document,
-    readonly lines: LineCounter,
-  ) {}
-
-  report(at: Node | number, key: string, message: string): void {
-    const offset = typeof at === 'number' ? at : (at.range?.[0] ?? 0);
-    const { line, col } = this.lines.linePos(offset);
-    this.issues.push({ file: this.file, line, column: col, key, message });
+    text: string,
+  ) {
+    this.lines = new LineIndex(text);
   }
 
-  /** Follows an alias to its anchor; anything else is returned as is. */
-  deref(node: unknown): Node | null {
-    let current = node;
-    for (let hops = 0; isAlias(current) && hops < 8; hops++) current = current.resolve(this.doc) ?? null;
-    if (current === null || current === undefined || isAlias(current)) return null;
-    return current as Node;
+  /** Line and column of a node or offset, for messages. */
+  position(at: ConfigNode | number): { line: number; column: number } {
+    return this.lines.position(typeof at === 'number' ? at : at.start);
+  }
+
+  report(at: ConfigNode | number, key: string, message: string): void {
+    const { line, column } = this.position(at);
+    this.issues.push({ file: this.file, line, column, key, message });
   }
 }
 
 /** One key of a mapping as written: its value (null when empty) and where to point at. */
 export interface Field {
   key: string;
-  node: Node | null;
-  at: Node;
+  node: ConfigNode | null;
+  at: ConfigNode;
 }
 
 export function joinKey(parent: string, key: string): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
-export function describe(node: Node | null): string {
+export function describe(node: ConfigNode | null): string {
   if (node === null) return 'nothing';
   if (isMap(node)) return 'a mapping';
   if (isSeq(node)) return 'a list';
@@ -69,7 +67,7 @@ export function describe(node: Node | null): string {
   return 'a value of another type';
 }
 
-export function isNull(node: Node | null): boolean {
+export function isNull(node: ConfigNode | null): boolean {
   return node === null || (isScalar(node) && node.value === null);
 }
 
@@ -152,8 +150,7 @@ export function readList(ctx: Ctx, field: Field | undefined, what = 'a list'): F
     ctx.report(field.at, field.key, `expected ${what}, got ${describe(field.node)}`);
     return undefined;
   }
-  return field.node.items.map((item, i) => {
-    const node = ctx.deref(item);
+  return field.node.items.map((node, i) => {
     const key = `${field.key}[${i}]`;
     return { key, node: isNull(node) ? null : node, at: node ?? field.at };
   });

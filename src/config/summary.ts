@@ -21,8 +21,10 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function listNames(names: string[], max = 6): string {
-  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')}, … (+${names.length - max})`;
+/** The first `max` targets of a group, and how many more there are. */
+function listTargets(targets: TargetConfig[], max: number): string {
+  const shown = targets.slice(0, max).map(targetLine).join(', ');
+  return targets.length <= max ? shown : `${shown}, … (+${targets.length - max})`;
 }
 
 function targetLine(t: TargetConfig): string {
@@ -34,11 +36,15 @@ export function summarizeConfig(c: Config): string {
   const out: string[] = [`config ${c.source}`];
 
   const groups = new Map<string, TargetConfig[]>();
-  for (const t of c.targets) groups.set(t.group, [...(groups.get(t.group) ?? []), t]);
+  for (const t of c.targets) {
+    const members = groups.get(t.group);
+    if (members) members.push(t);
+    else groups.set(t.group, [t]);
+  }
   out.push(`targets: ${plural(c.targets.length, 'target')} in ${plural(groups.size, 'group')}`);
   const width = Math.max(...[...groups.keys()].map((g) => g.length));
   for (const [group, targets] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
-    out.push(`  ${group.padEnd(width)}  ${String(targets.length).padStart(3)}  ${listNames(targets.map(targetLine), 4)}`);
+    out.push(`  ${group.padEnd(width)}  ${String(targets.length).padStart(3)}  ${listTargets(targets, 4)}`);
   }
   const mtls = c.targets.filter((t) => t.clientCert).length;
   if (mtls > 0) out.push(`  ${plural(mtls, 'target')} present a client certificate`);

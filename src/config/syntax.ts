@@ -3,7 +3,8 @@
 // the key of a duplicate nor the line a tab spoils. A small scanner of YAML's brackets, quotes,
 // comments and indentation finds where such a construct began, and how deep the file nests
 // before the parser (which recurses) is given it.
-import { type Document, isMap, isScalar, isSeq, type LineCounter, type Node, type YAMLError } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, type Node, type YAMLError } from 'yaml';
+import { LineIndex } from './tree.js';
 
 /** Deeper than any chainwatch config needs (it nests 5 levels), far below the parser's stack. */
 export const MAX_NESTING = 64;
@@ -208,7 +209,8 @@ function findKey(doc: Document, offset: number): { path: string; name: string; f
 }
 
 /** The parser's errors, moved to where the mistake began and naming the key at fault. */
-export function describeSyntaxErrors(text: string, doc: Document, lines: LineCounter): SyntaxIssue[] {
+export function describeSyntaxErrors(text: string, doc: Document): SyntaxIssue[] {
+  const lines = new LineIndex(text);
   const out: SyntaxIssue[] = [];
   const seen = new Set<string>();
   const add = (issue: SyntaxIssue): void => {
@@ -217,8 +219,8 @@ export function describeSyntaxErrors(text: string, doc: Document, lines: LineCou
     seen.add(id);
   };
   const where = (offset: number): string => {
-    const { line, col } = lines.linePos(offset);
-    return `line ${line}, column ${col}`;
+    const { line, column } = lines.position(offset);
+    return `line ${line}, column ${column}`;
   };
   for (const e of doc.errors as YAMLError[]) {
     const at = e.pos[0];

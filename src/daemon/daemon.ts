@@ -20,6 +20,7 @@ import type { ScanResult } from '../pipeline/types.js';
 import { formatShard, type Shard, type ShardView, shardConfig } from '../targets/shard.js';
 import { FileRefused, readRegularFile } from '../util/fs.js';
 import { Alerting } from './alerting.js';
+import { collectGarbageSoon } from './collect-garbage.js';
 import { type ConfigWatcher, watchConfigFile } from './config-watch.js';
 import { httpConnectionCap, openFileLimit } from './fd-budget.js';
 import { HttpFront } from './http/front.js';
@@ -238,6 +239,7 @@ class Daemon implements DaemonHandle {
       );
     }
     this.alerting.afterScan(scan);
+    collectGarbageSoon();
   }
 
   /** Everything readers see switches to this scan here, synchronously. */

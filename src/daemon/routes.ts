@@ -8,7 +8,7 @@ import { PAGE_HEADERS } from '../output/page/layout.js';
 import { renderOverview } from '../output/page/overview.js';
 import { renderTarget } from '../output/page/target.js';
 import type { PageContext } from '../output/page/view.js';
-import type { StatusSnapshot } from '../output/status.js';
+import { type StatusSnapshot, statusJson } from '../output/status.js';
 import { type HttpReply, RouteTable } from './http/routes.js';
 
 /** What the routes read from the daemon; each call is cheap and never waits on a scan. */
@@ -36,11 +36,12 @@ export function daemonRoutes(view: DaemonView): RouteTable {
       const t = renderTarget(view.status(), view.pageContext(), name);
       return page(t.status, t.html);
     })
-    .get('/api/v1/status', () => {
+    .get('/api/v1/status', async (req) => {
       const s = view.status();
-      return s === null
-        ? { status: 503, type: JSON_TYPE, body: `${JSON.stringify({ error: 'no scan has completed yet; try again shortly' })}\n` }
-        : { status: 200, type: JSON_TYPE, body: s.json };
+      if (s === null) return { status: 503, type: JSON_TYPE, body: `${JSON.stringify({ error: 'no scan has completed yet; try again shortly' })}\n` };
+      const gzipped = acceptsGzip(req.headers['accept-encoding']);
+      const headers: Record<string, string> = { Vary: 'Accept-Encoding', ...(gzipped ? { 'Content-Encoding': 'gzip' } : {}) };
+      return { status: 200, type: JSON_TYPE, body: await statusJson(s, gzipped), headers };
     })
     .get('/metrics', async (req) => {
       const m = await view.metrics(acceptsGzip(req.headers['accept-encoding']));

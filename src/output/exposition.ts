@@ -98,8 +98,8 @@ export const MAX_CERT_SERIES_PER_ENDPOINT = 16;
 /** Label values are truncated so one odd subject cannot bloat every scrape. */
 const MAX_LABEL_LENGTH = 256;
 
-/** The fleet series of one scan as exposition text, UTF-8. */
-export function renderFleet(scan: ScanResult, baseline: readonly BaselineEntry[]): Buffer {
+/** The fleet series of one scan as exposition text, UTF-8, in parts sent one after the other. */
+export function renderFleet(scan: ScanResult, baseline: readonly BaselineEntry[]): Buffer[] {
   const out = new FamilyWriter();
   // The labels of a certificate are the same on every endpoint presenting it: written once.
   const certLabels = new Map<string, CertSeries>();
@@ -132,7 +132,7 @@ export function renderFleet(scan: ScanResult, baseline: readonly BaselineEntry[]
     for (const m of policy.divergent) out.add('policyMemberDivergent', member(m), 1);
   }
   for (const u of scan.revocationUrls ?? []) writeRevocationUrl(out, u);
-  return out.toBuffer();
+  return out.toParts();
 }
 
 /** What every endpoint presenting one certificate shares in its series. */
@@ -211,13 +211,14 @@ class FamilyWriter {
     }
   }
 
-  toBuffer(): Buffer {
+  /** Never concatenated: a copy of the whole text would be one more 20 MB for the collector at fleet scale. */
+  toParts(): Buffer[] {
     const parts: Buffer[] = [];
     for (const [key, f] of this.families) {
       const { name, help, type } = FLEET_FAMILIES[key];
       parts.push(Buffer.from(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`, 'utf8'), ...f.chunks, Buffer.from(f.text, 'utf8'));
     }
-    return Buffer.concat(parts);
+    return parts;
   }
 }
 

@@ -4,17 +4,18 @@
 // resolve) vanish. Change counters come from the persisted baseline so they survive restarts.
 
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { gunzip as gunzipCallback } from 'node:zlib';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { ScanResult } from '../pipeline/types.js';
 import { alertDeliveriesCounter, type DeliveryCounter } from './alerts/metrics.js';
 import { renderFleet } from './exposition.js';
+import { gzipPieces } from './gzip.js';
 
 export { FLEET_FAMILIES, MAX_CERT_SERIES_PER_ENDPOINT } from './exposition.js';
 
-const gzip = promisify(gzipCallback);
+const gunzip = promisify(gunzipCallback);
 
 export interface MetricsOptions {
   version: string;
@@ -38,11 +39,11 @@ export class ChainwatchMetrics {
   readonly registry = new Registry();
   /**
    * Endpoint and policy series. They change only when a scan completes, so they are rendered
-   * then, once, into bytes a scrape sends as they are; the gzip form is made once per scan, off
-   * the event loop, for scrapers that ask for it (Prometheus does).
+   * then, once, and gzip-compressed off the event loop; a scrape sends those bytes as they are
+   * (Prometheus asks for gzip). Only the compressed form is kept until the next scan, a tenth
+   * of the text: a scraper that does not take gzip gets it decompressed.
    */
-  private fleet: Buffer;
-  private fleetGzip: Promise<Buffer>;
+  private fleet: FleetText;
 
   private readonly scansTotal = new Counter({ name: 'chainwatch_scans_total', help: 'Completed scans.', registers: [this.registry] });
   private readonly scansSkipped = new Counter({
@@ -93,8 +94,7 @@ export class ChainwatchMetrics {
   constructor(options: MetricsOptions) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.buildInfo.set({ version: options.version }, 1);
-    this.fleet = renderFleet({ startedAt: new Date(0), finishedAt: new Date(0), endpoints: [], policies: [], changes: [] }, []);
-    this.fleetGzip = gzip(this.fleet);
+    this.fleet = new FleetText(renderFleet({ startedAt: new Date(0), finishedAt: new Date(0), endpoints: [], policies: [], changes: [] }, []));
   }
 
   get contentType(): string {
@@ -110,13 +110,13 @@ export class ChainwatchMetrics {
   /** What a scrape sends; `gzip` when the scraper accepts it. */
   async scrape(gzipped: boolean): Promise<Scrape> {
     // Both halves are taken in this tick, so they always come from the same scan.
-    const fleet = gzipped ? this.fleetGzip : Promise.resolve(this.fleet);
+    const fleet = gzipped ? this.fleet.gzip.then((z) => [z]) : this.fleet.plain();
     const own = this.registry.metrics();
     const ownBytes = Buffer.from(`${await own}\n`, 'utf8');
     return {
       contentType: this.contentType,
       encoding: gzipped ? 'gzip' : null,
-      body: [gzipped ? await gzip(ownBytes) : ownBytes, await fleet],
+      body: [gzipped ? await gzipPieces([ownBytes]) : ownBytes, ...(await fleet)],
     };
   }
 
@@ -125,10 +125,7 @@ export class ChainwatchMetrics {
    * Synchronous on purpose: no scrape can observe the fleet half-replaced.
    */
   updateFromScan(scan: ScanResult, baseline: readonly BaselineEntry[]): void {
-    this.fleet = renderFleet(scan, baseline);
-    this.fleetGzip = gzip(this.fleet);
-    // An unhandled rejection would outlive the scan that caused it; a scrape sees the error.
-    this.fleetGzip.catch(() => undefined);
+    this.fleet = new FleetText(renderFleet(scan, baseline));
     this.scansTotal.inc();
     this.scanDuration.observe(Math.max(0, scan.finishedAt.getTime() - scan.startedAt.getTime()) / 1000);
     this.scanLastCompleted.set(scan.finishedAt.getTime() / 1000);
@@ -156,6 +153,26 @@ export class ChainwatchMetrics {
 
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
     return new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+}
+
+/** The fleet series of one scan: the text until its gzip form is made, then only that. */
+class FleetText {
+  readonly gzip: Promise<Buffer>;
+  private text: Buffer[] | null;
+
+  constructor(text: Buffer[]) {
+    this.text = text;
+    this.gzip = gzipPieces(text);
+    this.gzip.then(
+      () => (this.text = null),
+      // An unhandled rejection would outlive the scan that caused it; a scrape sees the error.
+      () => undefined,
+    );
+  }
+
+  plain(): Promise<Buffer[]> {
+    return this.text !== null ? Promise.resolve(this.text) : this.gzip.then(async (z) => [await gunzip(z)]);
   }
 }
 

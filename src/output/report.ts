@@ -45,7 +45,8 @@ export interface Report {
 }
 
 export function buildReport(scan: ScanResult): Report {
-  const targets = scan.endpoints.map(endpointReport);
+  const reported = new ReportedCertificates();
+  const targets = scan.endpoints.map((r) => endpointReport(r, reported));
   return {
     startedAt: scan.startedAt.toISOString(),
     finishedAt: scan.finishedAt.toISOString(),
@@ -57,7 +58,31 @@ export function buildReport(scan: ScanResult): Report {
   };
 }
 
-export function endpointReport(r: EndpointResult): EndpointReport {
+/**
+ * One reported object per certificate and revocation answer (equal answers are one): a fleet
+ * presenting one intermediate, and often one leaf, shows the same certificate on thousands of
+ * endpoints, and the daemon keeps the report until the next scan.
+ */
+class ReportedCertificates {
+  private readonly byCertificate = new Map<CertificateInfo, Map<string, ReportedCertificate>>();
+
+  of(info: CertificateInfo, revocation: CertificateRevocation | null): ReportedCertificate {
+    let byRevocation = this.byCertificate.get(info);
+    if (byRevocation === undefined) {
+      byRevocation = new Map();
+      this.byCertificate.set(info, byRevocation);
+    }
+    const key = revocation === null ? '' : JSON.stringify(revocation);
+    let reported = byRevocation.get(key);
+    if (reported === undefined) {
+      reported = { ...info, revocation };
+      byRevocation.set(key, reported);
+    }
+    return reported;
+  }
+}
+
+function endpointReport(r: EndpointResult, reported: ReportedCertificates): EndpointReport {
   const e = r.probe.endpoint;
   const a = r.analysis;
   return {
@@ -75,7 +100,7 @@ export function endpointReport(r: EndpointResult): EndpointReport {
     error: r.probe.error,
     durationMs: Math.round(r.probe.durationMs * 10) / 10,
     tls: r.probe.tls,
-    chain: (a?.chain ?? []).map((c, i) => ({ ...c, revocation: r.revocation?.[i] ?? null })),
+    chain: (a?.chain ?? []).map((c, i) => reported.of(c, r.revocation?.[i] ?? null)),
     issuer: a?.issuer ?? null,
     root: a?.root ?? null,
     trusted: a?.trusted ?? false,

@@ -64,12 +64,23 @@ export class Scanner {
         opts.onProgress?.(done, total);
       },
     });
-    const analysed = await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt, opts.onInternalError)));
+    return this.judge(startedAt, await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt, opts.onInternalError))), opts);
+  }
+
+  /** The stages after probing, for probes made elsewhere (test/bench feeds synthetic fleets through it). */
+  async scanProbes(probes: readonly ProbeResult[], opts: ScanOptions = {}): Promise<ScanResult> {
+    const startedAt = (opts.now ?? (() => new Date()))();
+    return this.judge(startedAt, await Promise.all(probes.map((p) => this.analyze(p, startedAt, opts.onInternalError))), opts);
+  }
+
+  private async judge(startedAt: Date, analysed: EndpointResult[], opts: ScanOptions): Promise<ScanResult> {
+    const now = opts.now ?? (() => new Date());
     const revocation = this.revocation && !opts.signal?.aborted ? await this.revocation.check(analysed, opts.signal) : null;
     const endpointResults = revocation?.endpoints ?? analysed;
     const policies = judgePolicies(this.config.policies, endpointResults);
     const finishedAt = now();
     const changes = opts.baseline ? opts.baseline.apply(endpointResults, finishedAt, this.config.state.retentionMs) : [];
+    this.analyzer.scanFinished();
     return {
       startedAt,
       finishedAt,

@@ -1,6 +1,7 @@
 // IP addresses however they are spelled: as bytes (to compare and de-duplicate them) and as
-// host:port with IPv6 in brackets. Shared by config, targets, chain and probe.
-import { isIP } from 'node:net';
+// host:port with IPv6 in brackets. Shared by config, targets, chain and probe. node:net is
+// fetched where an address is parsed, so a command that only formats (check-config) loads none
+// of it.
 
 function ipv6Groups(text: string): number[] | null {
   let head = text;
@@ -33,7 +34,7 @@ function ipv4Bytes(text: string): number[] | null {
 
 /** 4 or 16 bytes, or null when the text is not an IP address. Zone ids (%eth0) are dropped. */
 export function ipBytes(address: string): Buffer | null {
-  const family = isIP(address);
+  const family = process.getBuiltinModule('node:net').isIP(address);
   if (family === 4) return Buffer.from(ipv4Bytes(address)!);
   if (family !== 6) return null;
   const groups = ipv6Groups(address.replace(/%.*$/, ''));
@@ -52,5 +53,6 @@ export function sameIp(a: string, b: string): boolean {
 
 /** "10.1.2.3:5061", "[2001:db8::1]:443", "host.test:443". */
 export function formatHostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  // Only IPv6 has a colon (names and IPv4 cannot), and this needs no node:net.
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -52,6 +52,25 @@ describe('chain analysis', () => {
     assert.equal(r.root?.dn, 'CN=Contoso Root CA, O=Contoso');
   });
 
+  it('analyses the same after a scan lets go of decoded certificates and forgets chains no longer presented', async () => {
+    const a = analyzer([pki.contosoRoot]);
+    const leaf1 = await pki.leaf(pki.contosoIssuing01, 'fe1.contoso.test');
+    const leaf2 = await pki.leaf(pki.contosoIssuing01, 'fe2.contoso.test');
+    const first = await analyze(a, [leaf1, pki.contosoIssuing01], 'fe1.contoso.test');
+    await analyze(a, [pki.contosoIssuing01], 'gone.contoso.test');
+    a.scanFinished();
+    // Kept facts, and a new leaf whose issuer must be decoded again to verify its signature.
+    const again = await analyze(a, [leaf1, pki.contosoIssuing01], 'fe1.contoso.test');
+    const renewed = await analyze(a, [leaf2, pki.contosoIssuing01], 'fe2.contoso.test');
+    a.scanFinished();
+    const back = await analyze(a, [pki.contosoIssuing01], 'gone.contoso.test');
+    assert.deepEqual(again, first);
+    assert.equal(renewed.trusted, true);
+    assert.deepEqual(renewed.problems, []);
+    assert.deepEqual(renewed.issuer, first.issuer);
+    assert.equal(back.chain[0]!.sha256, pki.contosoIssuing01.sha256);
+  });
+
   it('tells a same-name CA with a different key apart', async () => {
     const a = analyzer([pki.contosoRoot]);
     const real = await analyze(a, [await pki.leaf(pki.contosoIssuing01, 'web1.contoso.test'), pki.contosoIssuing01], 'web1.contoso.test');

@@ -66,6 +66,13 @@ describe('chainwatch healthcheck', () => {
     assert.equal(run.code, 0, run.stderr);
   });
 
+  it('finds server.listen in YAML written with anchors, block text and a flow list over several lines too', async () => {
+    const file = join(dir, 'anchored.yaml');
+    writeFileSync(file, `server:\n  listen: &here 127.0.0.1:${port}\nnote: |\n  written by hand\ntargets: [\n  {name: t, group: g, host: h.test}]\n`);
+    const run = await chainwatch('healthcheck', '--config', file);
+    assert.equal(run.code, 0, run.stderr);
+  });
+
   it('speaks HTTPS when the web config serves TLS, from server.web_config_file or --web.config.file', async () => {
     const pki = await standardPki();
     const leaf = await pki.leaf(pki.contosoIssuing01, 'chainwatch.contoso.local');

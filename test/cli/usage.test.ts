@@ -98,7 +98,17 @@ export async function load(url, context, next) {
     );
     await writeFile(
       join(dir, 'register.mjs'),
-      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+      // require() (node-cron, the yaml package's own files) passes no hook: the CommonJS cache
+      // is listed when the command exits.
+      `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});
+const cache = createRequire(import.meta.url).cache;
+process.on('exit', () => {
+  const lines = Object.keys(cache).map((f) => 'LOADED ' + pathToFileURL(f).href + '\\n');
+  appendFileSync(${JSON.stringify(join(dir, 'loaded.txt'))}, lines.join(''));
+});\n`,
     );
     await writeFile(join(dir, 'one.yaml'), 'targets:\n  - name: web1\n    group: web\n    host: 127.0.0.1\n');
     const child = spawn(
@@ -138,6 +148,19 @@ describe('each command loads only what it uses', () => {
     );
     assert.deepEqual(
       r.modules.filter((m) => heavy.some((h) => h.test(m))),
+      [],
+    );
+  });
+
+  test('check-config reads a plain config without the full YAML parser or the cron scheduler', async () => {
+    const r = await loadedModules(['check-config', '--config', 'ONE']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(
+      r.modules.some((m) => m.includes('/src/config/yaml-subset.')),
+      'the hook sees the quick reader',
+    );
+    assert.deepEqual(
+      r.modules.filter((m) => /\/node_modules\/(yaml|node-cron)\/|\/src\/config\/yaml-full\./.test(m)),
       [],
     );
   });

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import cron from 'node-cron';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { defaultOf, OPTIONS, optionsMarkdown } from '../../src/config/options.js';
+import { DEFAULT_SCHEDULE } from '../../src/config/values.js';
 import { configError, ONE_TARGET } from './support.js';
 
 const EXAMPLE = readFileSync(new URL('../../config/example.yaml', import.meta.url), 'utf8');
@@ -75,6 +77,12 @@ test('every default in the table reads with its own parser', async () => {
   assert.equal(c.server.listen.port, Number(String(defaultOf('server.listen')).split(':')[1]));
   assert.equal(c.state.path, '/srv/chainwatch/state');
   assert.equal(c.targets[0]!.port, defaultOf('targets[].port'));
+});
+
+test('the default schedule, which the config reader takes without node-cron, is one node-cron accepts', () => {
+  assert.equal(defaultOf('scan.schedule'), DEFAULT_SCHEDULE);
+  const check = cron.validateDetailed(DEFAULT_SCHEDULE);
+  assert.deepEqual([check.valid, check.errors], [true, []]);
 });
 
 test('optionsMarkdown renders one row per option with its default', () => {

@@ -1,7 +1,7 @@
-import { isScalar, isSeq } from 'yaml';
 import { type FirstUse, openNamedEntry } from '../mapping.js';
 import { POLICY } from '../options.js';
 import { type Ctx, type Field, joinKey, readList } from '../reader.js';
+import { isScalar, isSeq } from '../tree.js';
 import type { PolicyConfig } from '../types.js';
 import type { TargetsRead } from './targets.js';
 
