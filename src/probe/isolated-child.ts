@@ -45,8 +45,13 @@ process.on('message', (m: ToProber) => {
         message: err instanceof Error ? err.message : String(err),
         stack: err instanceof Error ? err.stack : undefined,
       }),
-    onResult: ({ endpoint, ...sent }) => {
+    onResult: (result) => {
+      const { endpoint, ...sent } = result;
       batch.push([index.get(endpoint)!, sent]);
+      // probeAll keeps every result until the scan ends, and nobody here reads it again: let
+      // the certificates go once they are on their way (a tenth of this process at 10k).
+      result.presented = [];
+      result.stapledOcsp = null;
       if (batch.length >= BATCH_SIZE) flush();
       else flushTimer ??= setTimeout(flush, BATCH_MS);
     },
