@@ -22,7 +22,7 @@ import tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { probeContext } from '../../src/probe/context.js';
 import { probeEndpoint } from '../../src/probe/probe.js';
-import type { Endpoint } from '../../src/targets/types.js';
+import { endpointFor } from '../probe/endpoint.js';
 import { BENCH_HOST, benchPki, loop, median, type Once, startBenchServer } from './support.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
@@ -35,21 +35,7 @@ const { intermediate, leaf } = await benchPki();
 const server = await startBenchServer({ key: leaf.keyPem, cert: leaf.pem + intermediate.pem, maxVersion });
 const context = probeContext(null);
 const base = { servername: BENCH_HOST, secureContext: context, rejectUnauthorized: false, checkServerIdentity: () => undefined };
-const endpoint: Endpoint = {
-  key: 'cost',
-  target: 'cost',
-  group: 'cost',
-  role: null,
-  labels: {},
-  host: BENCH_HOST,
-  port: server.port,
-  address: '127.0.0.1',
-  sni: BENCH_HOST,
-  url: null,
-  clientCert: null,
-  resolveError: null,
-  starttls: null,
-};
+const endpoint = endpointFor({ host: '127.0.0.1', port: server.port }, { key: 'cost', target: 'cost', group: 'cost', host: BENCH_HOST });
 
 function finish(socket: tls.TLSSocket, done: (err?: Error) => void, ok: () => boolean): void {
   socket.once('secureConnect', () => {

@@ -18,7 +18,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { probeContext } from '../../src/probe/context.js';
 import { probeEndpoint } from '../../src/probe/probe.js';
-import type { Endpoint } from '../../src/targets/types.js';
+import { endpointFor } from '../probe/endpoint.js';
 import { BENCH_HOST, benchPki, loop, type Once, startBenchServer } from './support.js';
 
 const [variant = 'probe', count = '800', maxVersion = 'TLSv1.3'] = process.argv.slice(2);
@@ -30,21 +30,7 @@ if (!fs.existsSync(pkiFile)) {
 const { key, cert } = JSON.parse(fs.readFileSync(pkiFile, 'utf8')) as { key: string; cert: string };
 const server = await startBenchServer({ key, cert, maxVersion: maxVersion as tls.SecureVersion });
 const base = { host: '127.0.0.1', port: server.port, servername: BENCH_HOST, secureContext: probeContext(null), rejectUnauthorized: false };
-const endpoint: Endpoint = {
-  key: 'cost',
-  target: 'cost',
-  group: 'cost',
-  role: null,
-  labels: {},
-  host: BENCH_HOST,
-  port: server.port,
-  address: '127.0.0.1',
-  sni: BENCH_HOST,
-  url: null,
-  clientCert: null,
-  resolveError: null,
-  starttls: null,
-};
+const endpoint = endpointFor({ host: '127.0.0.1', port: server.port }, { key: 'cost', target: 'cost', group: 'cost', host: BENCH_HOST });
 
 const direct =
   (readChain: boolean): Once =>

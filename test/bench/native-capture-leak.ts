@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { probeEndpoint } from '../../src/probe/probe.js';
-import type { Endpoint } from '../../src/targets/types.js';
+import { endpointFor } from '../probe/endpoint.js';
 import { BENCH_HOST, benchPki, loop, type Once, startBenchServer } from './support.js';
 
 const VARIANTS = ['none', 'x509', 'detailed', 'probe', 'stream'] as const;
@@ -26,21 +26,7 @@ const handshakes = Number(process.env.BENCH_HANDSHAKES ?? 20_000);
 const STEP = 2_000;
 
 function once(variant: Variant, port: number): Once {
-  const endpoint: Endpoint = {
-    key: 'leak',
-    target: 'leak',
-    group: 'leak',
-    role: null,
-    labels: {},
-    host: BENCH_HOST,
-    port,
-    address: '127.0.0.1',
-    sni: BENCH_HOST,
-    url: null,
-    clientCert: null,
-    resolveError: null,
-    starttls: null,
-  };
+  const endpoint = endpointFor({ host: '127.0.0.1', port: port }, { key: 'leak', target: 'leak', group: 'leak', host: BENCH_HOST });
   if (variant === 'probe' || variant === 'stream') {
     const capture = variant === 'probe' ? 'auto' : 'stream';
     return (done) =>
