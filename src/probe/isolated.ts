@@ -65,7 +65,10 @@ export function probeAllIsolated(endpoints: Endpoint[], opts: ProbeAllOptions): 
         if (results[i] !== undefined) continue;
         const error = cancelled
           ? { kind: 'cancelled' as const, message: 'the scan was cancelled before this endpoint was probed' }
-          : { kind: 'internal' as const, message: `${why} before this endpoint was probed; this is a chainwatch bug — please report it` };
+          : {
+              kind: 'internal' as const,
+              message: `${why} before this endpoint was probed; the next scan starts a new one. If nothing killed it (the out-of-memory killer, an operator), this is a chainwatch bug — please report it`,
+            };
         accept(i, { startedAt, durationMs: 0, presented: [], tls: null, stapledOcsp: null, error });
       }
       if (child?.connected) child.disconnect();
