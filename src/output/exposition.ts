@@ -4,7 +4,7 @@
 // label object alive until the next scan, so this writes text and keeps only the bytes.
 
 import type { CertificateInfo } from '../chain/types.js';
-import type { BaselineEntry, PolicyMember } from '../fleet/types.js';
+import type { BaselineEntry, PolicyMember, PolicyVerdict } from '../fleet/types.js';
 import type { EndpointResult, ScanResult } from '../pipeline/types.js';
 import { ERROR_KINDS } from '../probe/types.js';
 import type { RevocationUrlHealth } from '../revocation/types.js';
@@ -91,48 +91,69 @@ export const FLEET_FAMILIES = {
   ),
 } as const;
 
-type FamilyKey = keyof typeof FLEET_FAMILIES;
-
 /** A hostile server could present hundreds of certificates; the scrape stays bounded. */
 export const MAX_CERT_SERIES_PER_ENDPOINT = 16;
 /** Label values are truncated so one odd subject cannot bloat every scrape. */
 const MAX_LABEL_LENGTH = 256;
 
-/** The fleet series of one scan as exposition text, UTF-8, in parts sent one after the other. */
-export function renderFleet(scan: ScanResult, baseline: readonly BaselineEntry[]): Buffer[] {
-  const out = new FamilyWriter();
-  // The labels of a certificate are the same on every endpoint presenting it: written once.
-  const certLabels = new Map<string, CertSeries>();
-  const present = new Set<string>();
-  // Target labels go on chain_info and member_divergent under their own names; every series of a
-  // family carries the same label names, empty where a target lacks one.
-  const labelNames = [...new Set(scan.endpoints.flatMap((r) => Object.keys(r.probe.endpoint.labels)))].sort();
-  const targetLabels = new Map<string, string>();
-  for (const result of scan.endpoints) {
-    const ep = result.probe.endpoint;
-    present.add(ep.key);
-    targetLabels.set(ep.key, labelNames.map((n) => `,${n}="${escapeLabel(ep.labels[n] ?? '')}"`).join(''));
-    writeEndpoint(out, result, certLabels, targetLabels.get(ep.key)!);
+type FamilyKey = keyof typeof FLEET_FAMILIES;
+const FAMILY_KEYS = Object.keys(FLEET_FAMILIES) as FamilyKey[];
+
+/** One series: its labels as written between the braces, and its value. */
+type Series = readonly [labels: string, value: number];
+
+/**
+ * The fleet series of one scan as exposition text, in pieces of about CHUNK characters, made as
+ * the consumer (the compressor) asks for them. The text format keeps each family's lines
+ * together, so the fleet is walked once per family: a 10,000-endpoint scan never holds its
+ * 17 MB of text, only the piece being compressed.
+ */
+export function* renderFleet(scan: ScanResult, baseline: readonly BaselineEntry[]): Generator<string> {
+  const fleet = new FleetLabels(scan);
+  for (const key of FAMILY_KEYS) {
+    const { name, help, type } = FLEET_FAMILIES[key];
+    let text = `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+    for (const [labels, value] of SERIES[key](fleet, scan, baseline)) {
+      text += `${name}{${labels}} ${formatValue(value)}\n`;
+      if (text.length > CHUNK) {
+        yield text;
+        text = '';
+      }
+    }
+    yield text;
   }
-  const noLabels = labelNames.map((n) => `,${n}=""`).join('');
-  for (const entry of baseline) {
-    // The baseline keeps departed endpoints for a grace period; their series must go.
-    if (!present.has(entry.key)) continue;
-    const labels = endpointLabels(entry.target, entry.group, entry.address);
-    out.add('certChanges', labels, entry.changes);
-    out.add('certLastChange', labels, entry.lastChange === null ? 0 : seconds(entry.lastChange));
+}
+
+/** The label text shared by several families, built once per scan. */
+class FleetLabels {
+  /** Per endpoint result, in scan order: target, group, address. */
+  readonly endpoint: string[];
+  /** The target labels from the config, by endpoint key (empty values where a target lacks one). */
+  readonly target = new Map<string, string>();
+  /** For a policy member whose endpoint is not in this scan. */
+  readonly noTarget: string;
+  /** The labels of a certificate are the same on every endpoint presenting it: written once. */
+  private readonly certs = new Map<string, CertSeries>();
+
+  constructor(scan: ScanResult) {
+    // Every series of a family carries the same label names, so all targets' label names are used.
+    const names = [...new Set(scan.endpoints.flatMap((r) => Object.keys(r.probe.endpoint.labels)))].sort();
+    this.endpoint = scan.endpoints.map((r) => {
+      const ep = r.probe.endpoint;
+      this.target.set(ep.key, names.map((n) => `,${n}="${escapeLabel(ep.labels[n] ?? '')}"`).join(''));
+      return endpointLabels(ep.target, ep.group, ep.address);
+    });
+    this.noTarget = names.map((n) => `,${n}=""`).join('');
   }
-  for (const policy of scan.policies) {
-    const p = `policy="${escapeLabel(policy.name)}"`;
-    out.add('policyConsistent', p, policy.consistent ? 1 : 0);
-    out.add('policyIssuers', p, policy.issuers.length);
-    out.add('policyDivergent', p, policy.divergent.length);
-    const member = (m: PolicyMember) => `${p},${endpointLabels(m.target, m.group, m.address)}${targetLabels.get(m.key) ?? noLabels}`;
-    for (const m of policy.matching) out.add('policyMemberDivergent', member(m), 0);
-    for (const m of policy.divergent) out.add('policyMemberDivergent', member(m), 1);
+
+  cert(cert: CertificateInfo): CertSeries {
+    let own = this.certs.get(cert.sha256);
+    if (own === undefined) {
+      own = { labels: certificateLabels(cert), notAfter: seconds(cert.notAfter), notBefore: seconds(cert.notBefore) };
+      this.certs.set(cert.sha256, own);
+    }
+    return own;
   }
-  for (const u of scan.revocationUrls ?? []) writeRevocationUrl(out, u);
-  return out.toParts();
 }
 
 /** What every endpoint presenting one certificate shares in its series. */
@@ -142,85 +163,93 @@ interface CertSeries {
   notBefore: number;
 }
 
-function writeEndpoint(out: FamilyWriter, result: EndpointResult, certLabels: Map<string, CertSeries>, targetLabels: string): void {
-  const { probe, analysis } = result;
-  const ep = probe.endpoint;
-  const labels = endpointLabels(ep.target, ep.group, ep.address);
-  out.add('probeSuccess', labels, probe.error === null ? 1 : 0);
-  out.add('probeDuration', labels, msToSeconds(probe.durationMs));
-  if (probe.error !== null) out.add('probeError', `${labels},kind="${probe.error.kind}"`, 1);
-  if (probe.tls !== null && probe.tls.version !== null) {
-    out.add('tlsInfo', `${labels},version="${escapeLabel(probe.tls.version)}",cipher="${escapeLabel(probe.tls.cipher ?? '')}"`, 1);
-  }
-  if (analysis === null) return;
-  const certs = analysis.chain.length > MAX_CERT_SERIES_PER_ENDPOINT ? analysis.chain.slice(0, MAX_CERT_SERIES_PER_ENDPOINT) : analysis.chain;
-  for (let position = 0; position < certs.length; position++) {
-    const cert = certs[position]!;
-    let own = certLabels.get(cert.sha256);
-    if (own === undefined) {
-      own = { labels: certificateLabels(cert), notAfter: seconds(cert.notAfter), notBefore: seconds(cert.notBefore) };
-      certLabels.set(cert.sha256, own);
-    }
-    const at = `${labels},position="${position}"`;
-    out.add('certNotAfter', `${at},${own.labels}`, own.notAfter);
-    out.add('certNotBefore', at, own.notBefore);
-  }
-  const leaf = analysis.chain[0];
-  out.add(
-    'chainInfo',
-    `${labels},leaf_sha256="${leaf?.sha256 ?? ''}",issuer_dn="${escapeLabel(analysis.issuer?.dn ?? '')}",` +
-      `issuer_key_id="${escapeLabel(analysis.issuer?.keyId ?? '')}",root_dn="${escapeLabel(analysis.root?.dn ?? '')}"${targetLabels}`,
-    1,
-  );
-  out.add('chainTrusted', labels, analysis.trusted ? 1 : 0);
-  out.add('chainHostname', labels, analysis.hostnameMatch ? 1 : 0);
-  for (const problem of new Set(analysis.problems)) out.add('chainProblem', `${labels},problem="${problem}"`, 1);
-  result.revocation?.slice(0, MAX_CERT_SERIES_PER_ENDPOINT).forEach((r, position) => {
-    if (r && r.status !== 'unknown') out.add('certRevoked', `${labels},position="${position}"`, r.status === 'revoked' ? 1 : 0);
-  });
+type SeriesOf = (fleet: FleetLabels, scan: ScanResult, baseline: readonly BaselineEntry[]) => Iterable<Series>;
+
+/** Each endpoint's series of one family: `of` gives them for one result and its labels. */
+function perEndpoint(of: (result: EndpointResult, labels: string, fleet: FleetLabels) => Iterable<Series>): SeriesOf {
+  return function* (fleet, scan) {
+    for (let i = 0; i < scan.endpoints.length; i++) yield* of(scan.endpoints[i]!, fleet.endpoint[i]!, fleet);
+  };
 }
 
-function writeRevocationUrl(out: FamilyWriter, u: RevocationUrlHealth): void {
-  if (!u.checked) return;
-  const url = `url="${escapeLabel(u.url)}"`;
-  if (u.kind === 'ocsp') {
-    if (u.ocspStatus) out.add('ocspResponseStatus', `${url},status="${escapeLabel(u.ocspStatus)}"`, 1);
-    return;
-  }
-  out.add('crlFetchSuccess', url, u.reachable === true && u.error === null ? 1 : 0);
-  if (u.nextUpdate) out.add('crlNextUpdate', url, seconds(u.nextUpdate));
-  if (u.durationMs !== null) out.add('crlFetchDuration', url, msToSeconds(u.durationMs));
+/** Each endpoint with a chain: the certificates it presented (at most MAX_CERT_SERIES_PER_ENDPOINT), with their position labels. */
+function perCertificate(of: (cert: CertSeries, at: string) => Series): SeriesOf {
+  return function* (fleet, scan) {
+    for (let i = 0; i < scan.endpoints.length; i++) {
+      const chain = scan.endpoints[i]!.analysis?.chain ?? [];
+      for (let position = 0; position < Math.min(chain.length, MAX_CERT_SERIES_PER_ENDPOINT); position++) {
+        yield of(fleet.cert(chain[position]!), `${fleet.endpoint[i]!},position="${position}"`);
+      }
+    }
+  };
 }
 
-/**
- * Collects series per family so each family's lines stay together, in FLEET_FAMILIES order.
- * Text is appended to a string and turned into bytes every CHUNK characters: one copy of each
- * byte, no array of 100,000 line strings and no join over megabytes.
- */
-class FamilyWriter {
-  private readonly families = new Map<FamilyKey, { chunks: Buffer[]; text: string }>(
-    Object.keys(FLEET_FAMILIES).map((k) => [k as FamilyKey, { chunks: [], text: '' }]),
-  );
-
-  add(key: FamilyKey, labels: string, value: number): void {
-    const f = this.families.get(key)!;
-    f.text += `${FLEET_FAMILIES[key].name}{${labels}} ${formatValue(value)}\n`;
-    if (f.text.length > CHUNK) {
-      f.chunks.push(Buffer.from(f.text, 'utf8'));
-      f.text = '';
-    }
-  }
-
-  /** Never concatenated: a copy of the whole text would be one more 20 MB for the collector at fleet scale. */
-  toParts(): Buffer[] {
-    const parts: Buffer[] = [];
-    for (const [key, f] of this.families) {
-      const { name, help, type } = FLEET_FAMILIES[key];
-      parts.push(Buffer.from(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`, 'utf8'), ...f.chunks, Buffer.from(f.text, 'utf8'));
-    }
-    return parts;
+/** The endpoints present in this scan, by the baseline's record of them. */
+function* baselineSeries(scan: ScanResult, baseline: readonly BaselineEntry[], value: (entry: BaselineEntry) => number): Iterable<Series> {
+  const present = new Set(scan.endpoints.map((r) => r.probe.endpoint.key));
+  for (const entry of baseline) {
+    // The baseline keeps departed endpoints for a grace period; their series must go.
+    if (present.has(entry.key)) yield [endpointLabels(entry.target, entry.group, entry.address), value(entry)];
   }
 }
+
+function* perPolicy(scan: ScanResult, value: (policy: PolicyVerdict) => number): Iterable<Series> {
+  for (const policy of scan.policies) yield [`policy="${escapeLabel(policy.name)}"`, value(policy)];
+}
+
+function* perRevocationUrl(scan: ScanResult, of: (u: RevocationUrlHealth, url: string) => Series | null): Iterable<Series> {
+  for (const u of scan.revocationUrls ?? []) {
+    const series = u.checked ? of(u, `url="${escapeLabel(u.url)}"`) : null;
+    if (series !== null) yield series;
+  }
+}
+
+const SERIES: Record<FamilyKey, SeriesOf> = {
+  probeSuccess: perEndpoint(({ probe }, l) => [[l, probe.error === null ? 1 : 0]]),
+  probeDuration: perEndpoint(({ probe }, l) => [[l, msToSeconds(probe.durationMs)]]),
+  probeError: perEndpoint(({ probe }, l) => (probe.error === null ? [] : [[`${l},kind="${probe.error.kind}"`, 1]])),
+  certNotAfter: perCertificate((cert, at) => [`${at},${cert.labels}`, cert.notAfter]),
+  certNotBefore: perCertificate((cert, at) => [at, cert.notBefore]),
+  chainInfo: perEndpoint(({ probe, analysis }, l, fleet) => {
+    if (analysis === null) return [];
+    const leaf = analysis.chain[0];
+    const labels =
+      `${l},leaf_sha256="${leaf?.sha256 ?? ''}",issuer_dn="${escapeLabel(analysis.issuer?.dn ?? '')}",` +
+      `issuer_key_id="${escapeLabel(analysis.issuer?.keyId ?? '')}",root_dn="${escapeLabel(analysis.root?.dn ?? '')}"${fleet.target.get(probe.endpoint.key)}`;
+    return [[labels, 1]];
+  }),
+  chainTrusted: perEndpoint(({ analysis }, l) => (analysis === null ? [] : [[l, analysis.trusted ? 1 : 0]])),
+  chainHostname: perEndpoint(({ analysis }, l) => (analysis === null ? [] : [[l, analysis.hostnameMatch ? 1 : 0]])),
+  chainProblem: perEndpoint(({ analysis }, l) => [...new Set(analysis?.problems ?? [])].map((problem): Series => [`${l},problem="${problem}"`, 1])),
+  tlsInfo: perEndpoint(({ probe }, l) =>
+    probe.tls === null || probe.tls.version === null
+      ? []
+      : [[`${l},version="${escapeLabel(probe.tls.version)}",cipher="${escapeLabel(probe.tls.cipher ?? '')}"`, 1]],
+  ),
+  certChanges: (_, scan, baseline) => baselineSeries(scan, baseline, (e) => e.changes),
+  certLastChange: (_, scan, baseline) => baselineSeries(scan, baseline, (e) => (e.lastChange === null ? 0 : seconds(e.lastChange))),
+  policyConsistent: (_, scan) => perPolicy(scan, (p) => (p.consistent ? 1 : 0)),
+  policyIssuers: (_, scan) => perPolicy(scan, (p) => p.issuers.length),
+  policyDivergent: (_, scan) => perPolicy(scan, (p) => p.divergent.length),
+  policyMemberDivergent: function* (fleet, scan) {
+    for (const policy of scan.policies) {
+      const p = `policy="${escapeLabel(policy.name)}"`;
+      const member = (m: PolicyMember) => `${p},${endpointLabels(m.target, m.group, m.address)}${fleet.target.get(m.key) ?? fleet.noTarget}`;
+      for (const m of policy.matching) yield [member(m), 0];
+      for (const m of policy.divergent) yield [member(m), 1];
+    }
+  },
+  certRevoked: perEndpoint(({ revocation }, l) =>
+    (revocation ?? [])
+      .slice(0, MAX_CERT_SERIES_PER_ENDPOINT)
+      .flatMap((r, position): Series[] => (r && r.status !== 'unknown' ? [[`${l},position="${position}"`, r.status === 'revoked' ? 1 : 0]] : [])),
+  ),
+  crlFetchSuccess: (_, scan) => perRevocationUrl(scan, (u, url) => (u.kind === 'ocsp' ? null : [url, u.reachable === true && u.error === null ? 1 : 0])),
+  crlNextUpdate: (_, scan) => perRevocationUrl(scan, (u, url) => (u.kind === 'ocsp' || !u.nextUpdate ? null : [url, seconds(u.nextUpdate)])),
+  crlFetchDuration: (_, scan) => perRevocationUrl(scan, (u, url) => (u.kind === 'ocsp' || u.durationMs === null ? null : [url, msToSeconds(u.durationMs)])),
+  ocspResponseStatus: (_, scan) =>
+    perRevocationUrl(scan, (u, url) => (u.kind === 'ocsp' && u.ocspStatus ? [`${url},status="${escapeLabel(u.ocspStatus)}"`, 1] : null)),
+};
 
 const CHUNK = 64 * 1024;
 

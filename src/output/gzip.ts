@@ -2,7 +2,8 @@
 
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGzip, gunzip as gunzipCallback } from 'node:zlib';
 
 /**
  * One gzip member of the pieces, compressed off the event loop and pulled as the compressor takes
@@ -16,3 +17,6 @@ export async function gzipPieces(pieces: Iterable<string | Buffer>): Promise<Buf
   });
   return Buffer.concat(out);
 }
+
+/** For a client that does not take gzip: the kept compressed form, expanded for its request. */
+export const gunzip = promisify(gunzipCallback);

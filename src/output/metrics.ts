@@ -3,19 +3,15 @@
 // one, never a mix, and series of endpoints that left the config (or addresses that no longer
 // resolve) vanish. Change counters come from the persisted baseline so they survive restarts.
 
-import { promisify } from 'node:util';
-import { gunzip as gunzipCallback } from 'node:zlib';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { ScanResult } from '../pipeline/types.js';
 import { alertDeliveriesCounter, type DeliveryCounter } from './alerts/metrics.js';
 import { renderFleet } from './exposition.js';
-import { gzipPieces } from './gzip.js';
+import { gunzip, gzipPieces } from './gzip.js';
 
 export { FLEET_FAMILIES, MAX_CERT_SERIES_PER_ENDPOINT } from './exposition.js';
-
-const gunzip = promisify(gunzipCallback);
 
 export interface MetricsOptions {
   version: string;
@@ -39,9 +35,9 @@ export class ChainwatchMetrics {
   readonly registry = new Registry();
   /**
    * Endpoint and policy series. They change only when a scan completes, so they are rendered
-   * then, once, and gzip-compressed off the event loop; a scrape sends those bytes as they are
+   * then, once, piece by piece into the compressor; a scrape sends those bytes as they are
    * (Prometheus asks for gzip). Only the compressed form is kept until the next scan, a tenth
-   * of the text: a scraper that does not take gzip gets it decompressed.
+   * of the text or less: a scraper that does not take gzip gets it decompressed.
    */
   private fleet: FleetText;
 
@@ -156,23 +152,18 @@ export class ChainwatchMetrics {
   }
 }
 
-/** The fleet series of one scan: the text until its gzip form is made, then only that. */
+/** The fleet series of one scan, kept only gzip-compressed (see renderFleet). */
 class FleetText {
   readonly gzip: Promise<Buffer>;
-  private text: Buffer[] | null;
 
-  constructor(text: Buffer[]) {
-    this.text = text;
+  constructor(text: Iterable<string>) {
     this.gzip = gzipPieces(text);
-    this.gzip.then(
-      () => (this.text = null),
-      // An unhandled rejection would outlive the scan that caused it; a scrape sees the error.
-      () => undefined,
-    );
+    // An unhandled rejection would outlive the scan that caused it; a scrape sees the error.
+    this.gzip.catch(() => undefined);
   }
 
-  plain(): Promise<Buffer[]> {
-    return this.text !== null ? Promise.resolve(this.text) : this.gzip.then(async (z) => [await gunzip(z)]);
+  async plain(): Promise<Buffer[]> {
+    return [await gunzip(await this.gzip)];
   }
 }
 

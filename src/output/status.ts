@@ -2,11 +2,9 @@
 // last scan with the baseline's recent changes (the /api/v1/status document, serialised once),
 // and the per-endpoint history the status page shows. Built once per scan, read by every request.
 
-import { promisify } from 'node:util';
-import { gunzip as gunzipCallback } from 'node:zlib';
 import type { BaselineEntry, CertChange } from '../fleet/types.js';
 import type { ScanResult } from '../pipeline/types.js';
-import { gzipPieces } from './gzip.js';
+import { gunzip, gzipPieces } from './gzip.js';
 import { buildReport, type Report } from './report.js';
 
 /** Recent baseline changes in /api/v1/status and on the status page. */
@@ -32,7 +30,6 @@ export interface StatusSnapshot {
   jsonGzip: Promise<Buffer>;
 }
 
-const gunzip = promisify(gunzipCallback);
 /** Text handed to the compressor at a time: well below V8's large-object size. */
 const PIECE = 64 * 1024;
 

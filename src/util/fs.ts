@@ -72,14 +72,15 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
 /**
  * Replaces `path` with `data` so that a crash leaves the old contents or the new, never half:
  * write a temporary file beside it, fsync, rename over, then fsync the folder so the rename
- * itself survives a power cut.
+ * itself survives a power cut. `data` may come in pieces (a large document made as it is written).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string>, mode = 0o644): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     const fh = await open(tmp, 'w', mode);
     try {
-      await fh.writeFile(data);
+      // writeFile continues from the handle's position, and writes each piece whole.
+      for (const piece of typeof data === 'string' || data instanceof Uint8Array ? [data] : data) await fh.writeFile(piece);
       await fh.sync();
     } finally {
       await fh.close();

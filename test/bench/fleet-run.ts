@@ -52,7 +52,10 @@ export interface FleetRunResult {
   scanMaxRssMb: number;
   daemon: {
     scanSeconds: number[];
+    /** At the scrape right after the last scan: what that scan's work still holds. */
     rssMb: number;
+    /** The most the daemon held while waiting for a scan (sampled just before each scan after the first). */
+    idleRssMb: number;
     peakRssMb: number;
     probeProcessPeakRssMb: number;
     metricsBytes: number;
@@ -126,7 +129,12 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
     }
     const speedVsBare = Object.fromEntries(Object.keys(variants).map((k) => [k, median(seconds.bare!.map((b, i) => b / seconds[k]![i]!))]));
 
-    await writeConfig(`*/${Math.max(1, Math.ceil(((o.endpoints / 500) * o.timeoutMs) / 1000))} * * * * *`);
+    // A scan of the fleet takes about endpoints / 500 timeouts; the schedule leaves the daemon
+    // some 20 seconds or more between scans, where it waits most of its life.
+    const scanEvery = Math.ceil(((o.endpoints / 500) * o.timeoutMs) / 1000) + 20;
+    await writeConfig(
+      scanEvery >= 60 ? `0 */${Math.ceil(scanEvery / 60)} * * * *` : `*/${[2, 3, 4, 5, 6, 10, 12, 15, 20, 30].find((d) => d >= scanEvery)} * * * * *`,
+    );
     const daemon = await daemonRun(entry, config, o.daemonScans, stops);
     return { endpoints: o.endpoints, holes: holeCount, concurrency: o.concurrency, rounds: o.rounds, seconds, speedVsBare, ok, scanMaxRssMb, daemon };
   } finally {
@@ -304,10 +312,18 @@ async function daemonRun(entry: string[], config: string, scans: number, stops: 
   const daemon = spawn(process.execPath, [...entry, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
   stops.push(() => stopChild(daemon));
   const durations: number[] = [];
-  // The probe process lives only while a scan runs: sample it.
+  // The probe process lives only while a scan runs: sample it, and the daemon just before it starts.
   let probeProcessPeakRssMb = 0;
+  let idle = 0;
+  let idleRssMb = 0;
   const sampler = setInterval(async () => {
-    probeProcessPeakRssMb = Math.max(probeProcessPeakRssMb, await childrenRssMb(daemon.pid!));
+    const probing = await childrenRssMb(daemon.pid!);
+    probeProcessPeakRssMb = Math.max(probeProcessPeakRssMb, probing);
+    if (probing === 0) idle = await procRssMb(daemon.pid!);
+    else if (idle > 0) {
+      if (durations.length > 0) idleRssMb = Math.max(idleRssMb, idle);
+      idle = 0;
+    }
   }, 100);
   stops.push(() => clearInterval(sampler));
   let url = '';
@@ -339,6 +355,7 @@ async function daemonRun(entry: string[], config: string, scans: number, stops: 
   return {
     scanSeconds: durations,
     rssMb: rss ? Number(rss[1]) / 1048576 : 0,
+    idleRssMb,
     peakRssMb: await procRssMb(daemon.pid!, 'VmHWM'),
     probeProcessPeakRssMb,
     metricsBytes: plain.bytes,

@@ -36,7 +36,7 @@ for (const endpoints of sizes) {
 
 const f = (n: number, d = 2) => n.toFixed(d);
 console.log(
-  `\n| endpoints | bare loop s | chainwatch scan s (×bare) | blackbox_exporter s (×bare) | daemon scan s | scan max RSS MB | daemon RSS MB (peak) | probe process peak RSS MB | /metrics MB (gzip) | /metrics ms (gzip) |`,
+  `\n| endpoints | bare loop s | chainwatch scan s (×bare) | blackbox_exporter s (×bare) | daemon scan s | scan max RSS MB | daemon RSS MB: between scans, after a scan (peak) | probe process peak RSS MB | /metrics MB (gzip) | /metrics ms (gzip) |`,
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
@@ -44,14 +44,14 @@ for (const r of results) {
   const d = r.daemon;
   console.log(
     `| ${r.endpoints} (${r.holes} holes) | ${f(s('bare'))} | ${f(s('scan'))} (${f(r.speedVsBare.scan ?? NaN)}) | ${f(s('blackbox'))} (${f(r.speedVsBare.blackbox ?? NaN)}) | ` +
-      `${f(median(d.scanSeconds))} | ${f(r.scanMaxRssMb, 0)} | ${f(d.rssMb, 0)} (${f(d.peakRssMb, 0)}) | ${f(d.probeProcessPeakRssMb, 0)} | ${f(d.metricsBytes / 1e6)} (${f(d.metricsGzipBytes / 1e6)}) | ${f(d.metricsMs, 0)} (${f(d.metricsGzipMs, 0)}) |`,
+      `${f(median(d.scanSeconds))} | ${f(r.scanMaxRssMb, 0)} | ${f(d.idleRssMb, 0)}, ${f(d.rssMb, 0)} (${f(d.peakRssMb, 0)}) | ${f(d.probeProcessPeakRssMb, 0)} | ${f(d.metricsBytes / 1e6)} (${f(d.metricsGzipBytes / 1e6)}) | ${f(d.metricsMs, 0)} (${f(d.metricsGzipMs, 0)}) |`,
   );
 }
 if (results.length >= 2) {
   const [a, b] = [results[0]!, results[results.length - 1]!];
   const grow = (k: string) => median(b.seconds[k]!) / median(a.seconds[k]!);
   console.log(
-    `growth ${a.endpoints} → ${b.endpoints} (×${b.endpoints / a.endpoints} endpoints): bare ×${f(grow('bare'))}, scan ×${f(grow('scan'))}, blackbox ×${f(grow('blackbox'))}, daemon RSS ×${f(b.daemon.rssMb / a.daemon.rssMb)}`,
+    `growth ${a.endpoints} → ${b.endpoints} (×${b.endpoints / a.endpoints} endpoints): bare ×${f(grow('bare'))}, scan ×${f(grow('scan'))}, blackbox ×${f(grow('blackbox'))}, daemon RSS between scans ×${f(b.daemon.idleRssMb / a.daemon.idleRssMb)}`,
   );
 }
 console.log(
