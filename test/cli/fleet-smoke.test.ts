@@ -15,6 +15,7 @@ test('fleet benchmark smoke: 40 endpoints on nginx, 2 black holes', async () => 
     rounds: 1,
     timeoutMs: 1500,
     daemonScans: 2,
+    daemonIdleMs: 3000,
     blackbox: tools.blackbox,
     entry: ['--import', 'tsx', 'src/cli/main.ts'],
   });
@@ -25,6 +26,7 @@ test('fleet benchmark smoke: 40 endpoints on nginx, 2 black holes', async () => 
   assert.equal(r.daemon.chainsOk, 38);
   assert.equal(r.daemon.scanSeconds.length, 2);
   assert.ok(r.daemon.rssMb > 0 && r.scanMaxRssMb > 0);
+  assert.ok(r.daemon.idleRssMb > 0, 'the daemon is sampled between its scans');
   assert.ok(r.daemon.probeProcessPeakRssMb > 0, 'the daemon probes from a child process during each scan');
   assert.ok(r.daemon.metricsGzipBytes < r.daemon.metricsBytes / 3, `gzip ${r.daemon.metricsGzipBytes} B vs plain ${r.daemon.metricsBytes} B`);
 });
