@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Endpoint } from '../targets/types.js';
-import type { ProbeAllOptions } from './probe-all.js';
+import { CollectedResults, type ProbeAllOptions } from './probe-all.js';
 import type { ProbeResult } from './types.js';
 
 /** Parent → child: the scan to run, then possibly a cancel. */
@@ -33,25 +33,16 @@ const CANCEL_GRACE_MS = 5_000;
  */
 export function probeAllIsolated(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<ProbeResult[]> {
   const total = endpoints.length;
-  const results = new Array<ProbeResult>(total);
-  if (total === 0) return Promise.resolve(results);
+  const collected = new CollectedResults(total, opts.onResult);
+  if (total === 0) return Promise.resolve(collected.results);
   return new Promise((resolve, reject) => {
-    let done = 0;
-    let callbackError: unknown = null;
     let settled = false;
     let killTimer: NodeJS.Timeout | null = null;
     const startedAt = new Date();
 
     const accept = (index: number, sent: SentResult): void => {
-      if (index < 0 || index >= total || results[index] !== undefined) return;
-      const result: ProbeResult = { endpoint: endpoints[index]!, ...sent };
-      results[index] = result;
-      done++;
-      try {
-        opts.onResult?.(result, done, total);
-      } catch (err) {
-        callbackError ??= err;
-      }
+      if (index < 0 || index >= total || collected.results[index] !== undefined) return;
+      collected.add(index, { endpoint: endpoints[index]!, ...sent });
     };
 
     // Every endpoint gets a result, even when the child never answered for it.
@@ -61,8 +52,8 @@ export function probeAllIsolated(endpoints: Endpoint[], opts: ProbeAllOptions): 
       if (killTimer !== null) clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
       const cancelled = opts.signal?.aborted ?? false;
-      for (let i = 0; i < total && done < total; i++) {
-        if (results[i] !== undefined) continue;
+      for (let i = 0; i < total && collected.done < total; i++) {
+        if (collected.results[i] !== undefined) continue;
         const error = cancelled
           ? { kind: 'cancelled' as const, message: 'the scan was cancelled before this endpoint was probed' }
           : {
@@ -72,8 +63,8 @@ export function probeAllIsolated(endpoints: Endpoint[], opts: ProbeAllOptions): 
         accept(i, { startedAt, durationMs: 0, presented: [], tls: null, stapledOcsp: null, error });
       }
       if (child?.connected) child.disconnect();
-      if (callbackError !== null) reject(callbackError);
-      else resolve(results);
+      if (collected.callbackError !== null) reject(collected.callbackError);
+      else resolve(collected.results);
     };
 
     const onAbort = (): void => {

@@ -19,12 +19,10 @@ export interface ProbeAllOptions {
  */
 export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<ProbeResult[]> {
   const total = endpoints.length;
-  const results = new Array<ProbeResult>(total);
-  if (total === 0) return Promise.resolve(results);
+  const collected = new CollectedResults(total, opts.onResult);
+  if (total === 0) return Promise.resolve(collected.results);
   const active = new Set<RunningProbe>();
   let next = 0;
-  let done = 0;
-  let callbackError: unknown = null;
   let cancelled = opts.signal?.aborted ?? false;
 
   return new Promise((resolve, reject) => {
@@ -43,22 +41,43 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
       if (cancelled) probe.cancel();
       void probe.result.then((result) => {
         active.delete(probe);
-        results[index] = result;
-        done++;
-        try {
-          opts.onResult?.(result, done, total);
-        } catch (err) {
-          callbackError ??= err;
-        }
+        collected.add(index, result);
         if (next < total) launch();
-        else if (done === total) {
+        else if (collected.done === total) {
           opts.signal?.removeEventListener('abort', onAbort);
-          if (callbackError !== null) reject(callbackError);
-          else resolve(results);
+          if (collected.callbackError !== null) reject(collected.callbackError);
+          else resolve(collected.results);
         }
       });
     };
     const workers = Math.max(1, Math.min(Math.floor(opts.concurrency) || 1, total));
     for (let i = 0; i < workers; i++) launch();
   });
+}
+
+/**
+ * A scan's probe results in input order, each told to `onResult` as it arrives. A callback that
+ * throws must not lose the results still to come: its error is kept to fail the scan at the end.
+ */
+export class CollectedResults {
+  readonly results: ProbeResult[];
+  done = 0;
+  callbackError: unknown = null;
+
+  constructor(
+    readonly total: number,
+    private readonly onResult: ProbeAllOptions['onResult'],
+  ) {
+    this.results = new Array<ProbeResult>(total);
+  }
+
+  add(index: number, result: ProbeResult): void {
+    this.results[index] = result;
+    this.done++;
+    try {
+      this.onResult?.(result, this.done, this.total);
+    } catch (err) {
+      this.callbackError ??= err;
+    }
+  }
 }
