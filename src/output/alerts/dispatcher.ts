@@ -11,7 +11,7 @@ import type { Counter } from 'prom-client';
 import type { AlertingConfig, WebhookConfig } from '../../config/types.js';
 import { type Logger, nullLogger } from '../../log/logger.js';
 import type { ScanResult } from '../../pipeline/types.js';
-import { conditionUndetermined, deriveAlerts } from './derive.js';
+import { deriveAlerts, undeterminedIn } from './derive.js';
 import { toPostableAlert } from './formats.js';
 import { AlertmanagerReceiver, DEFAULT_RETRY, type DeliveryResult, type ReceiverDeps, type RetryOptions, WebhookReceiver } from './receivers.js';
 import { loadAlertState, saveAlertState, writeAlertState } from './state.js';
@@ -143,10 +143,11 @@ export class AlertDispatcher {
         next.set(alert.fingerprint, alert);
         result.firing.push(alert);
       }
+      const undetermined = undeterminedIn(scan);
       for (const [fp, prev] of this.active) {
         if (next.has(fp)) continue;
         const stillHeld = prev.holdUntil !== null && prev.holdUntil > now;
-        if (stillHeld || (prev.holdUntil === null && conditionUndetermined(prev, scan))) {
+        if (stillHeld || (prev.holdUntil === null && undetermined(prev))) {
           next.set(fp, prev);
           result.unchanged.push(prev);
         } else {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { conditionUndetermined, deriveAlerts } from '../../../src/output/alerts/derive.js';
+import { deriveAlerts, undeterminedIn } from '../../../src/output/alerts/derive.js';
 import { fingerprint } from '../../../src/output/alerts/fingerprint.js';
 import type { Alert } from '../../../src/output/alerts/types.js';
 import { CONTOSO, change, DAY, endpoint, FABRIKAM, failedResult, okResult, pchatScan, scanOf } from './scans.js';
@@ -69,8 +69,18 @@ describe('deriveAlerts', () => {
     assert.equal(failing[0]!.forScans, 2);
 
     const divergence = deriveAlerts(pchatScan(NOW), OPTS)[0]!;
-    assert.equal(conditionUndetermined(divergence, scan), true);
-    assert.equal(conditionUndetermined(divergence, pchatScan(NOW, { fixed: true })), false);
+    assert.equal(undeterminedIn(scan)(divergence), true);
+    assert.equal(undeterminedIn(pchatScan(NOW, { fixed: true }))(divergence), false);
+  });
+
+  it('an expiring leaf whose endpoint stops answering is undetermined; another endpoint at the same address is not', () => {
+    const sip1 = endpoint('sip1', 'lync-internal', '10.1.1.10', 5061);
+    const [expiring] = deriveAlerts(scanOf(NOW, [okResult(sip1, CONTOSO, new Date(NOW.getTime() + 10 * DAY), NOW)]), OPTS);
+    assert.equal(expiring!.labels.alertname, 'ChainwatchCertificateExpiringSoon');
+    const sip2 = endpoint('sip2', 'lync-internal', '10.1.1.10', 5062);
+    assert.equal(undeterminedIn(scanOf(NOW, [failedResult(sip1, 'timeout', 'no answer', NOW)]))(expiring!), true);
+    assert.equal(undeterminedIn(scanOf(NOW, [okResult(sip1, CONTOSO, new Date(NOW.getTime() + 40 * DAY), NOW)]))(expiring!), false);
+    assert.equal(undeterminedIn(scanOf(NOW, [failedResult(sip2, 'timeout', 'no answer', NOW)]))(expiring!), false);
   });
 
   it('expiring leaf: days left in the annotation, warning above the critical threshold, critical below, expired says so', () => {
