@@ -15,9 +15,12 @@ const gc = runInNewContext('gc') as () => void;
  * collection made while the process allocates slowly, which it judges over the last 5 seconds.
  */
 const QUIET_MS = [10_000, 30_000];
+/** Pending quiet-time collections: a scan schedules them anew, so scans every second do not pile them up. */
+let quiet: NodeJS.Timeout[] = [];
 
 /** Full garbage collections: on the next turn of the event loop (after the caller's frame is gone), and once the daemon is quiet. */
 export function collectGarbageSoon(): void {
   setImmediate(gc);
-  for (const ms of QUIET_MS) setTimeout(gc, ms).unref();
+  for (const timer of quiet) clearTimeout(timer);
+  quiet = QUIET_MS.map((ms) => setTimeout(gc, ms).unref());
 }

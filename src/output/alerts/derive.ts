@@ -87,7 +87,7 @@ function finish(d: Draft, externalUrl: string): Alert {
     labels,
     annotations: stored(d.annotations),
     startsAt: d.startsAt,
-    generatorURL: stored({ url: targetPageLink(externalUrl, d.target) }).url,
+    generatorURL: flat(targetPageLink(externalUrl, d.target)),
     fingerprint: fingerprint(labels),
     holdUntil: d.holdUntil,
     forScans: d.forScans,
@@ -101,8 +101,13 @@ function finish(d: Draft, externalUrl: string): Alert {
  * 7.5 MB of its heap): reading one character of each stores them flat.
  */
 function stored<T extends Record<string, string>>(texts: T): T {
-  for (const text of Object.values(texts)) text.charCodeAt(0);
+  for (const text of Object.values(texts)) flat(text);
   return texts;
+}
+
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }
 
 function divergenceAlerts(v: PolicyVerdict, opts: DeriveOptions): Draft[] {
