@@ -5,18 +5,13 @@ import { issuerIdentity, rootIdentity } from './identity.js';
 import { buildPath, type CertificationPath } from './path.js';
 import { structuralProblems, validityProblems } from './problems.js';
 import { TrustStore } from './trust-store.js';
-import { type CertificateInfo, type ChainAnalysis, PROBLEM_ORDER, type ProblemCode } from './types.js';
+import { type CertificateInfo, type ChainAnalysis, isUnreadable, PROBLEM_ORDER, type ProblemCode, type UnreadableLeaf } from './types.js';
 
 export interface AnalyzerOptions {
   /** PEM bundles of the configured anchors (trust.ca_files contents). */
   anchorsPem: string[];
   systemRoots: boolean;
   expiryWarningMs: number;
-}
-
-/** The leaf itself could not be read: no chain analysis is possible for this endpoint. */
-export interface UnreadableLeaf {
-  unreadable: string;
 }
 
 interface ReadableChain {
@@ -120,8 +115,4 @@ function unparsableInfo(der: Buffer, err: CertificateParseError): CertificateInf
     ipAddresses: [],
     isCA: false,
   };
-}
-
-export function isUnreadable<T extends object>(r: T | UnreadableLeaf): r is UnreadableLeaf {
-  return 'unreadable' in r;
 }

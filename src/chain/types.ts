@@ -91,3 +91,12 @@ export interface EndpointResult {
   probe: ProbeResult;
   analysis: ChainAnalysis | null;
 }
+
+/** The leaf itself could not be read: no chain analysis is possible for this endpoint. */
+export interface UnreadableLeaf {
+  unreadable: string;
+}
+
+export function isUnreadable<T extends object>(r: T | UnreadableLeaf): r is UnreadableLeaf {
+  return 'unreadable' in r;
+}

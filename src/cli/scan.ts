@@ -51,6 +51,7 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
   const scan = await runScan(config, {
     baseline,
     targetNames: opts.targets,
+    isolateProbes: true,
     onInternalError: (endpoint, err) =>
       log.error('internal error while scanning an endpoint; please report this', {
         target: endpoint.target,

@@ -128,6 +128,13 @@ export const SCAN = mapping('When and how scans run.', {
     description: 'One deadline per connection attempt, covering TCP connect and TLS handshake (at most 1h).',
   }),
   concurrency: option({ type: integer(1, 1_000_000, 'integer >= 1'), default: 64, description: 'Connections in flight at once.' }),
+  probe_processes: optional({
+    type: integer(1, 64, 'integer 1-64'),
+    field: 'probeProcesses',
+    defaultNote: 'one per CPU available, at most 4',
+    description:
+      'Processes that share the probing of a scan (the daemon and chainwatch scan), each with a share of scan.concurrency; fewer for a small fleet (one per 128 endpoints). 1 keeps probing on one core.',
+  }),
   expiry_warning: option({
     type: duration(),
     field: 'expiryWarningMs',

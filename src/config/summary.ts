@@ -59,7 +59,7 @@ export function summarizeConfig(c: Config): string {
   }
 
   out.push(
-    `schedule: ${c.scan.schedule} (timeout ${formatDuration(c.scan.timeoutMs)}, concurrency ${c.scan.concurrency}, expiry warning ${formatDuration(c.scan.expiryWarningMs)}, critical ${formatDuration(c.scan.expiryCriticalMs)})`,
+    `schedule: ${c.scan.schedule} (timeout ${formatDuration(c.scan.timeoutMs)}, concurrency ${c.scan.concurrency}${c.scan.probeProcesses === null ? '' : ` in ${c.scan.probeProcesses} probe processes`}, expiry warning ${formatDuration(c.scan.expiryWarningMs)}, critical ${formatDuration(c.scan.expiryCriticalMs)})`,
   );
   out.push(`dns: ${c.dns.servers.length === 0 ? 'system resolver' : `servers ${c.dns.servers.join(', ')}`}`);
   const anchors = c.trust.caFiles.map((f, i) => `${f} (${plural(pemCertificates(c.trust.caPems[i] ?? '').length, 'certificate')})`);

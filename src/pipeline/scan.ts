@@ -1,11 +1,12 @@
-import { ChainAnalyzer, isUnreadable } from '../chain/analyzer.js';
+import type { ChainAnalyzer } from '../chain/analyzer.js';
+import { isUnreadable } from '../chain/types.js';
 import type { Config } from '../config/types.js';
 import type { BaselineStore } from '../fleet/baseline-store.js';
 import { judgePolicies } from '../fleet/policy.js';
-import { probeAllIsolated } from '../probe/isolated.js';
+import { defaultProbeProcesses, probeAllIsolated } from '../probe/isolated.js';
 import { probeAll } from '../probe/probe.js';
 import type { ProbeResult } from '../probe/types.js';
-import { RevocationChecker } from '../revocation/checker.js';
+import type { RevocationChecker } from '../revocation/checker.js';
 import { expandTargets } from '../targets/expand.js';
 import { createResolver, type Resolver } from '../targets/resolver.js';
 import type { Endpoint } from '../targets/types.js';
@@ -21,8 +22,14 @@ export interface ScanOptions {
   /** Told about a bug of ours (that endpoint's error says `internal`): log it with `err.stack`. */
   onInternalError?: (endpoint: Endpoint, err: unknown) => void;
   now?: () => Date;
-  /** Probe from a child process started for this scan (the daemon: see probeAllIsolated). */
+  /** Probe from child processes started for this scan (see probeAllIsolated); in this process otherwise. */
   isolateProbes?: boolean;
+}
+
+/** The stages after probing that keep state from scan to scan. */
+interface Analysis {
+  analyzer: ChainAnalyzer;
+  revocation: RevocationChecker | null;
 }
 
 /**
@@ -30,20 +37,16 @@ export interface ScanOptions {
  * same code serves `chainwatch scan` and every tick of the daemon. The analyzer (parse cache,
  * trust store, path results) and the revocation checker (CRLs and OCSP answers, on their own
  * clock) live as long as the config object they were built for.
+ *
+ * Their modules (the X.509 and ASN.1 libraries: a fifth of a second) are loaded by the first
+ * scan once its probes are on their way, so that the probe processes start meanwhile.
  */
 export class Scanner {
-  private readonly analyzer: ChainAnalyzer;
   private readonly resolver: Resolver;
-  private readonly revocation: RevocationChecker | null;
+  private analysis: Promise<Analysis> | null = null;
 
   constructor(readonly config: Config) {
-    this.analyzer = new ChainAnalyzer({
-      anchorsPem: config.trust.caPems,
-      systemRoots: config.trust.systemRoots,
-      expiryWarningMs: config.scan.expiryWarningMs,
-    });
     this.resolver = createResolver(config.dns, config.scan.timeoutMs);
-    this.revocation = config.revocation.enabled ? new RevocationChecker(config.revocation) : null;
   }
 
   async scan(opts: ScanOptions = {}): Promise<ScanResult> {
@@ -54,9 +57,10 @@ export class Scanner {
     const endpoints = await expandTargets(targets, this.resolver);
     // Analysis starts as each probe ends, so parsing overlaps with the network wait of the others.
     const analyses = new Map<ProbeResult, Promise<EndpointResult>>();
-    const probes = await (opts.isolateProbes ? probeAllIsolated : probeAll)(endpoints, {
+    const probing = (opts.isolateProbes ? probeAllIsolated : probeAll)(endpoints, {
       timeoutMs: this.config.scan.timeoutMs,
       concurrency: this.config.scan.concurrency,
+      processes: this.config.scan.probeProcesses ?? defaultProbeProcesses(),
       signal: opts.signal,
       onInternalError: opts.onInternalError,
       onResult: (r, done, total) => {
@@ -64,6 +68,7 @@ export class Scanner {
         opts.onProgress?.(done, total);
       },
     });
+    const [probes] = await Promise.all([probing, this.loadAnalysis()]);
     return this.judge(startedAt, await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt, opts.onInternalError))), opts);
   }
 
@@ -73,14 +78,30 @@ export class Scanner {
     return this.judge(startedAt, await Promise.all(probes.map((p) => this.analyze(p, startedAt, opts.onInternalError))), opts);
   }
 
+  private loadAnalysis(): Promise<Analysis> {
+    this.analysis ??= (async () => {
+      const { config } = this;
+      const [{ ChainAnalyzer }, checker] = await Promise.all([
+        import('../chain/analyzer.js'),
+        config.revocation.enabled ? import('../revocation/checker.js') : null,
+      ]);
+      return {
+        analyzer: new ChainAnalyzer({ anchorsPem: config.trust.caPems, systemRoots: config.trust.systemRoots, expiryWarningMs: config.scan.expiryWarningMs }),
+        revocation: checker ? new checker.RevocationChecker(config.revocation) : null,
+      };
+    })();
+    return this.analysis;
+  }
+
   private async judge(startedAt: Date, analysed: EndpointResult[], opts: ScanOptions): Promise<ScanResult> {
     const now = opts.now ?? (() => new Date());
-    const revocation = this.revocation && !opts.signal?.aborted ? await this.revocation.check(analysed, opts.signal) : null;
+    const { analyzer, revocation: checker } = await this.loadAnalysis();
+    const revocation = checker && !opts.signal?.aborted ? await checker.check(analysed, opts.signal) : null;
     const endpointResults = revocation?.endpoints ?? analysed;
     const policies = judgePolicies(this.config.policies, endpointResults);
     const finishedAt = now();
     const changes = opts.baseline ? opts.baseline.apply(endpointResults, finishedAt, this.config.state.retentionMs) : [];
-    this.analyzer.scanFinished();
+    analyzer.scanFinished();
     return {
       startedAt,
       finishedAt,
@@ -96,7 +117,8 @@ export class Scanner {
     const e = probe.endpoint;
     let analysis: Awaited<ReturnType<ChainAnalyzer['analyze']>>;
     try {
-      analysis = await this.analyzer.analyze(probe.presented, e.sni ?? e.host, now);
+      const { analyzer } = await this.loadAnalysis();
+      analysis = await analyzer.analyze(probe.presented, e.sni ?? e.host, now);
     } catch (err) {
       // Whatever one server sent must not take the scan of the others down with it.
       onInternalError?.(e, err);

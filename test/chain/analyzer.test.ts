@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { ChainAnalyzer, isUnreadable, type UnreadableLeaf } from '../../src/chain/analyzer.js';
-import type { ChainAnalysis } from '../../src/chain/types.js';
+import { ChainAnalyzer } from '../../src/chain/analyzer.js';
+import { type ChainAnalysis, isUnreadable, type UnreadableLeaf } from '../../src/chain/types.js';
 import { createSelfSigned, type IssuedCert, issueLeaf } from '../../src/demo/pki.js';
 import { type StandardPki, standardPki } from '../helpers/fixtures.js';
 

@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ChainAnalyzer, isUnreadable } from '../../src/chain/analyzer.js';
+import { ChainAnalyzer } from '../../src/chain/analyzer.js';
 import { CertificateCache } from '../../src/chain/cache.js';
 import { parseCertificate } from '../../src/chain/certificate.js';
 import { buildPath, MAX_SIGNATURE_CHECKS } from '../../src/chain/path.js';
 import { TrustStore } from '../../src/chain/trust-store.js';
-import type { ChainAnalysis } from '../../src/chain/types.js';
+import { type ChainAnalysis, isUnreadable } from '../../src/chain/types.js';
 import { x509 } from '../../src/chain/x509.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chainwatch-verify-'));

@@ -44,7 +44,7 @@ describe('config errors name file:line:column and the key', () => {
       'targets[0] (a).timeout',
       "'timeout' belongs under scan (scan.timeout)",
     );
-    await expectOne(`scan:\n  zzzzzz: 1\n${ONE_TARGET}`, 2, 3, 'scan.zzzzzz', 'known keys here: schedule, timeout, concurrency, expiry_warning');
+    await expectOne(`scan:\n  zzzzzz: 1\n${ONE_TARGET}`, 2, 3, 'scan.zzzzzz', 'known keys here: schedule, timeout, concurrency, probe_processes, expiry_warning');
     await expectOne(`scan:\n  expiry_warning: 5d\n  expiry_critical: 10d\n${ONE_TARGET}`, 3, 20, 'scan.expiry_critical', 'must lie inside the warning band');
   });
 
@@ -209,6 +209,7 @@ describe('config errors name file:line:column and the key', () => {
     await expectOne(`scan:\n  schedule: "* * * *"\n${ONE_TARGET}`, 2, 13, 'scan.schedule', 'expected 5 or 6 fields but got 4');
     await expectOne(`scan:\n  concurrency: 0\n${ONE_TARGET}`, 2, 16, 'scan.concurrency', '0 is outside 1–1000000');
     await expectOne(`scan:\n  concurrency: 2.5\n${ONE_TARGET}`, 2, 16, 'scan.concurrency', 'expected an integer, got a number (2.5)');
+    await expectOne(`scan:\n  probe_processes: 65\n${ONE_TARGET}`, 2, 20, 'scan.probe_processes', '65 is outside 1–64');
     await expectOne(`dns:\n  servers: ["10.0.0.53", "dns.corp.test"]\n${ONE_TARGET}`, 2, 26, 'dns.servers[1]', "'dns.corp.test' is not a DNS server address");
     await expectOne(`dns:\n  servers: ["10.0.0.53:0"]\n${ONE_TARGET}`, 2, 13, 'dns.servers[0]', "port in '10.0.0.53:0' is outside 1–65535");
     await expectOne(`dns:\n  servers: ["[fe80::1"]\n${ONE_TARGET}`, 2, 13, 'dns.servers[0]', 'is not a DNS server address');

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       schedule: '*/5 * * * *',
       timeoutMs: 10_000,
       concurrency: 64,
+      probeProcesses: null,
       expiryWarningMs: 30 * 86_400_000,
       expiryCriticalMs: 7 * 86_400_000,
     });
@@ -63,6 +64,7 @@ describe('loadConfig', () => {
       '  schedule: "0 */2 * * * *"',
       '  timeout: 1.5s',
       '  concurrency: 8',
+      '  probe_processes: 3',
       '  expiry_warning: 14d',
       '  expiry_critical: 3d',
       'dns:',
@@ -101,6 +103,7 @@ describe('loadConfig', () => {
       schedule: '0 */2 * * * *',
       timeoutMs: 1500,
       concurrency: 8,
+      probeProcesses: 3,
       expiryWarningMs: 14 * 86_400_000,
       expiryCriticalMs: 3 * 86_400_000,
     });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
-import { probeAllIsolated } from '../../src/probe/isolated.js';
+import { probeAllIsolated, shareOut } from '../../src/probe/isolated.js';
 import { probeAll } from '../../src/probe/probe.js';
 import type { Endpoint } from '../../src/targets/types.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
@@ -103,8 +103,54 @@ describe('probeAllIsolated', () => {
     assert.match(results[4]!.error!.message, /probe process ended early \(SIGKILL\) before this endpoint was probed/);
   });
 
+  it('several probe processes share a fleet and give what one process gives', async () => {
+    // 300 endpoints: enough for three processes of 128 or more endpoints each.
+    const endpoints = Array.from({ length: 300 }, (_, i) => ({ ...fleet[i % fleet.length]!, key: `many-${i}`, target: `many-${i}` }));
+    const seen = new Set<number>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const pid of await children()) seen.add(pid);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const [one, three] = await Promise.all([
+      probeAllIsolated(endpoints, { timeoutMs: 5000, concurrency: 6 }),
+      probeAllIsolated(endpoints, { timeoutMs: 5000, concurrency: 6, processes: 3 }),
+    ]);
+    watching = false;
+    await watch;
+    assert.equal(seen.size, 4, 'one process for the first scan and three for the second');
+    for (const [i, r] of three.entries()) assert.equal(r.endpoint, endpoints[i]);
+    const summary = (rs: typeof one) => rs.map((r) => [r.endpoint.key, r.error?.kind ?? 'ok', r.presented.map((d) => d.toString('base64')).join()]);
+    assert.deepEqual(summary(three), summary(one));
+    assert.deepEqual(await children(), []);
+  });
+
   it('an empty list starts no process', async () => {
     assert.deepEqual(await probeAllIsolated([], { timeoutMs: 1000, concurrency: 4 }), []);
     assert.deepEqual(await children(), []);
+  });
+});
+
+describe('shareOut', () => {
+  it('deals endpoints out in turn and splits the concurrency without exceeding it', () => {
+    assert.deepEqual(shareOut(1000, 64, 2), [
+      { indices: Array.from({ length: 500 }, (_, i) => 2 * i), concurrency: 32 },
+      { indices: Array.from({ length: 500 }, (_, i) => 2 * i + 1), concurrency: 32 },
+    ]);
+    assert.deepEqual(
+      shareOut(1000, 7, 3).map((s) => s.concurrency),
+      [3, 2, 2],
+    );
+  });
+
+  it('starts a process per 128 endpoints at most, and never more than the concurrency', () => {
+    assert.equal(shareOut(1, 64, 4).length, 1);
+    assert.equal(shareOut(128, 64, 4).length, 1);
+    assert.equal(shareOut(129, 64, 4).length, 2);
+    assert.equal(shareOut(10_000, 64, 4).length, 4);
+    assert.equal(shareOut(10_000, 2, 4).length, 2);
+    assert.equal(shareOut(10_000, 64, 0).length, 1);
   });
 });

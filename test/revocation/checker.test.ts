@@ -3,8 +3,8 @@
 // to its base. Chains are analysed by the real analyzer; the CRLs come over loopback HTTP.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ChainAnalyzer, isUnreadable } from '../../src/chain/analyzer.js';
-import type { EndpointResult } from '../../src/chain/types.js';
+import { ChainAnalyzer } from '../../src/chain/analyzer.js';
+import { type EndpointResult, isUnreadable } from '../../src/chain/types.js';
 import { x509 } from '../../src/chain/x509.js';
 import {
   type CertificateAuthority,
