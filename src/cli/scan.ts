@@ -1,7 +1,9 @@
+import { once } from 'node:events';
 import type { Config } from '../config/types.js';
 import { BaselineStore } from '../fleet/baseline-store.js';
 import { StateLockedError } from '../fleet/state-lock.js';
 import { createLogger } from '../log/logger.js';
+import { jsonPieces } from '../output/json-pieces.js';
 import { buildReport, hasFindings } from '../output/report.js';
 import { formatTable } from '../output/table.js';
 import { runScan } from '../pipeline/scan.js';
@@ -66,6 +68,12 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
     await baseline.close();
   }
   const report = buildReport(scan);
-  process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
+  if (opts.format === 'json') await writePieces(process.stdout, jsonPieces(report, 'targets', 2));
+  else process.stdout.write(formatTable(report));
   return hasFindings(report) ? 1 : 0;
+}
+
+/** Writes piece by piece, waiting whenever a pipe on stdout is full. */
+async function writePieces(out: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
+  for (const piece of pieces) if (!out.write(piece)) await once(out, 'drain');
 }

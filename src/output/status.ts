@@ -5,6 +5,7 @@
 import type { BaselineEntry, CertChange } from '../fleet/types.js';
 import type { ScanResult } from '../pipeline/types.js';
 import { gunzip, gzipPieces } from './gzip.js';
+import { jsonPieces } from './json-pieces.js';
 import { buildReport, type Report } from './report.js';
 
 /** Recent baseline changes in /api/v1/status and on the status page. */
@@ -30,9 +31,6 @@ export interface StatusSnapshot {
   jsonGzip: Promise<Buffer>;
 }
 
-/** Text handed to the compressor at a time: well below V8's large-object size. */
-const PIECE = 64 * 1024;
-
 /** The /api/v1/status body: as kept when the client accepts gzip, else decompressed for it. */
 export async function statusJson(snapshot: StatusSnapshot, gzipped: boolean): Promise<Buffer> {
   return gzipped ? snapshot.jsonGzip : gunzip(await snapshot.jsonGzip);
@@ -42,28 +40,8 @@ export function buildStatus(scan: ScanResult, baseline: { entries: readonly Base
   const report: Report = { ...buildReport(scan), changes: [...baseline.recentChanges] };
   const history = new Map<string, EndpointHistory>();
   for (const e of baseline.entries) history.set(e.key, { firstSeen: e.firstSeen, lastChange: e.lastChange, changes: e.changes });
-  const jsonGzip = gzipPieces(jsonPieces(report));
+  const jsonGzip = gzipPieces(jsonPieces(report, 'targets'));
   // Nothing awaits it until a request comes; a failure is that request's error, not the process's.
   jsonGzip.catch(() => undefined);
   return { report, history, jsonGzip };
-}
-
-/**
- * The pieces of `${JSON.stringify(report)}\n`, made as the compressor asks for them: the targets
- * are serialised one by one, so a scan of a large fleet never holds the whole text.
- */
-function* jsonPieces(report: Report): Generator<string> {
-  // The other fields, serialised whole, around a marker that no field before `targets` can hold.
-  const marker = '"\\u0000targets"';
-  const skeleton = JSON.stringify({ ...report, targets: '\u0000targets' });
-  const at = skeleton.indexOf(marker);
-  let piece = `${skeleton.slice(0, at)}[`;
-  for (let i = 0; i < report.targets.length; i++) {
-    piece += `${i === 0 ? '' : ','}${JSON.stringify(report.targets[i])}`;
-    if (piece.length >= PIECE) {
-      yield piece;
-      piece = '';
-    }
-  }
-  yield `${piece}]${skeleton.slice(at + marker.length)}\n`;
 }

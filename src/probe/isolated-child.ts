@@ -1,7 +1,9 @@
-// The probe process started by probeAllIsolated (isolated.ts): probes the endpoints it is sent with
-// the native capture and streams the results back in batches, then waits for the parent to hang up.
+// A probe process started by probeAllIsolated (isolated.ts): probes the endpoints it is dealt,
+// at most `concurrency` at once, with the native capture, and streams the results back in
+// batches until it is told there are no more, then waits for the parent to hang up.
+import type { Endpoint } from '../targets/types.js';
 import type { FromProber, SentResult, ToProber } from './isolated.js';
-import { probeAll } from './probe-all.js';
+import { type RunningProbe, startProbe } from './run.js';
 
 /** A batch goes back when it is this big or this old: few messages, steady progress. */
 const BATCH_SIZE = 256;
@@ -10,7 +12,15 @@ const BATCH_MS = 50;
 const send = (m: FromProber): void => {
   process.send?.(m);
 };
-const abort = new AbortController();
+
+let timeoutMs = 0;
+let concurrency = 1;
+let queue: [index: number, endpoint: Endpoint][] = [];
+let head = 0;
+const active = new Set<RunningProbe>();
+let last = false;
+let cancelled = false;
+let finished = false;
 let batch: [number, SentResult][] = [];
 let flushTimer: NodeJS.Timeout | null = null;
 
@@ -22,41 +32,67 @@ function flush(): void {
   batch = [];
 }
 
+function waiting(): number {
+  return queue.length - head;
+}
+
+function launch(): void {
+  while (!cancelled && active.size < concurrency && head < queue.length) {
+    const [index, endpoint] = queue[head++]!;
+    const probe = startProbe(endpoint, {
+      timeoutMs,
+      onInternalError: (_endpoint, err) =>
+        send({ type: 'internal', index, message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined }),
+    });
+    active.add(probe);
+    void probe.result.then((result) => {
+      active.delete(probe);
+      const { endpoint: _sent, ...sent } = result;
+      batch.push([index, sent]);
+      // Running short of endpoints: the results go now, and the parent deals more for them.
+      if (batch.length >= BATCH_SIZE || waiting() < concurrency) flush();
+      else flushTimer ??= setTimeout(flush, BATCH_MS);
+      launch();
+      finishIfDone();
+    });
+  }
+  if (head > 4096 && head * 2 > queue.length) {
+    queue = queue.slice(head);
+    head = 0;
+  }
+}
+
+function finishIfDone(): void {
+  if (finished || active.size > 0 || !(cancelled || (last && waiting() === 0))) return;
+  finished = true;
+  flush();
+  send({ type: 'done' });
+}
+
 // The parent is gone or finished with us: nothing left to report to.
 process.on('disconnect', () => {
-  abort.abort();
+  for (const probe of active) probe.cancel();
   process.exit(0);
 });
 
 process.on('message', (m: ToProber) => {
-  if (m.type === 'cancel') {
-    abort.abort();
-    return;
+  switch (m.type) {
+    case 'start':
+      timeoutMs = m.timeoutMs;
+      concurrency = m.concurrency;
+      break;
+    case 'endpoints':
+      for (const dealt of m.endpoints) queue.push(dealt);
+      launch();
+      break;
+    case 'last':
+      last = true;
+      finishIfDone();
+      break;
+    case 'cancel':
+      cancelled = true;
+      for (const probe of active) probe.cancel();
+      finishIfDone();
+      break;
   }
-  const index = new Map(m.endpoints.map((e, i) => [e, i]));
-  void probeAll(m.endpoints, {
-    timeoutMs: m.timeoutMs,
-    concurrency: m.concurrency,
-    signal: abort.signal,
-    onInternalError: (endpoint, err) =>
-      send({
-        type: 'internal',
-        index: index.get(endpoint)!,
-        message: err instanceof Error ? err.message : String(err),
-        stack: err instanceof Error ? err.stack : undefined,
-      }),
-    onResult: (result) => {
-      const { endpoint, ...sent } = result;
-      batch.push([index.get(endpoint)!, sent]);
-      // probeAll keeps every result until the scan ends, and nobody here reads it again: let
-      // the certificates go once they are on their way (a tenth of this process at 10k).
-      result.presented = [];
-      result.stapledOcsp = null;
-      if (batch.length >= BATCH_SIZE) flush();
-      else flushTimer ??= setTimeout(flush, BATCH_MS);
-    },
-  }).then(() => {
-    flush();
-    send({ type: 'done' });
-  });
 });

@@ -4,20 +4,27 @@ import type { Endpoint } from '../targets/types.js';
 import { CollectedResults, type ProbeAllOptions } from './probe-all.js';
 import type { ProbeResult } from './types.js';
 
-/** Parent → child: the scan to run, then possibly a cancel. */
-export type ToProber = { type: 'probe'; endpoints: Endpoint[]; timeoutMs: number; concurrency: number } | { type: 'cancel' };
+/**
+ * Parent → child: settings, then endpoints dealt a few at a time (with their index in the scan),
+ * then that no more will come; or a cancel at any time.
+ */
+export type ToProber =
+  | { type: 'start'; timeoutMs: number; concurrency: number }
+  | { type: 'endpoints'; endpoints: [index: number, endpoint: Endpoint][] }
+  | { type: 'last' }
+  | { type: 'cancel' };
 
 /** What the child sends back of a result; the parent puts its own Endpoint object back. */
 export type SentResult = Omit<ProbeResult, 'endpoint'>;
 
-/** Child → parent: results in batches (index into the endpoints sent), a bug report, all sent. */
+/** Child → parent: results in batches, a bug report, all sent. */
 export type FromProber =
   | { type: 'results'; batch: [index: number, result: SentResult][] }
   | { type: 'internal'; index: number; message: string; stack: string | undefined }
   | { type: 'done' };
 
 export interface IsolatedOptions extends ProbeAllOptions {
-  /** At most this many probe processes (see shareOut); one when absent. */
+  /** At most this many probe processes (see probeProcessCount); one when absent. */
   processes?: number;
 }
 
@@ -35,29 +42,17 @@ export function defaultProbeProcesses(): number {
   return Math.min(4, availableParallelism());
 }
 
-/** One probe process's part of a scan: endpoint indices and its part of the concurrency. */
-export interface Share {
-  indices: number[];
-  concurrency: number;
+/**
+ * How many probe processes a scan starts: at most `processes`, never more than connections
+ * in flight, and one per ENDPOINTS_PER_PROCESS endpoints.
+ */
+export function probeProcessCount(total: number, concurrency: number, processes: number): number {
+  return Math.max(1, Math.min(Math.floor(processes), Math.floor(concurrency), Math.ceil(total / ENDPOINTS_PER_PROCESS)));
 }
 
-/**
- * Splits a scan between at most `processes` probe processes. Endpoints are dealt out in turn, so
- * a run of slow neighbours in the config (a site that is down) lands on every process alike, and
- * the shares of the concurrency add up to the configured one: the fleet sees no more
- * connections at once than `scan.concurrency` says.
- */
-export function shareOut(total: number, concurrency: number, processes: number): Share[] {
-  const count = Math.max(1, Math.min(Math.floor(processes), Math.floor(concurrency), Math.ceil(total / ENDPOINTS_PER_PROCESS)));
-  const shares = Array.from(
-    { length: count },
-    (_, i): Share => ({
-      indices: [],
-      concurrency: Math.floor(concurrency / count) + (i < concurrency % count ? 1 : 0),
-    }),
-  );
-  for (let i = 0; i < total; i++) shares[i % count]!.indices.push(i);
-  return shares;
+/** Each process's part of the connections in flight; together exactly `concurrency`. */
+export function concurrencyShares(concurrency: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Math.floor(concurrency / count) + (i < concurrency % count ? 1 : 0));
 }
 
 /**
@@ -73,48 +68,90 @@ export function shareOut(total: number, concurrency: number, processes: number):
  * and one process runs on one core. With several probe processes the probing uses the other
  * cores, and this process analyses the chains that have already come back.
  *
+ * Endpoints are dealt as the processes ask for them, never split up front: the slow endpoints of
+ * a fleet (black holes, a site that is down) fall in patterns a fixed split would give to one
+ * process. Each process has its share of the concurrency, so the fleet sees no more connections
+ * at once than scan.concurrency says.
+ *
  * Behaves as probeAll: every endpoint gets a result, in input order; an abort cancels. A
- * child that dies early leaves the endpoints it had not answered with an `internal` error.
+ * process that dies leaves the endpoints it held with an `internal` error; the others go on
+ * with the rest.
  */
 export async function probeAllIsolated(endpoints: Endpoint[], opts: IsolatedOptions): Promise<ProbeResult[]> {
   const total = endpoints.length;
   const collected = new CollectedResults(total, opts.onResult);
   if (total === 0) return collected.results;
   const startedAt = new Date();
+  const dealer = new Dealer(endpoints);
   const accept = (index: number, sent: SentResult): void => {
-    if (index < 0 || index >= total || collected.results[index] !== undefined) return;
+    if (!Number.isInteger(index) || index < 0 || index >= total || collected.results[index] !== undefined) return;
     collected.add(index, { endpoint: endpoints[index]!, ...sent });
   };
-  const shares = shareOut(total, opts.concurrency, opts.processes ?? 1);
-  const endings = await Promise.all(shares.map((share) => runProbeProcess(share, endpoints, opts, accept)));
+  const shares = concurrencyShares(opts.concurrency, probeProcessCount(total, opts.concurrency, opts.processes ?? 1));
+  const endings = await Promise.all(shares.map((concurrency, n) => runProbeProcess(n, concurrency, dealer, opts, accept)));
 
-  // Every endpoint gets a result, even when its process never answered for it.
+  // Every endpoint gets a result, even when no process answered for it.
   const cancelled = opts.signal?.aborted ?? false;
-  for (const [n, share] of shares.entries()) {
-    for (const i of share.indices) {
-      if (collected.results[i] !== undefined) continue;
-      const error = cancelled
-        ? { kind: 'cancelled' as const, message: 'the scan was cancelled before this endpoint was probed' }
-        : {
-            kind: 'internal' as const,
-            message: `${endings[n]} before this endpoint was probed; the next scan starts a new one. If nothing killed it (the out-of-memory killer, an operator), this is a chainwatch bug — please report it`,
-          };
-      accept(i, { startedAt, durationMs: 0, presented: [], tls: null, stapledOcsp: null, error });
-    }
+  for (let i = 0; i < total && collected.done < total; i++) {
+    if (collected.results[i] !== undefined) continue;
+    const owner = dealer.owner[i]!;
+    const why = endings[owner === -1 ? endings.length - 1 : owner];
+    const error = cancelled
+      ? { kind: 'cancelled' as const, message: 'the scan was cancelled before this endpoint was probed' }
+      : {
+          kind: 'internal' as const,
+          message: `${why} before this endpoint was probed; the next scan starts a new one. If nothing killed it (the out-of-memory killer, an operator), this is a chainwatch bug — please report it`,
+        };
+    accept(i, { startedAt, durationMs: 0, presented: [], tls: null, stapledOcsp: null, error });
   }
   if (collected.callbackError !== null) throw collected.callbackError;
   return collected.results;
 }
 
+/** The scan's endpoints not yet dealt, and which process each dealt one went to. */
+class Dealer {
+  next = 0;
+  readonly owner: Int16Array;
+
+  constructor(readonly endpoints: Endpoint[]) {
+    this.owner = new Int16Array(endpoints.length).fill(-1);
+  }
+
+  get empty(): boolean {
+    return this.next >= this.endpoints.length;
+  }
+
+  deal(to: number, count: number): [number, Endpoint][] {
+    const dealt: [number, Endpoint][] = [];
+    while (dealt.length < count && this.next < this.endpoints.length) {
+      const index = this.next++;
+      this.owner[index] = to;
+      dealt.push([index, this.endpoints[index]!]);
+    }
+    return dealt;
+  }
+}
+
 /**
- * One probe process for one share. Resolves, with how the process ended, once it has exited and
- * its channel is drained, so that no message it sent is lost and no probe process outlives its
- * scan.
+ * One probe process. It holds endpoints for its connections in flight and three times as many
+ * more (a few hundred milliseconds of probing), so that it never waits for the next deal while
+ * its results are on their way. Resolves,
+ * with how the process ended, once it has exited and its channel is drained, so that no message
+ * it sent is lost and no probe process outlives its scan.
  */
-function runProbeProcess(share: Share, endpoints: Endpoint[], opts: IsolatedOptions, accept: (index: number, sent: SentResult) => void): Promise<string> {
+function runProbeProcess(
+  n: number,
+  concurrency: number,
+  dealer: Dealer,
+  opts: IsolatedOptions,
+  accept: (index: number, sent: SentResult) => void,
+): Promise<string> {
+  const holding = 4 * concurrency + 64;
   return new Promise((resolve) => {
     let settled = false;
     let killTimer: NodeJS.Timeout | null = null;
+    let held = 0;
+    let toldLast = false;
 
     const complete = (why: string): void => {
       if (settled) return;
@@ -123,6 +160,17 @@ function runProbeProcess(share: Share, endpoints: Endpoint[], opts: IsolatedOpti
       opts.signal?.removeEventListener('abort', onAbort);
       if (child?.connected) child.disconnect();
       resolve(why);
+    };
+
+    const topUp = (): void => {
+      if (!child?.connected || opts.signal?.aborted) return;
+      const dealt = dealer.deal(n, holding - held);
+      held += dealt.length;
+      if (dealt.length > 0) child.send({ type: 'endpoints', endpoints: dealt } satisfies ToProber);
+      if (dealer.empty && !toldLast) {
+        toldLast = true;
+        child.send({ type: 'last' } satisfies ToProber);
+      }
     };
 
     const onAbort = (): void => {
@@ -147,13 +195,16 @@ function runProbeProcess(share: Share, endpoints: Endpoint[], opts: IsolatedOpti
       return;
     }
     child.on('message', (m: FromProber) => {
-      if (m.type === 'results') for (const [n, sent] of m.batch) accept(share.indices[n] ?? -1, sent);
-      else if (m.type === 'internal') {
-        const index = share.indices[m.index];
-        if (index === undefined) return;
+      if (m.type === 'results') {
+        for (const [index, sent] of m.batch) accept(index, sent);
+        held -= m.batch.length;
+        topUp();
+      } else if (m.type === 'internal') {
+        const endpoint = dealer.endpoints[m.index];
+        if (endpoint === undefined) return;
         const err = new Error(m.message);
         err.stack = m.stack;
-        opts.onInternalError?.(endpoints[index]!, err);
+        opts.onInternalError?.(endpoint, err);
       } else child?.disconnect(); // the child exits when it is let go
     });
     child.on('error', (err) => complete(`the probe process failed (${err.message})`));
@@ -169,12 +220,8 @@ function runProbeProcess(share: Share, endpoints: Endpoint[], opts: IsolatedOpti
       if (ended !== null) complete(ended);
     });
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.send({
-      type: 'probe',
-      endpoints: share.indices.map((i) => endpoints[i]!),
-      timeoutMs: opts.timeoutMs,
-      concurrency: share.concurrency,
-    } satisfies ToProber);
+    child.send({ type: 'start', timeoutMs: opts.timeoutMs, concurrency } satisfies ToProber);
+    topUp();
     if (opts.signal?.aborted) onAbort();
   });
 }

@@ -44,7 +44,13 @@ describe('config errors name file:line:column and the key', () => {
       'targets[0] (a).timeout',
       "'timeout' belongs under scan (scan.timeout)",
     );
-    await expectOne(`scan:\n  zzzzzz: 1\n${ONE_TARGET}`, 2, 3, 'scan.zzzzzz', 'known keys here: schedule, timeout, concurrency, probe_processes, expiry_warning');
+    await expectOne(
+      `scan:\n  zzzzzz: 1\n${ONE_TARGET}`,
+      2,
+      3,
+      'scan.zzzzzz',
+      'known keys here: schedule, timeout, concurrency, probe_processes, expiry_warning',
+    );
     await expectOne(`scan:\n  expiry_warning: 5d\n  expiry_critical: 10d\n${ONE_TARGET}`, 3, 20, 'scan.expiry_critical', 'must lie inside the warning band');
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
-import { probeAllIsolated, shareOut } from '../../src/probe/isolated.js';
+import { concurrencyShares, probeAllIsolated, probeProcessCount } from '../../src/probe/isolated.js';
 import { probeAll } from '../../src/probe/probe.js';
 import type { Endpoint } from '../../src/targets/types.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
@@ -22,11 +22,12 @@ async function children(): Promise<number[]> {
 
 describe('probeAllIsolated', () => {
   let fleet: Endpoint[];
+  let good: Endpoint[];
   let hole: ServedEndpoint;
 
   before(async () => {
     const pki = await standardPki();
-    const good: Endpoint[] = [];
+    good = [];
     for (const [i, version] of (['TLSv1.3', 'TLSv1.2'] as const).entries()) {
       const name = `pc0${i + 1}.contoso.test`;
       const leaf = await pki.leaf(pki.contosoIssuing01, name);
@@ -127,30 +128,41 @@ describe('probeAllIsolated', () => {
     assert.deepEqual(await children(), []);
   });
 
+  it('when one of several probe processes dies, the others probe the rest of the fleet', async () => {
+    const endpoints = Array.from({ length: 300 }, (_, i) => ({ ...good[i % good.length]!, key: `rest-${i}`, target: `rest-${i}` }));
+    const answered: string[] = [];
+    const scan = probeAllIsolated(endpoints, { timeoutMs: 5000, concurrency: 4, processes: 2, onResult: (r) => answered.push(r.endpoint.key) });
+    while (answered.length < 40) await new Promise((r) => setTimeout(r, 5));
+    const pids = await children();
+    assert.equal(pids.length, 2);
+    process.kill(pids[0]!, 'SIGKILL');
+    const results = await scan;
+    const lost = results.filter((r) => r.error !== null);
+    // A process holds four endpoints per connection and 64 more: at most 72 endpoints.
+    assert.ok(lost.length >= 1 && lost.length <= 72, `${lost.length} endpoints lost`);
+    assert.ok(lost.every((r) => r.error?.kind === 'internal' && /ended early \(SIGKILL\)/.test(r.error.message)));
+    assert.equal(results.filter((r) => r.error === null).length, 300 - lost.length, 'every other endpoint was probed');
+  });
+
   it('an empty list starts no process', async () => {
     assert.deepEqual(await probeAllIsolated([], { timeoutMs: 1000, concurrency: 4 }), []);
     assert.deepEqual(await children(), []);
   });
 });
 
-describe('shareOut', () => {
-  it('deals endpoints out in turn and splits the concurrency without exceeding it', () => {
-    assert.deepEqual(shareOut(1000, 64, 2), [
-      { indices: Array.from({ length: 500 }, (_, i) => 2 * i), concurrency: 32 },
-      { indices: Array.from({ length: 500 }, (_, i) => 2 * i + 1), concurrency: 32 },
-    ]);
-    assert.deepEqual(
-      shareOut(1000, 7, 3).map((s) => s.concurrency),
-      [3, 2, 2],
-    );
+describe('probe process count and concurrency shares', () => {
+  it('one process per 128 endpoints at most, never more than the connections in flight', () => {
+    assert.equal(probeProcessCount(1, 64, 4), 1);
+    assert.equal(probeProcessCount(128, 64, 4), 1);
+    assert.equal(probeProcessCount(129, 64, 4), 2);
+    assert.equal(probeProcessCount(10_000, 64, 4), 4);
+    assert.equal(probeProcessCount(10_000, 2, 4), 2);
+    assert.equal(probeProcessCount(10_000, 64, 0), 1);
   });
 
-  it('starts a process per 128 endpoints at most, and never more than the concurrency', () => {
-    assert.equal(shareOut(1, 64, 4).length, 1);
-    assert.equal(shareOut(128, 64, 4).length, 1);
-    assert.equal(shareOut(129, 64, 4).length, 2);
-    assert.equal(shareOut(10_000, 64, 4).length, 4);
-    assert.equal(shareOut(10_000, 2, 4).length, 2);
-    assert.equal(shareOut(10_000, 64, 0).length, 1);
+  it('the shares add up to the configured concurrency', () => {
+    assert.deepEqual(concurrencyShares(64, 2), [32, 32]);
+    assert.deepEqual(concurrencyShares(7, 3), [3, 2, 2]);
+    assert.deepEqual(concurrencyShares(1, 1), [1]);
   });
 });
