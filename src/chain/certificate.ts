@@ -1,4 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
+import type * as X509 from '@peculiar/x509';
 import { curveBits, signatureAlgorithmName } from './algorithms.js';
 import type { CertificateInfo, PublicKeyInfo } from './types.js';
 import { x509 } from './x509.js';
@@ -8,7 +9,7 @@ export interface ParsedCertificate {
   /** The DER in memory of its own (never a slice of a shared pool slab). */
   readonly der: Buffer;
   /** The decoded structure (signatures, extensions); see HeldCertificate for its lifetime. */
-  readonly cert: x509.X509Certificate;
+  readonly cert: X509.X509Certificate;
   info: CertificateInfo;
   notBefore: Date;
   notAfter: Date;
@@ -38,7 +39,7 @@ export function parseCertificate(der: Buffer): HeldCertificate {
   if (der.length > MAX_CERTIFICATE_BYTES) {
     throw new CertificateParseError(`certificate entry of ${der.length} bytes exceeds ${MAX_CERTIFICATE_BYTES}`);
   }
-  let cert: x509.X509Certificate;
+  let cert: X509.X509Certificate;
   try {
     cert = decode(der);
   } catch (err) {
@@ -51,7 +52,7 @@ export function parseCertificate(der: Buffer): HeldCertificate {
   }
 }
 
-function decode(der: Buffer): x509.X509Certificate {
+function decode(der: Buffer): X509.X509Certificate {
   return new x509.X509Certificate(new Uint8Array(der));
 }
 
@@ -72,11 +73,11 @@ function ownCopy(der: Buffer): Buffer {
  * every scan: a fleet of distinct leaves then holds its DER and report fields between scans.
  */
 export class HeldCertificate implements ParsedCertificate {
-  #decoded: x509.X509Certificate | null;
+  #decoded: X509.X509Certificate | null;
 
   constructor(
     readonly der: Buffer,
-    decoded: x509.X509Certificate,
+    decoded: X509.X509Certificate,
     readonly info: CertificateInfo,
     readonly notBefore: Date,
     readonly notAfter: Date,
@@ -87,7 +88,7 @@ export class HeldCertificate implements ParsedCertificate {
     this.#decoded = decoded;
   }
 
-  get cert(): x509.X509Certificate {
+  get cert(): X509.X509Certificate {
     this.#decoded ??= decode(this.der);
     return this.#decoded;
   }
@@ -101,7 +102,7 @@ export class HeldCertificate implements ParsedCertificate {
  * An extension, decoded by the library on first access; one that does not decode is read as
  * absent and flagged, so one garbage extension does not hide the rest of the certificate.
  */
-function extension<T extends x509.Extension>(cert: x509.X509Certificate, type: new (raw: ArrayBuffer) => T, flag: { unreadable: boolean }): T | null {
+function extension<T extends X509.Extension>(cert: X509.X509Certificate, type: new (raw: ArrayBuffer) => T, flag: { unreadable: boolean }): T | null {
   try {
     return cert.getExtension(type);
   } catch {
@@ -110,7 +111,7 @@ function extension<T extends x509.Extension>(cert: x509.X509Certificate, type: n
   }
 }
 
-function describe(der: Buffer, cert: x509.X509Certificate): HeldCertificate {
+function describe(der: Buffer, cert: X509.X509Certificate): HeldCertificate {
   const spki = Buffer.from(cert.publicKey.rawData);
   const flag = { unreadable: false };
   const ski = extension(cert, x509.SubjectKeyIdentifierExtension, flag);

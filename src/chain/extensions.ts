@@ -3,8 +3,11 @@
 // trusted here either, however well its signatures verify. The set below is what OpenSSL handles;
 // a critical extension of that set that does not decode is refused the same way.
 
-import { AsnConvert } from '@peculiar/asn1-schema';
-import {
+import type { ParsedCertificate } from './certificate.js';
+import { asn1Schema, asn1X509 } from './x509.js';
+
+const { AsnConvert } = asn1Schema;
+const {
   BasicConstraints,
   CertificatePolicies,
   CRLDistributionPoints,
@@ -15,8 +18,7 @@ import {
   PolicyConstraints,
   PolicyMappings,
   SubjectAlternativeName,
-} from '@peculiar/asn1-x509';
-import type { ParsedCertificate } from './certificate.js';
+} = asn1X509;
 
 type Schema = Parameters<typeof AsnConvert.parse>[1];
 

@@ -1,7 +1,7 @@
+import type * as X509 from '@peculiar/x509';
 import type { ParsedCertificate } from './certificate.js';
 import { refusesCriticalExtension } from './extensions.js';
 import type { TrustStore } from './trust-store.js';
-import type { x509 } from './x509.js';
 
 export interface CertificationPath {
   /** Leaf first, then each verified issuer; ends at a self-signed certificate or where no issuer was found. */
@@ -154,4 +154,4 @@ function dedupe(certs: ParsedCertificate[]): ParsedCertificate[] {
   });
 }
 
-type CryptoKey = Awaited<ReturnType<x509.PublicKey['export']>>;
+type CryptoKey = Awaited<ReturnType<X509.PublicKey['export']>>;

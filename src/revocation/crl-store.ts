@@ -1,8 +1,9 @@
 // CRLs by URL, kept across scans: a fleet whose servers share one issuing CA fetches its CRL once
 // per refresh interval (never past the CRL's nextUpdate), with a conditional GET when the server
 // gave validators. A failed fetch is not repeated within the same scan.
+
+import type * as X509 from '@peculiar/x509';
 import type { ParsedCertificate } from '../chain/certificate.js';
-import type { x509 } from '../chain/x509.js';
 import { crlProblem, parseCrl } from './crl.js';
 import { httpFetch } from './http.js';
 import type { RevocationOptions } from './types.js';
@@ -17,13 +18,13 @@ export interface Attempt {
 
 export interface CrlCopy {
   /** The CRL held, possibly stale; null when none was ever obtained. */
-  crl: x509.X509Crl | null;
+  crl: X509.X509Crl | null;
   fetchedAt: Date | null;
   attempt: Attempt;
 }
 
 interface Held {
-  crl: x509.X509Crl;
+  crl: X509.X509Crl;
   fetchedAt: Date;
   etag: string | null;
   lastModified: string | null;

@@ -3,7 +3,14 @@
 // the issuer certified for OCSP signing, the signature verifies, the answer is about this very
 // certificate, the nonce (when echoed) is ours, and the answer is current.
 import { createHash, X509Certificate as NodeX509, randomBytes } from 'node:crypto';
-import {
+import type * as Asn1Ocsp from '@peculiar/asn1-ocsp';
+import type * as Asn1X509 from '@peculiar/asn1-x509';
+import type { ParsedCertificate } from '../chain/certificate.js';
+import { asn1Schema, asn1X509, requireCommonJs, x509 } from '../chain/x509.js';
+import { reasonName } from './reasons.js';
+import { signatureProblem } from './signature.js';
+
+const {
   BasicOCSPResponse,
   CertID,
   id_kp_OCSPSigning,
@@ -14,15 +21,10 @@ import {
   OCSPResponse,
   OCSPResponseStatus,
   Request,
-  type SingleResponse,
   TBSRequest,
-} from '@peculiar/asn1-ocsp';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import type { ParsedCertificate } from '../chain/certificate.js';
-import { x509 } from '../chain/x509.js';
-import { reasonName } from './reasons.js';
-import { signatureProblem } from './signature.js';
+} = requireCommonJs('@peculiar/asn1-ocsp') as typeof Asn1Ocsp;
+const { AsnConvert, OctetString } = asn1Schema;
+const { AlgorithmIdentifier, Certificate, Extension, SubjectPublicKeyInfo } = asn1X509;
 
 const SHA1 = '1.3.14.3.2.26';
 /** Clocks disagree; an answer this far in the future is still accepted. */
@@ -59,7 +61,7 @@ export function ocspQuery(cert: ParsedCertificate, issuer: ParsedCertificate, wi
 
 /** The answer a response gives for `cert`, after every check; never throws. */
 export function readOcspResponse(der: Buffer, cert: ParsedCertificate, issuer: ParsedCertificate, nonce: Buffer | null, now: Date): OcspAnswer {
-  let response: OCSPResponse;
+  let response: Asn1Ocsp.OCSPResponse;
   try {
     response = AsnConvert.parse(der, OCSPResponse);
   } catch (err) {
@@ -72,7 +74,7 @@ export function readOcspResponse(der: Buffer, cert: ParsedCertificate, issuer: P
   if (!response.responseBytes || response.responseBytes.responseType !== id_pkix_ocsp_basic) {
     return invalid('the response is not a basic OCSP response');
   }
-  let basic: BasicOCSPResponse;
+  let basic: Asn1Ocsp.BasicOCSPResponse;
   try {
     basic = AsnConvert.parse(response.responseBytes.response.buffer, BasicOCSPResponse);
   } catch (err) {
@@ -113,7 +115,7 @@ function invalid(error: string): OcspAnswer {
  * The response must be signed by the issuer itself, or by a responder certificate that the
  * issuer signed, that carries the OCSP-signing extended key usage and is valid now.
  */
-function checkSigner(basic: BasicOCSPResponse, issuer: ParsedCertificate, now: Date): string | null {
+function checkSigner(basic: Asn1Ocsp.BasicOCSPResponse, issuer: ParsedCertificate, now: Date): string | null {
   const tbsRaw = basic.tbsResponseDataRaw;
   if (!tbsRaw) return 'the response data cannot be read for its signature';
   const id = basic.tbsResponseData.responderID;
@@ -142,7 +144,7 @@ function checkSigner(basic: BasicOCSPResponse, issuer: ParsedCertificate, now: D
   return 'signed by neither the issuer nor a responder certificate it issued';
 }
 
-function certId(cert: ParsedCertificate, issuer: ParsedCertificate): CertID {
+function certId(cert: ParsedCertificate, issuer: ParsedCertificate): Asn1Ocsp.CertID {
   const p = parts(issuer.der);
   const serial = AsnConvert.parse(cert.der, Certificate).tbsCertificate.serialNumber;
   return new CertID({
@@ -153,7 +155,7 @@ function certId(cert: ParsedCertificate, issuer: ParsedCertificate): CertID {
   });
 }
 
-function sameCertId(r: SingleResponse, want: CertID): boolean {
+function sameCertId(r: Asn1Ocsp.SingleResponse, want: Asn1Ocsp.CertID): boolean {
   const got = r.certID;
   return (
     got.hashAlgorithm.algorithm === SHA1 &&
@@ -163,7 +165,7 @@ function sameCertId(r: SingleResponse, want: CertID): boolean {
   );
 }
 
-function sameNonce(ext: Extension, nonce: Buffer): boolean {
+function sameNonce(ext: Asn1X509.Extension, nonce: Buffer): boolean {
   const value = Buffer.from(ext.extnValue.buffer);
   // Responders differ: most echo the OCTET STRING, some the bare bytes.
   if (value.equals(nonce)) return true;

@@ -1,7 +1,10 @@
 // Where a certificate says its revocation status can be found.
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { type DistributionPoint, FreshestCRL, id_ce_freshestCRL } from '@peculiar/asn1-x509';
-import { x509 } from '../chain/x509.js';
+import type { DistributionPoint } from '@peculiar/asn1-x509';
+import type * as X509 from '@peculiar/x509';
+import { asn1Schema, asn1X509, x509 } from '../chain/x509.js';
+
+const { AsnConvert } = asn1Schema;
+const { FreshestCRL, id_ce_freshestCRL } = asn1X509;
 
 export interface RevocationPoints {
   /** CRL distribution points, every scheme, in the certificate's order. */
@@ -12,7 +15,7 @@ export interface RevocationPoints {
   ocsp: string[];
 }
 
-export function revocationPoints(cert: x509.X509Certificate): RevocationPoints {
+export function revocationPoints(cert: X509.X509Certificate): RevocationPoints {
   const cdp = cert.getExtension(x509.CRLDistributionPointsExtension);
   const aia = cert.getExtension(x509.AuthorityInfoAccessExtension);
   const freshest = cert.getExtension(id_ce_freshestCRL);
@@ -24,7 +27,7 @@ export function revocationPoints(cert: x509.X509Certificate): RevocationPoints {
 }
 
 /** The Freshest CRL extension of a CRL: where its delta CRLs are published. */
-export function deltaPointsOfCrl(crl: x509.X509Crl): string[] {
+export function deltaPointsOfCrl(crl: X509.X509Crl): string[] {
   const freshest = crl.getExtension(id_ce_freshestCRL);
   return freshest ? uris(AsnConvert.parse(freshest.value, FreshestCRL)) : [];
 }
