@@ -53,7 +53,9 @@ export interface FleetRunResult {
   speedVsBare: Record<string, number>;
   /** Endpoints each variant got a chain (or a TLS handshake) from, in the last round. */
   ok: Record<string, number>;
+  /** `chainwatch scan`'s own process, and the largest of its probe processes. */
   scanMaxRssMb: number;
+  scanProbeMaxRssMb: number;
   daemon: {
     scanSeconds: number[];
     /** At the scrape right after the last scan: what that scan's work still holds. */
@@ -120,6 +122,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
     const seconds: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
     const ok: Record<string, number> = {};
     let scanMaxRssMb = 0;
+    let scanProbeMaxRssMb = 0;
     for (let round = 0; round < o.rounds; round++) {
       const order = round % 2 === 0 ? Object.keys(variants) : Object.keys(variants).reverse();
       for (const name of order) {
@@ -129,6 +132,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
         ok[name] = got;
       }
       scanMaxRssMb = Math.max(scanMaxRssMb, lastScanMaxRssMb);
+      scanProbeMaxRssMb = Math.max(scanProbeMaxRssMb, lastProbeMaxRssMb);
       log(
         `  round ${round + 1}/${o.rounds}: ${Object.entries(seconds)
           .map(([k, v]) => `${k} ${v[v.length - 1]!.toFixed(2)} s`)
@@ -144,7 +148,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
       scanEvery >= 60 ? `0 */${Math.ceil(scanEvery / 60)} * * * *` : `*/${[2, 3, 4, 5, 6, 10, 12, 15, 20, 30].find((d) => d >= scanEvery)} * * * * *`,
     );
     const daemon = await daemonRun(entry, config, o.daemonScans, o.daemonIdleMs ?? 20_000, stops);
-    return { endpoints: o.endpoints, holes: holeCount, concurrency: o.concurrency, rounds: o.rounds, seconds, speedVsBare, ok, scanMaxRssMb, daemon };
+    return { endpoints: o.endpoints, holes: holeCount, concurrency: o.concurrency, rounds: o.rounds, seconds, speedVsBare, ok, scanMaxRssMb, scanProbeMaxRssMb, daemon };
   } finally {
     for (const stop of stops.reverse()) await stop();
     await rm(dir, { recursive: true, force: true });
@@ -260,6 +264,7 @@ function bareLoop(ports: number[], concurrency: number, timeoutMs: number): Prom
 }
 
 let lastScanMaxRssMb = 0;
+let lastProbeMaxRssMb = 0;
 const MAXRSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("MAXRSS "+process.resourceUsage().maxRSS+"\\n"))`;
 
 /** `chainwatch scan` as a whole process; returns the endpoints with a chain. */
@@ -268,8 +273,10 @@ async function wholeScan(entry: string[], config: string): Promise<number> {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
   });
-  const rss = /MAXRSS (\d+)/.exec(r.stderr ?? '');
-  lastScanMaxRssMb = rss ? Number(rss[1]) / 1024 : 0;
+  // The probe processes inherit the hook and exit first: the last line is the scan's own.
+  const rss = [...(r.stderr ?? '').matchAll(/MAXRSS (\d+)/g)].map((m) => Number(m[1]) / 1024);
+  lastScanMaxRssMb = rss.pop() ?? 0;
+  lastProbeMaxRssMb = Math.max(0, ...rss);
   if (r.status !== 0 && r.status !== 1) throw new Error(`chainwatch scan failed (${r.status}): ${r.stderr}`);
   const report = JSON.parse(r.stdout) as { targets: { ok: boolean }[] };
   return report.targets.filter((e) => e.ok).length;
