@@ -148,7 +148,18 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
       scanEvery >= 60 ? `0 */${Math.ceil(scanEvery / 60)} * * * *` : `*/${[2, 3, 4, 5, 6, 10, 12, 15, 20, 30].find((d) => d >= scanEvery)} * * * * *`,
     );
     const daemon = await daemonRun(entry, config, o.daemonScans, o.daemonIdleMs ?? 20_000, stops);
-    return { endpoints: o.endpoints, holes: holeCount, concurrency: o.concurrency, rounds: o.rounds, seconds, speedVsBare, ok, scanMaxRssMb, scanProbeMaxRssMb, daemon };
+    return {
+      endpoints: o.endpoints,
+      holes: holeCount,
+      concurrency: o.concurrency,
+      rounds: o.rounds,
+      seconds,
+      speedVsBare,
+      ok,
+      scanMaxRssMb,
+      scanProbeMaxRssMb,
+      daemon,
+    };
   } finally {
     for (const stop of stops.reverse()) await stop();
     await rm(dir, { recursive: true, force: true });
