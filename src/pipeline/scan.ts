@@ -38,8 +38,8 @@ interface Analysis {
  * trust store, path results) and the revocation checker (CRLs and OCSP answers, on their own
  * clock) live as long as the config object they were built for.
  *
- * Their modules (the X.509 and ASN.1 libraries: a fifth of a second) are loaded by the first
- * scan once its probes are on their way, so that the probe processes start meanwhile.
+ * Their modules (the X.509 and ASN.1 libraries: about a tenth of a second) are loaded by the
+ * first scan once its probes are on their way, so that the probe processes start meanwhile.
  */
 export class Scanner {
   private readonly resolver: Resolver;
@@ -68,7 +68,12 @@ export class Scanner {
         opts.onProgress?.(done, total);
       },
     });
-    const [probes] = await Promise.all([probing, this.loadAnalysis()]);
+    // The analysis modules load while the probes start; a failure to load is this scan's error,
+    // raised once the probes are back (each endpoint's analysis has reported it by then).
+    const loading = this.loadAnalysis();
+    loading.catch(() => undefined);
+    const probes = await probing;
+    await loading;
     return this.judge(startedAt, await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt, opts.onInternalError))), opts);
   }
 
