@@ -49,8 +49,9 @@ function launch(): void {
       active.delete(probe);
       const { endpoint: _sent, ...sent } = result;
       batch.push([index, sent]);
-      // Running short of endpoints: the results go now, and the parent deals more for them.
-      if (batch.length >= BATCH_SIZE || waiting() < concurrency) flush();
+      // Running short of endpoints: the results go now, and the parent deals more for them
+      // (unless it has said there are no more).
+      if (batch.length >= BATCH_SIZE || (!last && waiting() < concurrency)) flush();
       else flushTimer ??= setTimeout(flush, BATCH_MS);
       launch();
       finishIfDone();
