@@ -8,8 +8,9 @@ import type { Config } from '../config/types.js';
 import type { BaselineEntry } from '../fleet/types.js';
 import type { ScanResult } from '../pipeline/types.js';
 import { alertDeliveriesCounter, type DeliveryCounter } from './alerts/metrics.js';
+import { type BodyPart, readBody } from './body.js';
 import { renderFleet } from './exposition.js';
-import { gunzip, gzipPieces } from './gzip.js';
+import { type Compressed, gzipPieces, inflated } from './gzip.js';
 
 export { FLEET_FAMILIES, MAX_CERT_SERIES_PER_ENDPOINT } from './exposition.js';
 
@@ -27,7 +28,7 @@ export interface Scrape {
   contentType: string;
   /** 'gzip' when the parts are gzip members (a multi-member gzip stream, RFC 1952). */
   encoding: 'gzip' | null;
-  body: Buffer[];
+  body: BodyPart[];
 }
 
 export class ChainwatchMetrics {
@@ -37,7 +38,7 @@ export class ChainwatchMetrics {
    * Endpoint and policy series. They change only when a scan completes, so they are rendered
    * then, once, piece by piece into the compressor; a scrape sends those bytes as they are
    * (Prometheus asks for gzip). Only the compressed form is kept until the next scan, a tenth
-   * of the text or less: a scraper that does not take gzip gets it decompressed.
+   * of the text or less: a scraper that does not take gzip gets it decompressed as it is sent.
    */
   private fleet: FleetText;
 
@@ -100,20 +101,17 @@ export class ChainwatchMetrics {
   /** The exposition text, whole (tests and tools; a scrape uses `scrape`). */
   async render(): Promise<string> {
     const scrape = await this.scrape(false);
-    return Buffer.concat(scrape.body).toString('utf8');
+    return (await readBody(scrape.body)).toString('utf8');
   }
 
   /** What a scrape sends; `gzip` when the scraper accepts it. */
   async scrape(gzipped: boolean): Promise<Scrape> {
     // Both halves are taken in this tick, so they always come from the same scan.
-    const fleet = gzipped ? this.fleet.gzip.then((z) => [z]) : this.fleet.plain();
+    const fleet = this.fleet.compressed;
     const own = this.registry.metrics();
     const ownBytes = Buffer.from(`${await own}\n`, 'utf8');
-    return {
-      contentType: this.contentType,
-      encoding: gzipped ? 'gzip' : null,
-      body: [gzipped ? await gzipPieces([ownBytes]) : ownBytes, ...(await fleet)],
-    };
+    if (!gzipped) return { contentType: this.contentType, encoding: null, body: [ownBytes, inflated(await fleet)] };
+    return { contentType: this.contentType, encoding: 'gzip', body: [(await gzipPieces([ownBytes])).gzip, (await fleet).gzip] };
   }
 
   /**
@@ -154,16 +152,12 @@ export class ChainwatchMetrics {
 
 /** The fleet series of one scan, kept only gzip-compressed (see renderFleet). */
 class FleetText {
-  readonly gzip: Promise<Buffer>;
+  readonly compressed: Promise<Compressed>;
 
   constructor(text: Iterable<string>) {
-    this.gzip = gzipPieces(text);
+    this.compressed = gzipPieces(text);
     // An unhandled rejection would outlive the scan that caused it; a scrape sees the error.
-    this.gzip.catch(() => undefined);
-  }
-
-  async plain(): Promise<Buffer[]> {
-    return [await gunzip(await this.gzip)];
+    this.compressed.catch(() => undefined);
   }
 }
 

@@ -4,7 +4,8 @@
 
 import type { BaselineEntry, CertChange } from '../fleet/types.js';
 import type { ScanResult } from '../pipeline/types.js';
-import { gunzip, gzipPieces } from './gzip.js';
+import type { BodyPart } from './body.js';
+import { type Compressed, gzipPieces, inflated } from './gzip.js';
 import { jsonPieces } from './json-pieces.js';
 import { buildReport, type Report } from './report.js';
 
@@ -28,20 +29,21 @@ export interface StatusSnapshot {
    * (21 MB at 10,000) and compresses about twentyfold, and it is kept until the next scan.
    * statusJson() gives either form.
    */
-  jsonGzip: Promise<Buffer>;
+  json: Promise<Compressed>;
 }
 
-/** The /api/v1/status body: as kept when the client accepts gzip, else decompressed for it. */
-export async function statusJson(snapshot: StatusSnapshot, gzipped: boolean): Promise<Buffer> {
-  return gzipped ? snapshot.jsonGzip : gunzip(await snapshot.jsonGzip);
+/** The /api/v1/status body: as kept when the client accepts gzip, else decompressed while sent. */
+export async function statusJson(snapshot: StatusSnapshot, gzipped: boolean): Promise<BodyPart[]> {
+  const json = await snapshot.json;
+  return [gzipped ? json.gzip : inflated(json)];
 }
 
 export function buildStatus(scan: ScanResult, baseline: { entries: readonly BaselineEntry[]; recentChanges: readonly CertChange[] }): StatusSnapshot {
   const report: Report = { ...buildReport(scan), changes: [...baseline.recentChanges] };
   const history = new Map<string, EndpointHistory>();
   for (const e of baseline.entries) history.set(e.key, { firstSeen: e.firstSeen, lastChange: e.lastChange, changes: e.changes });
-  const jsonGzip = gzipPieces(jsonPieces(report, 'targets'));
+  const json = gzipPieces(jsonPieces(report, 'targets'));
   // Nothing awaits it until a request comes; a failure is that request's error, not the process's.
-  jsonGzip.catch(() => undefined);
-  return { report, history, jsonGzip };
+  json.catch(() => undefined);
+  return { report, history, json };
 }

@@ -5,6 +5,7 @@
 //
 // Run: npm run bench -- metrics-size   (or: node --import tsx test/bench/metrics-size.bench.ts)
 import { gzipSync } from 'node:zlib';
+import { readBody } from '../../src/output/body.js';
 import { createMetrics } from '../../src/output/metrics.js';
 import { type FleetShape, syntheticScan } from '../output/synthetic-fleet.js';
 
@@ -12,7 +13,7 @@ async function render(n: number, shape: FleetShape): Promise<{ text: string; pla
   const m = createMetrics({ version: 'bench', processMetrics: false });
   const { scan, baseline } = syntheticScan(n, shape);
   m.updateFromScan(scan, baseline);
-  const plain = Buffer.concat((await m.scrape(false)).body);
+  const plain = await readBody((await m.scrape(false)).body);
   const ep = scan.endpoints.find((r) => r.analysis !== null)!.probe.endpoint;
   return {
     text: plain.toString('utf8'),

@@ -6,8 +6,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../log/logger.js';
+import type { BodyPart } from '../../output/body.js';
 import { REALM } from './basic-auth.js';
 import type { HttpReply, HttpRequest } from './routes.js';
 import type { TlsSetup, WebSetup } from './web-setup.js';
@@ -169,8 +172,20 @@ function send(res: ServerResponse, req: IncomingMessage, reply: HttpReply): void
     'Content-Length': parts.reduce((n, b) => n + b.length, 0),
   });
   if (req.method === 'HEAD') return void res.end();
-  for (let i = 0; i < parts.length - 1; i++) res.write(parts[i]);
-  res.end(parts[parts.length - 1]);
+  if (parts.every((p) => Buffer.isBuffer(p))) {
+    for (let i = 0; i < parts.length - 1; i++) res.write(parts[i]);
+    return void res.end(parts[parts.length - 1]);
+  }
+  // Headers are out, so a part that fails half-way can only cut the answer short: the client sees
+  // fewer bytes than Content-Length promised, never a complete-looking document.
+  pipeline(Readable.from(bytesOf(parts)), res).catch(() => res.destroy());
+}
+
+async function* bytesOf(parts: readonly BodyPart[]): AsyncGenerator<Buffer> {
+  for (const part of parts) {
+    if (Buffer.isBuffer(part)) yield part;
+    else yield* part.open();
+  }
 }
 
 function bind(server: Server, host: string, port: number): Promise<void> {

@@ -3,6 +3,7 @@
 // around the front (TLS, basic auth, the web configuration file) never touches a route.
 
 import type { IncomingHttpHeaders } from 'node:http';
+import type { BodyPart } from '../../output/body.js';
 
 export interface HttpRequest {
   method: 'GET' | 'HEAD';
@@ -16,8 +17,8 @@ export interface HttpReply {
   status: number;
   /** Content-Type. */
   type: string;
-  /** A list of buffers is sent one after the other, as one body. */
-  body: string | Buffer | Buffer[];
+  /** A list of parts is sent one after the other, as one body. */
+  body: string | Buffer | BodyPart[];
   /** Extra response headers, e.g. a Content-Security-Policy for a page. */
   headers?: Record<string, string>;
 }

@@ -3,13 +3,18 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { HttpFront } from '../../../src/daemon/http/front.js';
 import { RouteTable } from '../../../src/daemon/http/routes.js';
 import { nullLogger } from '../../../src/log/logger.js';
+import { gzipPieces, inflated } from '../../../src/output/gzip.js';
 
 let front: HttpFront;
 let metricsCalls = 0;
+let streamsOpened = 0;
+// Many times the socket's buffer, so that sending has to wait for the client to read.
+const bigText = Array.from({ length: 60_000 }, (_, i) => `chainwatch_probe_success{target="e${i}"} 1\n`).join('');
 
 before(async () => {
   const routes = new RouteTable()
@@ -21,6 +26,38 @@ before(async () => {
     .get('/boom', () => {
       throw new Error('a bug');
     })
+    .get(
+      '/streamed',
+      async () => {
+        const counted = inflated(await gzipPieces([bigText]));
+        const part = {
+          length: counted.length,
+          open: () => {
+            streamsOpened++;
+            return counted.open();
+          },
+        };
+        return { status: 200, type: 'text/plain', body: [Buffer.from('# head\n'), part, Buffer.from('# tail\n')] };
+      },
+      { listed: false },
+    )
+    .get(
+      '/broken',
+      () => {
+        const failing = {
+          length: 1_000_000,
+          open: () =>
+            Readable.from(
+              (function* () {
+                yield Buffer.alloc(1000, 'x');
+                throw new Error('disk gone');
+              })(),
+            ),
+        };
+        return { status: 200, type: 'text/plain', body: [Buffer.from('# head\n'), failing] };
+      },
+      { listed: false },
+    )
     .prefix('/targets/', (req) => ({ status: 200, type: 'text/plain', body: `target ${req.path}` }));
   front = await HttpFront.listen({ host: '127.0.0.1', port: 0, handler: (req) => routes.handle(req), log: nullLogger });
 });
@@ -29,12 +66,15 @@ after(async () => {
   await front?.close();
 });
 
-function call(method: string, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function call(method: string, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string; complete: boolean }> {
   return new Promise((resolve, reject) => {
     const req = request(`${front.url}${path}`, { method, agent: false }, (res) => {
       const chunks: Buffer[] = [];
+      const done = () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), complete: res.complete });
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', done);
+      // A body cut short ends in 'aborted' and an error instead of 'end'.
+      res.on('error', done);
     });
     req.on('error', reject);
     req.end();
@@ -105,4 +145,26 @@ test('a busy address is refused with a message saying what to do', async () => {
     HttpFront.listen({ host: '127.0.0.1', port: front.port, handler: async () => ({ status: 200, type: 'text/plain', body: '' }), log: nullLogger }),
     /cannot listen on 127\.0\.0\.1:\d+: another process already listens there/,
   );
+});
+
+test('a body part made while it is sent arrives whole, with a Content-Length; HEAD does not make it', async () => {
+  const opened = streamsOpened;
+  const got = await call('GET', '/streamed');
+  assert.equal(got.status, 200);
+  assert.ok(got.complete);
+  assert.equal(got.body, `# head\n${bigText}# tail\n`);
+  assert.equal(got.headers['content-length'], String(got.body.length));
+  const head = await call('HEAD', '/streamed');
+  assert.equal(head.headers['content-length'], got.headers['content-length']);
+  assert.equal(head.body, '');
+  assert.equal(streamsOpened, opened + 1, 'only the GET decompressed');
+});
+
+test('a part that fails half-way cuts the answer short instead of ending it as if whole', async () => {
+  const got = await call('GET', '/broken');
+  assert.equal(got.status, 200);
+  assert.equal(got.complete, false);
+  assert.ok(got.body.length < 1_000_000 + 7, `got ${got.body.length} bytes`);
+  assert.ok(got.body.startsWith('# head\n'));
+  assert.equal((await call('GET', '/metrics')).status, 200, 'still serving after it');
 });
