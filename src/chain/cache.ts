@@ -25,6 +25,12 @@ export class CertificateCache {
     return entry;
   }
 
+  /** The parsed certificate with this SHA-256, when it is held; never parses. */
+  held(sha256: string): HeldCertificate | undefined {
+    const entry = this.entries.get(sha256);
+    return entry instanceof CertificateParseError ? undefined : entry;
+  }
+
   /**
    * Forgets every certificate whose SHA-256 is not in `keep`, and lets the kept ones drop their
    * decoded structure until it is next needed (see HeldCertificate).

@@ -20,7 +20,7 @@ import type { ScanResult } from '../pipeline/types.js';
 import { formatShard, type Shard, type ShardView, shardConfig } from '../targets/shard.js';
 import { FileRefused, readRegularFile } from '../util/fs.js';
 import { Alerting } from './alerting.js';
-import { collectGarbageSoon } from './collect-garbage.js';
+import { collectGarbageNow, collectGarbageSoon } from './collect-garbage.js';
 import { type ConfigWatcher, watchConfigFile } from './config-watch.js';
 import { httpConnectionCap, openFileLimit } from './fd-budget.js';
 import { HttpFront } from './http/front.js';
@@ -225,6 +225,7 @@ class Daemon implements DaemonHandle {
       this.log.info('scan aborted for shutdown', { reason });
       return;
     }
+    collectGarbageNow();
     const summary = this.publish(scan);
     this.scanLog.finished(scan, summary, reason);
     try {

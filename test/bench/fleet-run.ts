@@ -22,6 +22,8 @@ import { createIntermediateCa, createRootCa, issueLeaf } from '../../src/demo/pk
 import { childrenRssMb, median, procRssMb } from './support.js';
 
 export const NGINX = '/usr/sbin/nginx';
+/** How the systemd unit and the container image start the daemon (a test holds them to it). */
+export const DAEMON_NODE_OPTIONS = '--max-semi-space-size=2';
 export const BLACKBOX = '/usr/bin/prometheus-blackbox-exporter';
 const HOST = 'fleet.contoso.test';
 
@@ -345,7 +347,10 @@ async function daemonRun(
   idleMs: number,
   stops: (() => void | Promise<void>)[],
 ): Promise<FleetRunResult['daemon']> {
-  const daemon = spawn(process.execPath, [...entry, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const daemon = spawn(process.execPath, [...entry, 'run', '--config', config], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: DAEMON_NODE_OPTIONS },
+  });
   stops.push(() => stopChild(daemon));
   const durations: number[] = [];
   // The probe process lives only while a scan runs: sample it, and the daemon just before it starts.

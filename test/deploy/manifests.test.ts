@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { parseShard } from '../../src/targets/shard.js';
+import { DAEMON_NODE_OPTIONS } from '../bench/fleet-run.js';
 import { AMTOOL, DEPLOY, deployPath, PROMTOOL, ROOT, readDeploy, runTool, tempDir } from './support.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
@@ -45,6 +46,7 @@ const UNIT_DIRECTIVES: Record<string, string[]> = {
   Service: [
     'Type',
     'ExecStart',
+    'Environment',
     'ExecReload',
     'Restart',
     'RestartSec',
@@ -102,6 +104,10 @@ describe('systemd unit', () => {
     for (const [section, keys] of unit) {
       for (const key of keys.keys()) assert.ok(UNIT_DIRECTIVES[section]!.includes(key), `[${section}] ${key} is not a directive this unit expects`);
     }
+  });
+
+  test('starts Node as the fleet benchmark measured the daemon', () => {
+    assert.equal(one('Environment'), `NODE_OPTIONS=${DAEMON_NODE_OPTIONS}`);
   });
 
   test('runs `chainwatch run --config FILE` from the built package, reloads with SIGHUP, restarts on failure', () => {
@@ -234,6 +240,10 @@ describe('container image', () => {
       final.some((i) => i.op === 'COPY' && i.args.includes('/app/dist')),
       'the final image holds the build',
     );
+  });
+
+  test('starts Node as the fleet benchmark measured the daemon', () => {
+    assert.ok(get('ENV').includes(`NODE_OPTIONS=${DAEMON_NODE_OPTIONS}`), `ENV lines: ${get('ENV').join('; ')}`);
   });
 
   test('the health check runs `chainwatch healthcheck` on the config the daemon runs with', () => {
