@@ -10,6 +10,7 @@ import type { RevocationChecker } from '../revocation/checker.js';
 import { expandTargets } from '../targets/expand.js';
 import { createResolver, type Resolver } from '../targets/resolver.js';
 import type { Endpoint } from '../targets/types.js';
+import { SlowEndpoints } from './slow-first.js';
 import type { EndpointResult, ScanResult } from './types.js';
 
 export interface ScanOptions {
@@ -43,10 +44,12 @@ interface Analysis {
  */
 export class Scanner {
   private readonly resolver: Resolver;
+  private readonly slow: SlowEndpoints;
   private analysis: Promise<Analysis> | null = null;
 
   constructor(readonly config: Config) {
     this.resolver = createResolver(config.dns, config.scan.timeoutMs);
+    this.slow = new SlowEndpoints(config.scan.timeoutMs);
   }
 
   async scan(opts: ScanOptions = {}): Promise<ScanResult> {
@@ -61,6 +64,7 @@ export class Scanner {
       timeoutMs: this.config.scan.timeoutMs,
       concurrency: this.config.scan.concurrency,
       processes: this.config.scan.probeProcesses ?? defaultProbeProcesses(),
+      first: this.slow.first(endpoints, this.config.scan.concurrency),
       signal: opts.signal,
       onInternalError: opts.onInternalError,
       onResult: (r, done, total) => {
@@ -73,6 +77,7 @@ export class Scanner {
     const loading = this.loadAnalysis();
     loading.catch(() => undefined);
     const probes = await probing;
+    if (!opts.signal?.aborted) this.slow.record(probes);
     await loading;
     return this.judge(startedAt, await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt, opts.onInternalError))), opts);
   }

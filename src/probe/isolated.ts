@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import type { Endpoint } from '../targets/types.js';
-import { CollectedResults, type ProbeAllOptions } from './probe-all.js';
+import { CollectedResults, launchOrder, type ProbeAllOptions, startFirst } from './probe-all.js';
 import type { ProbeResult } from './types.js';
 
 /**
@@ -82,12 +82,12 @@ export async function probeAllIsolated(endpoints: Endpoint[], opts: IsolatedOpti
   const collected = new CollectedResults(total, opts.onResult);
   if (total === 0) return collected.results;
   const startedAt = new Date();
-  const dealer = new Dealer(endpoints);
+  const shares = concurrencyShares(opts.concurrency, probeProcessCount(total, opts.concurrency, opts.processes ?? 1));
+  const dealer = new Dealer(endpoints, opts.first ?? [], shares.length);
   const accept = (index: number, sent: SentResult): void => {
     if (!Number.isInteger(index) || index < 0 || index >= total || collected.results[index] !== undefined) return;
     collected.add(index, { endpoint: endpoints[index]!, ...sent });
   };
-  const shares = concurrencyShares(opts.concurrency, probeProcessCount(total, opts.concurrency, opts.processes ?? 1));
   const endings = await Promise.all(shares.map((concurrency, n) => runProbeProcess(n, concurrency, dealer, opts, accept)));
 
   // Every endpoint gets a result, even when no process answered for it.
@@ -108,23 +108,39 @@ export async function probeAllIsolated(endpoints: Endpoint[], opts: IsolatedOpti
   return collected.results;
 }
 
-/** The scan's endpoints not yet dealt, and which process each dealt one went to. */
+/**
+ * The scan's endpoints not yet dealt, and which process each dealt one went to. The endpoints to
+ * start first are spread over the processes in turn, at the head of each one's first deal, so
+ * that no one process spends all its connections on them; a process that has run out of its own
+ * takes the others' before it is told there are no more.
+ */
 class Dealer {
-  next = 0;
+  private next = 0;
+  private readonly order: number[];
+  private readonly early: number[][];
   readonly owner: Int16Array;
 
-  constructor(readonly endpoints: Endpoint[]) {
+  constructor(
+    readonly endpoints: Endpoint[],
+    first: readonly number[],
+    processes: number,
+  ) {
     this.owner = new Int16Array(endpoints.length).fill(-1);
+    const early = startFirst(endpoints.length, first);
+    this.early = Array.from({ length: processes }, (_, p) => early.filter((_, i) => i % processes === p));
+    this.order = launchOrder(endpoints.length, early).slice(early.length);
   }
 
   get empty(): boolean {
-    return this.next >= this.endpoints.length;
+    return this.next >= this.order.length && this.early.every((e) => e.length === 0);
   }
 
   deal(to: number, count: number): [number, Endpoint][] {
     const dealt: [number, Endpoint][] = [];
-    while (dealt.length < count && this.next < this.endpoints.length) {
-      const index = this.next++;
+    const queues = [this.early[to] ?? [], ...this.early];
+    while (dealt.length < count) {
+      const index = this.next < this.order.length && queues[0]!.length === 0 ? this.order[this.next++] : queues.find((q) => q.length > 0)?.shift();
+      if (index === undefined) break;
       this.owner[index] = to;
       dealt.push([index, this.endpoints[index]!]);
     }

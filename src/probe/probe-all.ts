@@ -7,6 +7,11 @@ export interface ProbeAllOptions {
   /** Connections in flight at once. */
   concurrency: number;
   signal?: AbortSignal;
+  /**
+   * Indices of endpoints to start before the others, e.g. those that ran into the timeout last
+   * scan: their wait then overlaps the rest of the scan instead of trailing after it.
+   */
+  first?: readonly number[];
   onResult?: (result: ProbeResult, done: number, total: number) => void;
   /** Told about a bug of ours (the result says `internal`), with the error and its stack. */
   onInternalError?: (endpoint: Endpoint, err: unknown) => void;
@@ -22,6 +27,7 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
   const collected = new CollectedResults(total, opts.onResult);
   if (total === 0) return Promise.resolve(collected.results);
   const active = new Set<RunningProbe>();
+  const order = launchOrder(total, opts.first ?? []);
   let next = 0;
   let cancelled = opts.signal?.aborted ?? false;
 
@@ -34,7 +40,7 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     const launch = (): void => {
-      const index = next++;
+      const index = order[next++]!;
       const endpoint = endpoints[index]!;
       const probe = startProbe(endpoint, { timeoutMs: opts.timeoutMs, onInternalError: opts.onInternalError });
       active.add(probe);
@@ -53,6 +59,19 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
     const workers = Math.max(1, Math.min(Math.floor(opts.concurrency) || 1, total));
     for (let i = 0; i < workers; i++) launch();
   });
+}
+
+/** The indices of `first` that name an endpoint, each once, in their order. */
+export function startFirst(total: number, first: readonly number[]): number[] {
+  return [...new Set(first.filter((i) => Number.isInteger(i) && i >= 0 && i < total))];
+}
+
+/** The order in which endpoints start: those of `first`, then the others in input order. */
+export function launchOrder(total: number, first: readonly number[]): number[] {
+  const order = startFirst(total, first);
+  const taken = new Set(order);
+  for (let i = 0; i < total; i++) if (!taken.has(i)) order.push(i);
+  return order;
 }
 
 /**

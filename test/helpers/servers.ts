@@ -1,6 +1,7 @@
 // Loopback servers for the broken and hostile kinds of endpoint a probe meets in the field:
 // black holes, clear-text services, garbage, raw TLS 1.2 flights no real TLS stack would send,
-// floods, dribbles, resets, TLS 1.0/1.1-only servers and a DNS server that never answers.
+// floods, dribbles, resets, TLS 1.0/1.1-only servers and a DNS server that never answers; and
+// listeners that log the order in which connections came.
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
@@ -13,6 +14,19 @@ const DEFAULT_HOST = '127.0.0.1';
 export function serveBlackHole(o: Listen = {}): Promise<ServedEndpoint> {
   return listen(o, (socket) => {
     socket.resume();
+  });
+}
+
+/**
+ * Writes `name` to `log` at the first connection it accepts (a probe may connect twice), so that
+ * a test sees in which order endpoints were started; then stays silent (a black hole) or closes
+ * each connection at once.
+ */
+export function serveAcceptLog(name: string, log: string[], o: { silent: boolean }): Promise<ServedEndpoint> {
+  return listen({}, (socket) => {
+    if (!log.includes(name)) log.push(name);
+    if (o.silent) socket.resume();
+    else socket.destroy();
   });
 }
 

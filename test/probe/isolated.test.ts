@@ -6,7 +6,7 @@ import { concurrencyShares, probeAllIsolated, probeProcessCount } from '../../sr
 import { probeAll } from '../../src/probe/probe.js';
 import type { Endpoint } from '../../src/targets/types.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
-import { closedPort, serveBlackHole, serveGarbage } from '../helpers/servers.js';
+import { closedPort, serveAcceptLog, serveBlackHole, serveGarbage } from '../helpers/servers.js';
 import { endpointFor } from './endpoint.js';
 
 const servers: ServedEndpoint[] = [];
@@ -142,6 +142,28 @@ describe('probeAllIsolated', () => {
     assert.ok(lost.length >= 1 && lost.length <= 72, `${lost.length} endpoints lost`);
     assert.ok(lost.every((r) => r.error?.kind === 'internal' && /ended early \(SIGKILL\)/.test(r.error.message)));
     assert.equal(results.filter((r) => r.error === null).length, 300 - lost.length, 'every other endpoint was probed');
+  });
+
+  it('spreads the endpoints to start first over the probe processes', async () => {
+    const log: string[] = [];
+    const quick = await Promise.all(Array.from({ length: 254 }, (_, i) => serveAcceptLog(`q${i}`, log, { silent: false })));
+    const slow = await Promise.all(['slowA', 'slowB'].map((name) => serveAcceptLog(name, log, { silent: true })));
+    servers.push(...quick, ...slow);
+    // Enough endpoints for two processes, one connection each; the slow two come last in the list.
+    const list = [
+      ...quick.map((s, i) => endpointFor(s, { target: `q${i}`, key: `q${i}` })),
+      ...slow.map((s, i) => endpointFor(s, { target: `slow${i}`, key: `slow${i}` })),
+    ];
+    const results = await probeAllIsolated(list, { timeoutMs: 1500, concurrency: 2, processes: 2, first: [254, 255] });
+    // Each process opens with one of them. Had one process been given both, it would start the
+    // second only after the first timed out, long after the other process's first connection.
+    assert.deepEqual(log.slice(0, 2).sort(), ['slowA', 'slowB']);
+    assert.equal(log.length, 256);
+    assert.deepEqual(
+      results.map((r) => r.endpoint.target),
+      list.map((e) => e.target),
+    );
+    assert.ok(results.slice(254).every((r) => r.error?.kind === 'timeout'));
   });
 
   it('an empty list starts no process', async () => {

@@ -6,7 +6,7 @@ import { probeAll } from '../../src/probe/probe.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import type { Endpoint } from '../../src/targets/types.js';
 import { chainPems, standardPki } from '../helpers/fixtures.js';
-import { closedPort, serveBlackHole } from '../helpers/servers.js';
+import { closedPort, serveAcceptLog, serveBlackHole } from '../helpers/servers.js';
 import { endpointFor } from './endpoint.js';
 
 const servers: ServedEndpoint[] = [];
@@ -97,6 +97,22 @@ describe('probeAll', () => {
     );
     assert.ok(progress.every((p) => p[2] === 20));
     assert.equal(progress.at(-1)![0], 'hole', 'the black hole is the last to finish');
+  });
+
+  it('starts the endpoints named in `first` before the others; results stay in input order', async () => {
+    const log: string[] = [];
+    const quick = await Promise.all(['q0', 'q1', 'q2', 'q3'].map((name) => serveAcceptLog(name, log, { silent: false })));
+    const slow = await serveAcceptLog('slow', log, { silent: true });
+    servers.push(...quick, slow);
+    const list = [...quick.map((s, i) => endpointFor(s, { target: `q${i}` })), endpointFor(slow, { target: 'slow' })];
+    // One connection at a time: the order in which the listeners saw them is the launch order.
+    const results = await probeAll(list, { timeoutMs: 300, concurrency: 1, first: [4, 4, 99, -1] });
+    assert.deepEqual(log, ['slow', 'q0', 'q1', 'q2', 'q3'], 'named first, then the others in input order; bad indices ignored');
+    assert.deepEqual(
+      results.map((r) => r.endpoint.target),
+      list.map((e) => e.target),
+    );
+    assert.equal(results[4]!.error?.kind, 'timeout');
   });
 
   it('never has more than `concurrency` connections in flight', async () => {
