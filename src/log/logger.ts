@@ -28,6 +28,22 @@ export function parseLogLevel(value: string | undefined | null): LogLevel | null
 export interface LogSink {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /** A stream's asynchronous write errors (EPIPE once a pipe's reader has gone). */
+  on?(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+/** Sinks whose write errors are already taken care of: one listener each, however many loggers. */
+const guarded = new WeakSet<LogSink>();
+
+/**
+ * A pipe whose reader went away (a log shipper restarted, `chainwatch run | head`) fails writes
+ * later, as an 'error' event; unheard, that event would end the daemon. Its logs are lost, its
+ * scans, metrics and alerts go on.
+ */
+function guard(sink: LogSink): void {
+  if (guarded.has(sink) || typeof sink.on !== 'function') return;
+  guarded.add(sink);
+  sink.on('error', () => undefined);
 }
 
 export interface LoggerOptions {
@@ -43,6 +59,7 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const sink = options.sink ?? process.stdout;
+  guard(sink);
   let level = options.level;
   let badEnvLevel: string | null = null;
   if (level === undefined) {
@@ -112,7 +129,7 @@ class SinkLogger implements Logger {
     try {
       this.shared.sink.write(`${line}\n`);
     } catch {
-      // A closed stdout (e.g. the reading end of a pipe went away) must not take the daemon down.
+      // A sink that fails at once (a destroyed stream) must not take the daemon down either.
     }
   }
 }

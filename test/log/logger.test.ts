@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { createLogger, parseLogLevel, redactUrl } from '../../src/log/logger.js';
 
 function capture(isTTY = false) {
@@ -80,4 +82,17 @@ test('LOG_LEVEL is read from the environment and a bad one is reported, not fata
   assert.equal(parseLogLevel('verbose'), null);
   assert.equal(redactUrl('http://am:9093'), 'http://am:9093');
   assert.equal(redactUrl('not a url'), '[unparseable url]');
+});
+
+test('a stdout pipe whose reader goes away costs the logs, not the process', async () => {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./closed-pipe-child.ts', import.meta.url))], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  // The reader leaves after the first line; the child's later writes fail with EPIPE.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /still alive/);
 });
