@@ -64,7 +64,7 @@ export class Scanner {
       timeoutMs: this.config.scan.timeoutMs,
       concurrency: this.config.scan.concurrency,
       processes: this.config.scan.probeProcesses ?? defaultProbeProcesses(),
-      first: this.slow.first(endpoints),
+      first: this.slow.first(endpoints, this.config.scan.concurrency),
       signal: opts.signal,
       onInternalError: opts.onInternalError,
       onResult: (r, done, total) => {

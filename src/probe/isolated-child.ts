@@ -4,7 +4,6 @@
 import type { Endpoint } from '../targets/types.js';
 import type { FromProber, SentResult, ToProber } from './isolated.js';
 import { type RunningProbe, startProbe } from './run.js';
-import { StartQueue, slowCap } from './start-queue.js';
 
 /** A batch goes back when it is this big or this old: few messages, steady progress. */
 const BATCH_SIZE = 256;
@@ -16,9 +15,8 @@ const send = (m: FromProber): void => {
 
 let timeoutMs = 0;
 let concurrency = 1;
-let cap = 1;
-const queue = new StartQueue<[index: number, endpoint: Endpoint]>();
-let slowRunning = 0;
+let queue: [index: number, endpoint: Endpoint][] = [];
+let head = 0;
 const active = new Set<RunningProbe>();
 let last = false;
 let cancelled = false;
@@ -35,15 +33,12 @@ function flush(): void {
 }
 
 function waiting(): number {
-  return queue.size;
+  return queue.length - head;
 }
 
 function launch(): void {
-  while (!cancelled && active.size < concurrency) {
-    const next = queue.take(slowRunning, cap);
-    if (next === null) break;
-    const [index, endpoint] = next.item;
-    if (next.slow) slowRunning++;
+  while (!cancelled && active.size < concurrency && head < queue.length) {
+    const [index, endpoint] = queue[head++]!;
     const probe = startProbe(endpoint, {
       timeoutMs,
       onInternalError: (_endpoint, err) =>
@@ -52,7 +47,6 @@ function launch(): void {
     active.add(probe);
     void probe.result.then((result) => {
       active.delete(probe);
-      if (next.slow) slowRunning--;
       const { endpoint: _sent, ...sent } = result;
       batch.push([index, sent]);
       // Running short of endpoints: the results go now, and the parent deals more for them
@@ -62,6 +56,10 @@ function launch(): void {
       launch();
       finishIfDone();
     });
+  }
+  if (head > 4096 && head * 2 > queue.length) {
+    queue = queue.slice(head);
+    head = 0;
   }
 }
 
@@ -83,10 +81,9 @@ process.on('message', (m: ToProber) => {
     case 'start':
       timeoutMs = m.timeoutMs;
       concurrency = m.concurrency;
-      cap = slowCap(concurrency);
       break;
     case 'endpoints':
-      for (const [index, endpoint, slow] of m.endpoints) queue.push([index, endpoint], slow);
+      for (const dealt of m.endpoints) queue.push(dealt);
       launch();
       break;
     case 'last':

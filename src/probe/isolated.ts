@@ -1,21 +1,18 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import type { Endpoint } from '../targets/types.js';
-import { CollectedResults, type ProbeAllOptions } from './probe-all.js';
-import { slowCap } from './start-queue.js';
+import { CollectedResults, launchOrder, type ProbeAllOptions, startFirst } from './probe-all.js';
 import type { ProbeResult } from './types.js';
 
 /**
- * Parent → child: settings, then endpoints dealt a few at a time (with their index in the scan
- * and whether they are expected to be slow), then that no more will come; or a cancel at any time.
+ * Parent → child: settings, then endpoints dealt a few at a time (with their index in the scan),
+ * then that no more will come; or a cancel at any time.
  */
 export type ToProber =
   | { type: 'start'; timeoutMs: number; concurrency: number }
-  | { type: 'endpoints'; endpoints: Dealt[] }
+  | { type: 'endpoints'; endpoints: [index: number, endpoint: Endpoint][] }
   | { type: 'last' }
   | { type: 'cancel' };
-
-export type Dealt = [index: number, endpoint: Endpoint, slow: boolean];
 
 /** What the child sends back of a result; the parent puts its own Endpoint object back. */
 export type SentResult = Omit<ProbeResult, 'endpoint'>;
@@ -86,7 +83,7 @@ export async function probeAllIsolated(endpoints: Endpoint[], opts: IsolatedOpti
   if (total === 0) return collected.results;
   const startedAt = new Date();
   const shares = concurrencyShares(opts.concurrency, probeProcessCount(total, opts.concurrency, opts.processes ?? 1));
-  const dealer = new Dealer(endpoints, opts.first ?? [], shares);
+  const dealer = new Dealer(endpoints, opts.first ?? [], shares.length);
   const accept = (index: number, sent: SentResult): void => {
     if (!Number.isInteger(index) || index < 0 || index >= total || collected.results[index] !== undefined) return;
     collected.add(index, { endpoint: endpoints[index]!, ...sent });
@@ -112,66 +109,42 @@ export async function probeAllIsolated(endpoints: Endpoint[], opts: IsolatedOpti
 }
 
 /**
- * The scan's endpoints not yet dealt, and which process each dealt one went to. The endpoints
- * expected to be slow are spread over the processes in turn and dealt first, but a process holds
- * at most twice as many of them as it may run at once (slowCap of its share), so that its deals
- * always bring others for the connections it keeps for the rest of the fleet. A process that has
- * run out of everything else takes any slow ones left, its own or another's.
+ * The scan's endpoints not yet dealt, and which process each dealt one went to. The endpoints to
+ * start first are spread over the processes in turn, at the head of each one's first deal, so
+ * that no one process spends all its connections on them; a process that has run out of its own
+ * takes the others' before it is told there are no more.
  */
 class Dealer {
   private next = 0;
-  private readonly others: number[] = [];
+  private readonly order: number[];
   private readonly early: number[][];
-  private readonly slowHeld: number[];
-  private readonly slowBudget: number[];
-  private readonly slow: Uint8Array;
   readonly owner: Int16Array;
 
   constructor(
     readonly endpoints: Endpoint[],
     first: readonly number[],
-    shares: readonly number[],
+    processes: number,
   ) {
-    const total = endpoints.length;
-    this.owner = new Int16Array(total).fill(-1);
-    this.slow = new Uint8Array(total);
-    for (const i of first) if (Number.isInteger(i) && i >= 0 && i < total) this.slow[i] = 1;
-    this.early = shares.map(() => []);
-    let turn = 0;
-    for (let i = 0; i < total; i++) {
-      if (this.slow[i]) this.early[turn++ % shares.length]!.push(i);
-      else this.others.push(i);
-    }
-    this.slowHeld = shares.map(() => 0);
-    this.slowBudget = shares.map((share) => 2 * slowCap(share));
+    this.owner = new Int16Array(endpoints.length).fill(-1);
+    const early = startFirst(endpoints.length, first);
+    this.early = Array.from({ length: processes }, (_, p) => early.filter((_, i) => i % processes === p));
+    this.order = launchOrder(endpoints.length, early).slice(early.length);
   }
 
   get empty(): boolean {
-    return this.next >= this.others.length && this.early.every((e) => e.length === 0);
+    return this.next >= this.order.length && this.early.every((e) => e.length === 0);
   }
 
-  deal(to: number, count: number): Dealt[] {
-    const dealt: Dealt[] = [];
-    const own = this.early[to] ?? [];
+  deal(to: number, count: number): [number, Endpoint][] {
+    const dealt: [number, Endpoint][] = [];
+    const queues = [this.early[to] ?? [], ...this.early];
     while (dealt.length < count) {
-      const index =
-        own.length > 0 && this.slowHeld[to]! < this.slowBudget[to]!
-          ? own.shift()
-          : this.next < this.others.length
-            ? this.others[this.next++]
-            : this.early.find((q) => q.length > 0)?.shift();
+      const index = this.next < this.order.length && queues[0]!.length === 0 ? this.order[this.next++] : queues.find((q) => q.length > 0)?.shift();
       if (index === undefined) break;
-      const slow = this.slow[index] === 1;
-      if (slow) this.slowHeld[to]!++;
       this.owner[index] = to;
-      dealt.push([index, this.endpoints[index]!, slow]);
+      dealt.push([index, this.endpoints[index]!]);
     }
     return dealt;
-  }
-
-  /** A result came back from process `from`. */
-  returned(from: number, index: number): void {
-    if (this.slow[index] === 1 && this.owner[index] === from) this.slowHeld[from]!--;
   }
 }
 
@@ -239,10 +212,7 @@ function runProbeProcess(
     }
     child.on('message', (m: FromProber) => {
       if (m.type === 'results') {
-        for (const [index, sent] of m.batch) {
-          accept(index, sent);
-          dealer.returned(n, index);
-        }
+        for (const [index, sent] of m.batch) accept(index, sent);
         held -= m.batch.length;
         topUp();
       } else if (m.type === 'internal') {

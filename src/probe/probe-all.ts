@@ -1,6 +1,5 @@
 import type { Endpoint } from '../targets/types.js';
 import { type RunningProbe, startProbe } from './run.js';
-import { StartQueue, slowCap } from './start-queue.js';
 import type { ProbeResult } from './types.js';
 
 export interface ProbeAllOptions {
@@ -9,8 +8,8 @@ export interface ProbeAllOptions {
   concurrency: number;
   signal?: AbortSignal;
   /**
-   * Indices of endpoints expected to be slow (they took half the timeout or more last scan):
-   * they start first, at most slowCap(concurrency) at once while others wait (see StartQueue).
+   * Indices of endpoints to start before the others, e.g. those that ran into the timeout last
+   * scan: their wait then overlaps the rest of the scan instead of trailing after it.
    */
   first?: readonly number[];
   onResult?: (result: ProbeResult, done: number, total: number) => void;
@@ -28,12 +27,8 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
   const collected = new CollectedResults(total, opts.onResult);
   if (total === 0) return Promise.resolve(collected.results);
   const active = new Set<RunningProbe>();
-  const slow = new Set(opts.first ?? []);
-  const queue = new StartQueue<number>();
-  for (let i = 0; i < total; i++) queue.push(i, slow.has(i));
-  const workers = Math.max(1, Math.min(Math.floor(opts.concurrency) || 1, total));
-  const cap = slowCap(workers);
-  let slowRunning = 0;
+  const order = launchOrder(total, opts.first ?? []);
+  let next = 0;
   let cancelled = opts.signal?.aborted ?? false;
 
   return new Promise((resolve, reject) => {
@@ -45,18 +40,15 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     const launch = (): void => {
-      const next = queue.take(slowRunning, cap);
-      if (next === null) return;
-      const index = next.item;
-      if (next.slow) slowRunning++;
-      const probe = startProbe(endpoints[index]!, { timeoutMs: opts.timeoutMs, onInternalError: opts.onInternalError });
+      const index = order[next++]!;
+      const endpoint = endpoints[index]!;
+      const probe = startProbe(endpoint, { timeoutMs: opts.timeoutMs, onInternalError: opts.onInternalError });
       active.add(probe);
       if (cancelled) probe.cancel();
       void probe.result.then((result) => {
         active.delete(probe);
-        if (next.slow) slowRunning--;
         collected.add(index, result);
-        if (queue.size > 0) launch();
+        if (next < total) launch();
         else if (collected.done === total) {
           opts.signal?.removeEventListener('abort', onAbort);
           if (collected.callbackError !== null) reject(collected.callbackError);
@@ -64,8 +56,22 @@ export function probeAll(endpoints: Endpoint[], opts: ProbeAllOptions): Promise<
         }
       });
     };
+    const workers = Math.max(1, Math.min(Math.floor(opts.concurrency) || 1, total));
     for (let i = 0; i < workers; i++) launch();
   });
+}
+
+/** The indices of `first` that name an endpoint, each once, in their order. */
+export function startFirst(total: number, first: readonly number[]): number[] {
+  return [...new Set(first.filter((i) => Number.isInteger(i) && i >= 0 && i < total))];
+}
+
+/** The order in which endpoints start: those of `first`, then the others in input order. */
+export function launchOrder(total: number, first: readonly number[]): number[] {
+  const order = startFirst(total, first);
+  const taken = new Set(order);
+  for (let i = 0; i < total; i++) if (!taken.has(i)) order.push(i);
+  return order;
 }
 
 /**
