@@ -53,7 +53,7 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
   const scan = await runScan(config, {
     baseline,
     targetNames: opts.targets,
-    isolateProbes: true,
+    probesIn: 'auto',
     onInternalError: (endpoint, err) =>
       log.error('internal error while scanning an endpoint; please report this', {
         target: endpoint.target,

@@ -210,7 +210,7 @@ class Daemon implements DaemonHandle {
         signal: abort.signal,
         baseline: this.baseline,
         // A daemon probes for months: the native capture's leak must end with each scan.
-        isolateProbes: true,
+        probesIn: 'processes',
         onProgress: (done, total) => {
           progress.done = done;
           progress.total = total;

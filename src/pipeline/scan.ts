@@ -3,7 +3,7 @@ import { isUnreadable } from '../chain/types.js';
 import type { Config } from '../config/types.js';
 import type { BaselineStore } from '../fleet/baseline-store.js';
 import { judgePolicies } from '../fleet/policy.js';
-import { defaultProbeProcesses, probeAllIsolated } from '../probe/isolated.js';
+import { defaultProbeProcesses, probeAllIsolated, probeProcessCount } from '../probe/isolated.js';
 import { probeAll } from '../probe/probe.js';
 import type { ProbeResult } from '../probe/types.js';
 import type { RevocationChecker } from '../revocation/checker.js';
@@ -23,8 +23,14 @@ export interface ScanOptions {
   /** Told about a bug of ours (that endpoint's error says `internal`): log it with `err.stack`. */
   onInternalError?: (endpoint: Endpoint, err: unknown) => void;
   now?: () => Date;
-  /** Probe from child processes started for this scan (see probeAllIsolated); in this process otherwise. */
-  isolateProbes?: boolean;
+  /**
+   * Where the connections are made: 'processes', in child processes started for this scan (see
+   * probeAllIsolated); 'here', in this process (the default); 'auto', here when one probe
+   * process would do and in child processes when several would share the work. 'auto' suits a
+   * command that exits after one scan: the native capture's small leak ends with it, and a fleet
+   * of a few dozen endpoints is probed before a child process would have started (0.1 s).
+   */
+  probesIn?: 'here' | 'processes' | 'auto';
 }
 
 /** The stages after probing that keep state from scan to scan. */
@@ -60,10 +66,13 @@ export class Scanner {
     const endpoints = await expandTargets(targets, this.resolver);
     // Analysis starts as each probe ends, so parsing overlaps with the network wait of the others.
     const analyses = new Map<ProbeResult, Promise<EndpointResult>>();
-    const probing = (opts.isolateProbes ? probeAllIsolated : probeAll)(endpoints, {
+    const { concurrency } = this.config.scan;
+    const processes = this.config.scan.probeProcesses ?? defaultProbeProcesses();
+    const isolated = opts.probesIn === 'processes' || (opts.probesIn === 'auto' && probeProcessCount(endpoints.length, concurrency, processes) > 1);
+    const probing = (isolated ? probeAllIsolated : probeAll)(endpoints, {
       timeoutMs: this.config.scan.timeoutMs,
-      concurrency: this.config.scan.concurrency,
-      processes: this.config.scan.probeProcesses ?? defaultProbeProcesses(),
+      concurrency,
+      processes,
       first: this.slow.first(endpoints, this.config.scan.concurrency),
       signal: opts.signal,
       onInternalError: opts.onInternalError,
