@@ -3,6 +3,7 @@
 // CA's key. Built with the ASN.1 schema library, as real responders are.
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   BasicOCSPResponse,
   CertStatus,
@@ -27,8 +28,9 @@ const HOUR_MS = 3_600_000;
 
 export interface RevocationServerOptions {
   host: string;
+  /** 0 takes a free port (see `url`). */
   port: number;
-  /** Path (e.g. /crl/contoso-issuing.crl) → DER CRL. */
+  /** Path (e.g. /crl/contoso-issuing.crl) → DER CRL; read at each request, so entries may be added later. */
   crls: Record<string, Buffer>;
   /** The CA the OCSP responder answers for, and the serials it has revoked. */
   ocsp: { ca: CertificateAuthority; revoked: RevokedEntry[] };
@@ -65,8 +67,10 @@ export async function startRevocationServer(o: RevocationServerOptions): Promise
     server.once('error', reject);
     server.listen({ host: o.host, port: o.port, exclusive: true }, () => resolve());
   });
+  // Port 0 takes a free one; the URL names the port bound.
+  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${o.host}:${o.port}`,
+    url: `http://${o.host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

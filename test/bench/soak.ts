@@ -7,8 +7,9 @@
 // running at that moment), and prints a row. At the end it prints the growth from the first sample after
 // warm-up to the last and writes everything to .bench-results/soak.json.
 //
-// The daemon runs from dist/ (npm run build first), without the TypeScript loader, so its memory
-// is what an installed chainwatch uses.
+// The daemon runs from dist/ (npm run build first), without the TypeScript loader and with the
+// Node options of the systemd unit and the container image, so its memory is what an installed
+// chainwatch uses.
 //
 // Run: npm run build && node --import tsx test/bench/soak.ts   (SOAK_SCANS, default 300; SOAK_TARGETS, 60)
 
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseExposition, type Sample, select, value } from '../helpers/daemon-process.js';
+import { DAEMON_NODE_OPTIONS } from './fleet-run.js';
 import { startLoopbackFleet, writeFleetConfig } from './loopback-fleet.js';
 import { childrenRssMb } from './support.js';
 
@@ -52,7 +54,7 @@ try {
   const file = await config(round);
   const daemon = spawn(process.execPath, ['dist/src/cli/main.js', 'run', '--config', file], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'info' },
+    env: { ...process.env, LOG_LEVEL: 'info', NODE_OPTIONS: DAEMON_NODE_OPTIONS },
   });
   stop = () => daemon.kill('SIGKILL');
   const url = await new Promise<string>((resolve, reject) => {

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
-import { type ChainwatchProcess, eventually, freePort, killAll, type LogRecord, scrape, select, spawnChainwatch, value } from '../helpers/daemon-process.js';
+import { type ChainwatchProcess, eventually, killAll, type LogRecord, scrape, select, spawnChainwatch, value } from '../helpers/daemon-process.js';
 import { chainPems, type StandardPki, standardPki } from '../helpers/fixtures.js';
+import { freePort } from '../helpers/ports.js';
 import { closedPort, serveBlackHole } from '../helpers/servers.js';
 
 const servers: ServedEndpoint[] = [];

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { ALERTMANAGER, AMTOOL, deployPath, freePort, getJson, readDeploy, runTool, ServerProcess, tempDir, waitFor } from './support.js';
+import { freePort } from '../helpers/ports.js';
+import { ALERTMANAGER, AMTOOL, deployPath, getJson, readDeploy, runTool, ServerProcess, tempDir, waitFor } from './support.js';
 
 const CONFIG = 'alertmanager.yml';
 const dir = deployPath('alertmanager');

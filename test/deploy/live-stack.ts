@@ -10,13 +10,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { issueCrl } from '../../src/demo/pki.js';
+import { issueCrl, type RevokedEntry } from '../../src/demo/pki.js';
 import { type RevocationServer, startRevocationServer } from '../../src/demo/revocation-server.js';
 import { type ServedEndpoint, serveChain } from '../../src/demo/servers.js';
 import { chainwatch } from '../helpers/cli.js';
 import { type ChainwatchProcess, killAll, REPO, spawnChainwatch } from '../helpers/daemon-process.js';
 import { chainPems, type StandardPki, standardPki } from '../helpers/fixtures.js';
-import { freePort, type RunningAlertmanager, type RunningPrometheus, startAlertmanager, startPrometheus } from '../output/alerts/processes.js';
+import { freePort } from '../helpers/ports.js';
+import { type RunningAlertmanager, type RunningPrometheus, startAlertmanager, startPrometheus } from '../output/alerts/processes.js';
 
 export const DAY_S = 86_400;
 /** Deliberately not the defaults, so a constant anywhere would show. */
@@ -41,51 +42,58 @@ export interface LiveStack {
 }
 
 export async function startLiveStack(): Promise<LiveStack> {
-  const pki = await standardPki();
-  const dir = mkdtempSync(join(tmpdir(), 'chainwatch-live-'));
-  const servers = new Map<string, ServedEndpoint>();
-  const now = Date.now();
-  const crlPort = await freePort();
-  const crlUrl = `http://127.0.0.1:${crlPort}/contoso-issuing-01.crl`;
-  const leafOf = (ca: typeof pki.contosoIssuing01, host: string, days: number, crl = false) =>
-    pki.leaf(ca, host, { notAfter: new Date(now + days * DAY_S * 1000), ...(crl ? { crlUrls: [crlUrl] } : {}) });
-  const serve = async (name: string, host: string, issuer: 'contoso' | 'fabrikam', days = 365, port = 0, crl = false) => {
-    const ca = issuer === 'contoso' ? pki.contosoIssuing01 : pki.fabrikamTlsCa;
-    const leaf = await leafOf(ca, host, days, crl);
-    const s = await serveChain({ host: '127.0.0.1', port, key: leaf.keyPem, chain: chainPems(leaf, ca) });
-    servers.set(name, s);
-    return s;
-  };
-  writeFileSync(join(dir, 'root.pem'), `${pki.contosoRoot.pem}\n${pki.fabrikamRoot.pem}`);
-  await Promise.all([
-    serve('pool01-a', 'pool01a.contoso.test', 'contoso'),
-    serve('pool01-b', 'pool01b.contoso.test', 'contoso'),
-    serve('web1', 'web1.contoso.test', 'contoso'),
-    serve('web2', 'web2.contoso.test', 'contoso'),
-    // Inside the warning band, and inside the critical band.
-    serve('edge-soon', 'edge1.contoso.test', 'contoso', 50),
-    serve('edge-critical', 'edge2.contoso.test', 'contoso', 10),
-    serve('edge-revoked', 'edge4.contoso.test', 'contoso', 365, 0, true),
-  ]);
-  const revoked = [{ serialNumber: (await leafOf(pki.contosoIssuing01, 'edge4.contoso.test', 365, true)).serialNumber }];
-  const crlServer: RevocationServer = await startRevocationServer({
-    host: '127.0.0.1',
-    port: crlPort,
-    crls: { '/contoso-issuing-01.crl': await issueCrl(pki.contosoIssuing01, { revoked }) },
-    ocsp: { ca: pki.contosoIssuing01, revoked },
-  });
-  const deadPort = await freePort();
+  // What has started so far: a stack that fails half-way stops it all, or its servers would hold
+  // the test file open until its timeout.
+  const stops: (() => unknown)[] = [];
+  try {
+    const pki = await standardPki();
+    const dir = mkdtempSync(join(tmpdir(), 'chainwatch-live-'));
+    stops.push(() => rmSync(dir, { recursive: true, force: true }));
+    const servers = new Map<string, ServedEndpoint>();
+    const now = Date.now();
+    // The CRL's URL goes into a certificate, so its server listens first (on a port it binds
+    // itself) and gets the CRL once the revoked certificate exists.
+    const crls: Record<string, Buffer> = {};
+    const revoked: RevokedEntry[] = [];
+    const crlServer: RevocationServer = await startRevocationServer({ host: '127.0.0.1', port: 0, crls, ocsp: { ca: pki.contosoIssuing01, revoked } });
+    stops.push(() => crlServer.close());
+    const crlUrl = `${crlServer.url}/contoso-issuing-01.crl`;
+    const leafOf = (ca: typeof pki.contosoIssuing01, host: string, days: number, crl = false) =>
+      pki.leaf(ca, host, { notAfter: new Date(now + days * DAY_S * 1000), ...(crl ? { crlUrls: [crlUrl] } : {}) });
+    const serve = async (name: string, host: string, issuer: 'contoso' | 'fabrikam', days = 365, port = 0, crl = false) => {
+      const ca = issuer === 'contoso' ? pki.contosoIssuing01 : pki.fabrikamTlsCa;
+      const leaf = await leafOf(ca, host, days, crl);
+      const s = await serveChain({ host: '127.0.0.1', port, key: leaf.keyPem, chain: chainPems(leaf, ca) });
+      servers.set(name, s);
+      stops.push(() => s.close());
+      return s;
+    };
+    writeFileSync(join(dir, 'root.pem'), `${pki.contosoRoot.pem}\n${pki.fabrikamRoot.pem}`);
+    await Promise.all([
+      serve('pool01-a', 'pool01a.contoso.test', 'contoso'),
+      serve('pool01-b', 'pool01b.contoso.test', 'contoso'),
+      serve('web1', 'web1.contoso.test', 'contoso'),
+      serve('web2', 'web2.contoso.test', 'contoso'),
+      // Inside the warning band, and inside the critical band.
+      serve('edge-soon', 'edge1.contoso.test', 'contoso', 50),
+      serve('edge-critical', 'edge2.contoso.test', 'contoso', 10),
+      serve('edge-revoked', 'edge4.contoso.test', 'contoso', 365, 0, true),
+    ]);
+    revoked.push({ serialNumber: (await leafOf(pki.contosoIssuing01, 'edge4.contoso.test', 365, true)).serialNumber });
+    crls['/contoso-issuing-01.crl'] = await issueCrl(pki.contosoIssuing01, { revoked });
+    const deadPort = await freePort();
 
-  const am = await startAlertmanager({
-    inhibitRules: (parse(readFileSync(join(REPO, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as { inhibit_rules: unknown[] }).inhibit_rules,
-  });
-  // Two sites, as the dashboard's site variable expects: the Lync pool in Dublin, the Edge in London.
-  const target = (name: string, group: string, host: string) =>
-    `  - name: ${name}\n    group: ${group}\n    host: ${host}\n    port: ${servers.get(name)!.port}\n    address: 127.0.0.1\n    labels: {site: ${group === 'edge-internal' ? 'london' : 'dublin'}}\n`;
-  const configFile = join(dir, 'chainwatch.yaml');
-  writeFileSync(
-    configFile,
-    `scan:
+    const am = await startAlertmanager({
+      inhibitRules: (parse(readFileSync(join(REPO, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as { inhibit_rules: unknown[] }).inhibit_rules,
+    });
+    stops.push(() => am.stop());
+    // Two sites, as the dashboard's site variable expects: the Lync pool in Dublin, the Edge in London.
+    const target = (name: string, group: string, host: string) =>
+      `  - name: ${name}\n    group: ${group}\n    host: ${host}\n    port: ${servers.get(name)!.port}\n    address: 127.0.0.1\n    labels: {site: ${group === 'edge-internal' ? 'london' : 'dublin'}}\n`;
+    const configFile = join(dir, 'chainwatch.yaml');
+    writeFileSync(
+      configFile,
+      `scan:
   schedule: "*/2 * * * * *"
   timeout: 3s
   expiry_warning: ${EXPIRY_WARNING_DAYS}d
@@ -114,44 +122,50 @@ policies:
     members: [pchat-web]
     scope: site
 `,
-  );
+    );
 
-  const rulesText = await writeGeneratedRules(configFile, join(dir, 'rules.yml'));
+    const rulesText = await writeGeneratedRules(configFile, join(dir, 'rules.yml'));
 
-  const daemon = spawnChainwatch(['run', '--config', configFile]);
-  const started = await daemon.waitForLog((r) => r.msg === 'chainwatch started', 'the daemon to start', 60_000);
-  const daemonUrl = String(started.listen);
-  const prometheus = await startRulesPrometheus(join(dir, 'rules.yml'), new URL(daemonUrl).host, new URL(am.url).host);
+    const daemon = spawnChainwatch(['run', '--config', configFile]);
+    const started = await daemon.waitForLog((r) => r.msg === 'chainwatch started', 'the daemon to start', 60_000);
+    const daemonUrl = String(started.listen);
+    const prometheus = await startRulesPrometheus(join(dir, 'rules.yml'), new URL(daemonUrl).host, new URL(am.url).host);
+    stops.push(() => prometheus.stop());
 
-  return {
-    pki,
-    dir,
-    daemonUrl,
-    daemon,
-    prometheus,
-    alertmanager: am,
-    rulesText,
-    async serveWeb2(issuer) {
-      const old = servers.get('web2')!;
-      await old.close();
-      await serve('web2', 'web2.contoso.test', issuer, 365, old.port);
-    },
-    async query(expr) {
-      const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-      const body = (await res.json()) as { status: string; error?: string; data: { resultType: string; result: unknown } };
-      if (body.status !== 'success') throw new Error(`query failed: ${body.error} in ${expr}`);
-      if (body.data.resultType === 'scalar') {
-        const [t, v] = body.data.result as [number, string];
-        return [{ metric: {}, value: [t, v] }];
-      }
-      return body.data.result as { metric: Record<string, string>; value: [number, string] }[];
-    },
-    async close() {
-      killAll();
-      await Promise.all([prometheus.stop(), am.stop(), crlServer.close(), ...[...servers.values()].map((s) => s.close())]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    return {
+      pki,
+      dir,
+      daemonUrl,
+      daemon,
+      prometheus,
+      alertmanager: am,
+      rulesText,
+      async serveWeb2(issuer) {
+        const old = servers.get('web2')!;
+        await old.close();
+        await serve('web2', 'web2.contoso.test', issuer, 365, old.port);
+      },
+      async query(expr) {
+        const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        const body = (await res.json()) as { status: string; error?: string; data: { resultType: string; result: unknown } };
+        if (body.status !== 'success') throw new Error(`query failed: ${body.error} in ${expr}`);
+        if (body.data.resultType === 'scalar') {
+          const [t, v] = body.data.result as [number, string];
+          return [{ metric: {}, value: [t, v] }];
+        }
+        return body.data.result as { metric: Record<string, string>; value: [number, string] }[];
+      },
+      async close() {
+        killAll();
+        await Promise.all([prometheus.stop(), am.stop(), crlServer.close(), ...[...servers.values()].map((s) => s.close())]);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    killAll();
+    await Promise.allSettled(stops.map(async (stop) => stop()));
+    throw err;
+  }
 }
 
 /**

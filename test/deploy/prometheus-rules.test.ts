@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { createMetrics, FLEET_FAMILIES } from '../../src/output/metrics.js';
 import { generateRuleFile } from '../../src/output/prometheus-rules.js';
-import { checkNames, deployPath, freePort, getJson, METRICS, PROMETHEUS, PROMTOOL, readDeploy, runTool, ServerProcess, tempDir, waitFor } from './support.js';
+import { freePort } from '../helpers/ports.js';
+import { checkNames, deployPath, getJson, METRICS, PROMETHEUS, PROMTOOL, readDeploy, runTool, ServerProcess, tempDir, waitFor } from './support.js';
 
 interface Rule {
   alert?: string;

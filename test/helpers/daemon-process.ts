@@ -1,7 +1,6 @@
 // Runs chainwatch as a child process (as operators do) and lets a test wait on its log lines,
 // scrape its HTTP endpoints and signal it. Every process started here is killed by killAll().
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -188,16 +187,4 @@ export async function eventually<T>(fn: () => Promise<T>, what: string, timeoutM
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}: ${(last as Error)?.message ?? last}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
-}
-
-/** A loopback port free right now, for configs that must name their port before the daemon starts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }

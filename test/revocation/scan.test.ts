@@ -14,7 +14,7 @@ import { buildReport, type EndpointReport, hasFindings } from '../../src/output/
 import { formatTable } from '../../src/output/table.js';
 import { runScan } from '../../src/pipeline/scan.js';
 import { probeEndpoint } from '../../src/probe/probe.js';
-import { freePort } from '../output/alerts/processes.js';
+import { freePort } from '../helpers/ports.js';
 import { endpointFor } from '../probe/endpoint.js';
 import {
   type CrlServer,

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CertificateAuthority, IssuedCert } from '../../src/demo/pki.js';
-import { eventually, freePort, stopChild } from '../output/alerts/processes.js';
+import { freePort } from '../helpers/ports.js';
+import { eventually, stopChild } from '../output/alerts/processes.js';
 
 export type Route = { body: Buffer; etag?: string } | { status: number } | { redirect: string } | 'hang';
 

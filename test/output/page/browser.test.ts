@@ -10,8 +10,9 @@ import type { Page } from 'playwright-core';
 import type { CertificateAuthority } from '../../../src/demo/pki.js';
 import { type ServedEndpoint, serveChain } from '../../../src/demo/servers.js';
 import { artifactPath, type LaunchedBrowser, launchChromium } from '../../helpers/browser.js';
-import { type ChainwatchProcess, eventually, freePort, killAll, spawnChainwatch } from '../../helpers/daemon-process.js';
+import { type ChainwatchProcess, eventually, killAll, spawnChainwatch } from '../../helpers/daemon-process.js';
 import { chainPems, type StandardPki, standardPki } from '../../helpers/fixtures.js';
+import { freePort } from '../../helpers/ports.js';
 import { closedPort } from '../../helpers/servers.js';
 
 const EVIL_CN = '<script>window.__pwned=1</script>';
