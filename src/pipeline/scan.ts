@@ -27,8 +27,8 @@ export interface ScanOptions {
    * Where the connections are made: 'processes', in child processes started for this scan (see
    * probeAllIsolated); 'here', in this process (the default); 'auto', here when one probe
    * process would do and in child processes when several would share the work. 'auto' suits a
-   * command that exits after one scan: the native capture's small leak ends with it, and a fleet
-   * of a few dozen endpoints is probed before a child process would have started (0.1 s).
+   * command that exits after one scan: the native capture's small leak ends with it, and starting
+   * a child process (about 0.1 s) is a large share of a small fleet's scan.
    */
   probesIn?: 'here' | 'processes' | 'auto';
 }
@@ -73,7 +73,7 @@ export class Scanner {
       timeoutMs: this.config.scan.timeoutMs,
       concurrency,
       processes,
-      first: this.slow.first(endpoints, this.config.scan.concurrency),
+      first: this.slow.first(endpoints, concurrency),
       signal: opts.signal,
       onInternalError: opts.onInternalError,
       onResult: (r, done, total) => {
