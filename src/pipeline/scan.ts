@@ -6,7 +6,7 @@ import { judgePolicies } from '../fleet/policy.js';
 import { defaultProbeProcesses, probeAllIsolated, probeProcessCount } from '../probe/isolated.js';
 import { probeAll } from '../probe/probe.js';
 import type { ProbeResult } from '../probe/types.js';
-import type { RevocationChecker } from '../revocation/checker.js';
+import type { RevocationChecker, ScanPass } from '../revocation/checker.js';
 import { expandTargets } from '../targets/expand.js';
 import { createResolver, type Resolver } from '../targets/resolver.js';
 import type { Endpoint } from '../targets/types.js';
@@ -64,7 +64,10 @@ export class Scanner {
     const wanted = new Set(opts.targetNames ?? []);
     const targets = this.config.targets.filter((t) => wanted.size === 0 || wanted.has(t.name));
     const endpoints = await expandTargets(targets, this.resolver);
-    // Analysis starts as each probe ends, so parsing overlaps with the network wait of the others.
+    // Analysis and the revocation checks start as each probe ends, so parsing and fetching CRLs
+    // and OCSP answers overlap the network wait of the others.
+    const pass = this.revocationPass(opts.signal);
+    const examine = (p: ProbeResult): Promise<EndpointResult> => this.examine(p, startedAt, pass, opts.onInternalError);
     const analyses = new Map<ProbeResult, Promise<EndpointResult>>();
     const { concurrency } = this.config.scan;
     const processes = this.config.scan.probeProcesses ?? defaultProbeProcesses();
@@ -77,7 +80,7 @@ export class Scanner {
       signal: opts.signal,
       onInternalError: opts.onInternalError,
       onResult: (r, done, total) => {
-        analyses.set(r, this.analyze(r, startedAt, opts.onInternalError));
+        analyses.set(r, examine(r));
         opts.onProgress?.(done, total);
       },
     });
@@ -88,13 +91,36 @@ export class Scanner {
     const probes = await probing;
     if (!opts.signal?.aborted) this.slow.record(probes);
     await loading;
-    return this.judge(startedAt, await Promise.all(probes.map((p) => analyses.get(p) ?? this.analyze(p, startedAt, opts.onInternalError))), opts);
+    const results = await Promise.all(probes.map((p) => analyses.get(p) ?? examine(p)));
+    return this.judge(startedAt, results, await pass, opts);
   }
 
   /** The stages after probing, for probes made elsewhere (test/bench feeds synthetic fleets through it). */
   async scanProbes(probes: readonly ProbeResult[], opts: ScanOptions = {}): Promise<ScanResult> {
     const startedAt = (opts.now ?? (() => new Date()))();
-    return this.judge(startedAt, await Promise.all(probes.map((p) => this.analyze(p, startedAt, opts.onInternalError))), opts);
+    const pass = this.revocationPass(opts.signal);
+    const endpoints = await Promise.all(probes.map((p) => this.examine(p, startedAt, pass, opts.onInternalError)));
+    return this.judge(startedAt, endpoints, await pass, opts);
+  }
+
+  /** This scan's revocation checks; null when revocation checking is off. */
+  private revocationPass(signal: AbortSignal | undefined): Promise<ScanPass | null> {
+    const pass = this.loadAnalysis().then(({ revocation }) => revocation?.startPass(signal) ?? null);
+    // A failure to load is raised where the scan awaits the analysis modules.
+    pass.catch(() => undefined);
+    return pass;
+  }
+
+  /** One endpoint's analysis, then its revocation checks. */
+  private async examine(
+    probe: ProbeResult,
+    now: Date,
+    pass: Promise<ScanPass | null>,
+    onInternalError: ScanOptions['onInternalError'],
+  ): Promise<EndpointResult> {
+    const analysed = await this.analyze(probe, now, onInternalError);
+    const revocation = await pass;
+    return revocation ? revocation.endpoint(analysed) : analysed;
   }
 
   private loadAnalysis(): Promise<Analysis> {
@@ -112,11 +138,9 @@ export class Scanner {
     return this.analysis;
   }
 
-  private async judge(startedAt: Date, analysed: EndpointResult[], opts: ScanOptions): Promise<ScanResult> {
+  private async judge(startedAt: Date, endpointResults: EndpointResult[], revocation: ScanPass | null, opts: ScanOptions): Promise<ScanResult> {
     const now = opts.now ?? (() => new Date());
-    const { analyzer, revocation: checker } = await this.loadAnalysis();
-    const revocation = checker && !opts.signal?.aborted ? await checker.check(analysed, opts.signal) : null;
-    const endpointResults = revocation?.endpoints ?? analysed;
+    const { analyzer } = await this.loadAnalysis();
     const policies = judgePolicies(this.config.policies, endpointResults);
     const finishedAt = now();
     const changes = opts.baseline ? opts.baseline.apply(endpointResults, finishedAt, this.config.state.retentionMs) : [];
@@ -127,7 +151,7 @@ export class Scanner {
       endpoints: endpointResults,
       policies,
       changes,
-      ...(revocation ? { revocationUrls: revocation.urls } : {}),
+      ...(revocation ? { revocationUrls: revocation.urls() } : {}),
     };
   }
 

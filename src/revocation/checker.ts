@@ -10,7 +10,15 @@ import { isFetchable } from './http.js';
 import { type OcspAnswer, readOcspResponse } from './ocsp.js';
 import { OcspStore } from './ocsp-store.js';
 import { deltaPointsOfCrl, type RevocationPoints, revocationPoints } from './points.js';
-import type { CertificateRevocation, EndpointResult, RevocationFindings, RevocationOptions, RevocationSource, RevocationStatus } from './types.js';
+import type {
+  CertificateRevocation,
+  EndpointResult,
+  RevocationFindings,
+  RevocationOptions,
+  RevocationSource,
+  RevocationStatus,
+  RevocationUrlHealth,
+} from './types.js';
 import { UrlHealthBook } from './url-health.js';
 
 /** One source's answer for one certificate. */
@@ -53,15 +61,22 @@ export class RevocationChecker {
 
   /** `signal` cancels the requests in flight (shutdown or reload); their sources then count as failed. */
   async check(endpoints: AnalyzedEndpoint[], signal?: AbortSignal): Promise<RevocationFindings> {
-    const now = this.clock();
-    const pass = new ScanPass(this.options, this.crls, this.ocsp, now, signal);
+    const pass = this.startPass(signal);
     const checked = await Promise.all(endpoints.map((e) => pass.endpoint(e)));
-    return { endpoints: checked, urls: pass.health.list() };
+    return { endpoints: checked, urls: pass.urls() };
+  }
+
+  /**
+   * One scan's checks, made endpoint by endpoint as the scan hands them over, so that fetching
+   * CRLs and OCSP answers overlaps the probing of the rest of the fleet.
+   */
+  startPass(signal?: AbortSignal): ScanPass {
+    return new ScanPass(this.options, this.crls, this.ocsp, this.clock(), signal);
   }
 }
 
 /** One scan's worth of checks: each certificate is looked up once, whoever presents it. */
-class ScanPass {
+export class ScanPass {
   readonly health: UrlHealthBook;
   private readonly fetched = new Map<string, Promise<Fetched>>();
   private readonly points = new Map<string, RevocationPoints>();
@@ -74,6 +89,11 @@ class ScanPass {
     private readonly signal: AbortSignal | undefined,
   ) {
     this.health = new UrlHealthBook(now, options.staleWarningMs);
+  }
+
+  /** The health of every source the endpoints checked so far depend on. */
+  urls(): RevocationUrlHealth[] {
+    return this.health.list();
   }
 
   async endpoint(result: AnalyzedEndpoint): Promise<EndpointResult> {
