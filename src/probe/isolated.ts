@@ -137,9 +137,9 @@ class Dealer {
 
   deal(to: number, count: number): [number, Endpoint][] {
     const dealt: [number, Endpoint][] = [];
-    const queues = [this.early[to] ?? [], ...this.early];
+    const own = this.early[to] ?? [];
     while (dealt.length < count) {
-      const index = this.next < this.order.length && queues[0]!.length === 0 ? this.order[this.next++] : queues.find((q) => q.length > 0)?.shift();
+      const index = own.shift() ?? (this.next < this.order.length ? this.order[this.next++] : this.early.find((q) => q.length > 0)?.shift());
       if (index === undefined) break;
       this.owner[index] = to;
       dealt.push([index, this.endpoints[index]!]);
