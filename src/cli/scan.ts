@@ -74,6 +74,6 @@ export async function scanCommand(whole: Config, opts: ScanCommandOptions): Prom
 }
 
 /** Writes piece by piece, waiting whenever a pipe on stdout is full. */
-async function writePieces(out: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
+async function writePieces(out: NodeJS.WritableStream, pieces: Iterable<Buffer>): Promise<void> {
   for (const piece of pieces) if (!out.write(piece)) await once(out, 'drain');
 }

@@ -6,10 +6,10 @@ describe('jsonPieces', () => {
   const report = (n: number) => ({
     version: 1,
     scannedAt: new Date(Date.UTC(2026, 11, 1)),
-    note: 'a line\nand "quotes" \u0000 too',
+    note: 'a line\nand "quotes" \u0000 too — ünïcode ✓',
     targets: Array.from({ length: n }, (_, i) => ({
       target: `web-${i}`,
-      chain: [{ subject: `CN=web-${i}.contoso.test`, sans: ['a', 'b'], empty: [], nothing: null }],
+      chain: [{ subject: i % 7 === 3 ? `CN=wéb-${i} — 证书` : `CN=web-${i}.contoso.test`, sans: ['a', 'b'], empty: [], nothing: null }],
       skipped: undefined,
     })),
     summary: { endpoints: n, groups: {} },
@@ -20,7 +20,7 @@ describe('jsonPieces', () => {
       for (const n of [0, 1, 3, 5000]) {
         const value = report(n);
         const pieces = [...jsonPieces(value, 'targets', indent)];
-        assert.equal(pieces.join(''), `${JSON.stringify(value, null, indent)}\n`, `${n} targets`);
+        assert.equal(Buffer.concat(pieces).toString('utf8'), `${JSON.stringify(value, null, indent)}\n`, `${n} targets`);
       }
     });
   }
