@@ -247,7 +247,8 @@ class Daemon implements DaemonHandle {
   private publish(scan: ScanResult): ScanSummary {
     const entries = this.baseline.entries();
     this.metrics.updateFromScan(scan, entries);
-    this.status = buildStatus(scan, { entries, recentChanges: this.baseline.recentChanges(STATUS_CHANGES) });
+    // Prometheus scrapes soon after a scan; people read the status page less often.
+    this.status = buildStatus(scan, { entries, recentChanges: this.baseline.recentChanges(STATUS_CHANGES) }, this.metrics.fleetReady());
     return this.status.report.summary;
   }
 

@@ -125,6 +125,11 @@ export class ChainwatchMetrics {
     this.scanLastCompleted.set(scan.finishedAt.getTime() / 1000);
   }
 
+  /** Settles once the fleet series of the last scan are compressed and a scrape need not wait. */
+  fleetReady(): Promise<unknown> {
+    return this.fleet.compressed.catch(() => undefined);
+  }
+
   scanSkipped(): void {
     this.scansSkipped.inc();
   }
