@@ -10,15 +10,7 @@ import { isFetchable } from './http.js';
 import { type OcspAnswer, readOcspResponse } from './ocsp.js';
 import { OcspStore } from './ocsp-store.js';
 import { deltaPointsOfCrl, type RevocationPoints, revocationPoints } from './points.js';
-import type {
-  CertificateRevocation,
-  EndpointResult,
-  RevocationFindings,
-  RevocationOptions,
-  RevocationSource,
-  RevocationStatus,
-  RevocationUrlHealth,
-} from './types.js';
+import type { CertificateRevocation, EndpointResult, RevocationOptions, RevocationSource, RevocationStatus, RevocationUrlHealth } from './types.js';
 import { UrlHealthBook } from './url-health.js';
 
 /** One source's answer for one certificate. */
@@ -59,16 +51,10 @@ export class RevocationChecker {
     this.ocsp = new OcspStore(options);
   }
 
-  /** `signal` cancels the requests in flight (shutdown or reload); their sources then count as failed. */
-  async check(endpoints: AnalyzedEndpoint[], signal?: AbortSignal): Promise<RevocationFindings> {
-    const pass = this.startPass(signal);
-    const checked = await Promise.all(endpoints.map((e) => pass.endpoint(e)));
-    return { endpoints: checked, urls: pass.urls() };
-  }
-
   /**
    * One scan's checks, made endpoint by endpoint as the scan hands them over, so that fetching
-   * CRLs and OCSP answers overlaps the probing of the rest of the fleet.
+   * CRLs and OCSP answers overlaps the probing of the rest of the fleet. `signal` cancels the
+   * requests in flight (shutdown or reload); their sources then count as failed.
    */
   startPass(signal?: AbortSignal): ScanPass {
     return new ScanPass(this.options, this.crls, this.ocsp, this.clock(), signal);
@@ -77,7 +63,7 @@ export class RevocationChecker {
 
 /** One scan's worth of checks: each certificate is looked up once, whoever presents it. */
 export class ScanPass {
-  readonly health: UrlHealthBook;
+  private readonly health: UrlHealthBook;
   private readonly fetched = new Map<string, Promise<Fetched>>();
   private readonly points = new Map<string, RevocationPoints>();
 

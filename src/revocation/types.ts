@@ -63,9 +63,3 @@ export interface EndpointResult extends AnalyzedEndpoint {
    */
   revocation?: (CertificateRevocation | null)[];
 }
-
-/** What the stage found in one scan. */
-export interface RevocationFindings {
-  endpoints: EndpointResult[];
-  urls: RevocationUrlHealth[];
-}

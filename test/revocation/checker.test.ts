@@ -62,6 +62,13 @@ async function endpoint(leaf: Pick<IssuedCert, 'der'>): Promise<EndpointResult> 
   };
 }
 
+/** One scan's checks of these endpoints, made as a scan makes them: endpoint by endpoint, then the sources' health. */
+async function check(checker: RevocationChecker, endpoints: EndpointResult[], signal?: AbortSignal) {
+  const pass = checker.startPass(signal);
+  const checked = await Promise.all(endpoints.map((e) => pass.endpoint(e)));
+  return { endpoints: checked, urls: pass.urls() };
+}
+
 describe('the revocation cache and clock', () => {
   it('reuses a CRL for refresh, then asks again with If-None-Match, and never past nextUpdate', async () => {
     const t0 = Date.now();
@@ -71,16 +78,16 @@ describe('the revocation cache and clock', () => {
     const checker = new RevocationChecker(OPTIONS, () => new Date(now));
     const ep = await endpoint(leaf);
 
-    const first = await checker.check([ep]);
+    const first = await check(checker, [ep]);
     assert.equal(first.endpoints[0]!.revocation![0]!.status, 'good');
     assert.equal(crls.hits('/clock.crl'), 1);
 
     now = t0 + 30 * 60_000; // within refresh
-    await checker.check([ep]);
+    await check(checker, [ep]);
     assert.equal(crls.hits('/clock.crl'), 1);
 
     now = t0 + HOUR + 60_000; // refresh passed: conditional GET, answered 304
-    const third = await checker.check([ep]);
+    const third = await check(checker, [ep]);
     assert.equal(crls.hits('/clock.crl'), 2);
     assert.equal(crls.notModified('/clock.crl'), 1);
     assert.equal(third.endpoints[0]!.revocation![0]!.status, 'good');
@@ -88,7 +95,7 @@ describe('the revocation cache and clock', () => {
     // Past nextUpdate the held copy is stale: fetched again at once, and the stale copy (the
     // server still has nothing newer) gives unknown, never good.
     now = t0 + 3 * HOUR + 60_000;
-    const fourth = await checker.check([ep]);
+    const fourth = await check(checker, [ep]);
     assert.equal(crls.hits('/clock.crl'), 3);
     const r = fourth.endpoints[0]!.revocation![0]!;
     assert.equal(r.status, 'unknown');
@@ -102,7 +109,7 @@ describe('the revocation cache and clock', () => {
     const t0 = Date.now();
     const leaf = await issueLeaf(issuing, { commonName: 'soon.test', dnsNames: ['soon.test'], crlUrls: [`${crls.base}/soon.crl`] });
     crls.routes.set('/soon.crl', { body: await issueCrl(issuing, { nextUpdate: new Date(t0 + 2 * HOUR) }) });
-    const found = await new RevocationChecker(OPTIONS, () => new Date(t0)).check([await endpoint(leaf)]);
+    const found = await check(new RevocationChecker(OPTIONS, () => new Date(t0)), [await endpoint(leaf)]);
     const h = found.urls.find((u) => u.url.endsWith('/soon.crl'))!;
     assert.deepEqual([h.expiring, h.stale, h.reachable], [true, false, true]);
   });
@@ -116,7 +123,7 @@ describe('the revocation cache and clock', () => {
     });
     crls.routes.set('/base.crl', { body: await issueCrl(issuing, { number: 7 }) });
     crls.routes.set('/delta.crl', { body: await issueCrl(issuing, { number: 8, deltaOf: 7, revoked: [{ serialNumber: leaf.serialNumber, reason: 4 }] }) });
-    const found = await new RevocationChecker({ ...OPTIONS, ocsp: false }).check([await endpoint(leaf)]);
+    const found = await check(new RevocationChecker({ ...OPTIONS, ocsp: false }), [await endpoint(leaf)]);
     const r = found.endpoints[0]!.revocation![0]!;
     assert.deepEqual([r.status, r.source, r.reason], ['revoked', 'crl', 'superseded']);
     assert.ok(found.urls.some((u) => u.url.endsWith('/delta.crl') && u.kind === 'delta_crl' && u.reachable));
@@ -127,7 +134,7 @@ describe('the revocation cache and clock', () => {
     const der = await issueCrl(issuing, { revoked: [{ serialNumber: leaf.serialNumber }] });
     const pem = `-----BEGIN X509 CRL-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END X509 CRL-----\n`;
     crls.routes.set('/pem.crl', { body: Buffer.from(pem) });
-    const found = await new RevocationChecker(OPTIONS).check([await endpoint(leaf)]);
+    const found = await check(new RevocationChecker(OPTIONS), [await endpoint(leaf)]);
     assert.equal(found.endpoints[0]!.revocation![0]!.status, 'revoked');
   });
 
@@ -135,7 +142,7 @@ describe('the revocation cache and clock', () => {
     const leaf = await issueLeaf(issuing, { commonName: 'cancel.test', dnsNames: ['cancel.test'], crlUrls: [`${crls.base}/cancel.crl`] });
     crls.routes.set('/cancel.crl', 'hang');
     const controller = new AbortController();
-    const checking = new RevocationChecker({ ...OPTIONS, timeoutMs: 3_600_000 }).check([await endpoint(leaf)], controller.signal);
+    const checking = check(new RevocationChecker({ ...OPTIONS, timeoutMs: 3_600_000 }), [await endpoint(leaf)], controller.signal);
     await new Promise((r) => setTimeout(r, 200));
     controller.abort();
     const found = await checking;
@@ -149,7 +156,7 @@ describe('the revocation cache and clock', () => {
     const genuine = await issueOcspResponder(issuing, { commonName: 'Clock Test OCSP' });
     const ep = await endpoint(leaf);
     const staple = async (signer: { pem: string; keyPem: string }) => {
-      const r = await new RevocationChecker(OPTIONS).check([
+      const r = await check(new RevocationChecker(OPTIONS), [
         { ...ep, probe: { ...ep.probe, stapledOcsp: await opensslOcspResponse(issuing, leaf, [{ cert: leaf }], signer) } },
       ]);
       return r.endpoints[0]!.revocation![0]!;
@@ -181,7 +188,7 @@ describe('the revocation cache and clock', () => {
     const garbled = await endpoint({ der });
     const good = await endpoint(await issueLeaf(issuing, { commonName: 'fine.test', dnsNames: ['fine.test'], crlUrls: [`${crls.base}/fine.crl`] }));
     crls.routes.set('/fine.crl', { body: await issueCrl(issuing) });
-    const found = await new RevocationChecker(OPTIONS).check([garbled, good]);
+    const found = await check(new RevocationChecker(OPTIONS), [garbled, good]);
     assert.equal(found.endpoints[0]!.revocation![0]!.status, 'unknown');
     assert.match(found.endpoints[0]!.revocation![0]!.error!, /its revocation sources cannot be read/);
     assert.equal(found.endpoints[1]!.revocation![0]!.status, 'good');
@@ -193,7 +200,7 @@ describe('the revocation cache and clock', () => {
     crls.routes.set('/to-ldap.crl', { redirect: 'ldap://pki.contoso.test/CN=CRL' });
     for (let i = 0; i < 4; i++) crls.routes.set(`/loop${i}.crl`, { redirect: `${crls.base}/loop${i + 1}.crl` });
     crls.routes.set('/loop4.crl', { body: await issueCrl(issuing) });
-    const found = await new RevocationChecker(OPTIONS).check([await leaf('to-ldap'), await leaf('loop0')]);
+    const found = await check(new RevocationChecker(OPTIONS), [await leaf('to-ldap'), await leaf('loop0')]);
     assert.match(found.endpoints[0]!.revocation![0]!.error!, /redirected to ldap:\/\/pki\.contoso\.test\/CN=CRL, which is not http\(s\); not followed/);
     assert.match(found.endpoints[1]!.revocation![0]!.error!, /more than 3 redirects \(last to .*\/loop4\.crl\)/);
     assert.equal(crls.hits('/loop4.crl'), 0);
