@@ -226,7 +226,7 @@ class Daemon implements DaemonHandle {
       return;
     }
     collectGarbageNow();
-    const summary = this.publish(scan);
+    const summary = await this.publish(scan);
     this.scanLog.finished(scan, summary, reason);
     try {
       await this.baseline.save();
@@ -243,12 +243,15 @@ class Daemon implements DaemonHandle {
     collectGarbageSoon();
   }
 
-  /** Everything readers see switches to this scan here, synchronously. */
-  private publish(scan: ScanResult): ScanSummary {
+  /**
+   * What readers see switches to this scan: the metrics once their text is compressed (a scrape
+   * meanwhile gets the previous scan at once), then the status page and API. The scan is logged
+   * as finished after that, so whoever reads the log and then scrapes sees this scan.
+   */
+  private async publish(scan: ScanResult): Promise<ScanSummary> {
     const entries = this.baseline.entries();
-    this.metrics.updateFromScan(scan, entries);
-    // Prometheus scrapes soon after a scan; people read the status page less often.
-    this.status = buildStatus(scan, { entries, recentChanges: this.baseline.recentChanges(STATUS_CHANGES) }, this.metrics.fleetReady());
+    await this.metrics.updateFromScan(scan, entries);
+    this.status = buildStatus(scan, { entries, recentChanges: this.baseline.recentChanges(STATUS_CHANGES) });
     return this.status.report.summary;
   }
 

@@ -38,19 +38,11 @@ export async function statusJson(snapshot: StatusSnapshot, gzipped: boolean): Pr
   return [gzipped ? json.gzip : inflated(json)];
 }
 
-/**
- * `after`: the document is serialised and compressed once this settles, so that it does not
- * compete with more urgent work of the same scan (the metrics Prometheus is about to scrape).
- */
-export function buildStatus(
-  scan: ScanResult,
-  baseline: { entries: readonly BaselineEntry[]; recentChanges: readonly CertChange[] },
-  after: Promise<unknown> = Promise.resolve(),
-): StatusSnapshot {
+export function buildStatus(scan: ScanResult, baseline: { entries: readonly BaselineEntry[]; recentChanges: readonly CertChange[] }): StatusSnapshot {
   const report: Report = { ...buildReport(scan), changes: [...baseline.recentChanges] };
   const history = new Map<string, EndpointHistory>();
   for (const e of baseline.entries) history.set(e.key, { firstSeen: e.firstSeen, lastChange: e.lastChange, changes: e.changes });
-  const json = after.then(() => gzipPieces(jsonPieces(report, 'targets')));
+  const json = gzipPieces(jsonPieces(report, 'targets'));
   // Nothing awaits it until a request comes; a failure is that request's error, not the process's.
   json.catch(() => undefined);
   return { report, history, json };

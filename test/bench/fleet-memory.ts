@@ -96,7 +96,7 @@ try {
     const first = s === 0;
     const before = first ? await sample() : null;
     const entries = baseline.entries();
-    metrics.updateFromScan(scan, entries);
+    await metrics.updateFromScan(scan, entries);
     // The compressed forms are made in the background; what is held is what is left once they are.
     await metrics.scrape(true);
     const afterMetrics = first ? await sample() : null;

@@ -12,7 +12,7 @@ import { type FleetShape, syntheticScan } from '../output/synthetic-fleet.js';
 async function render(n: number, shape: FleetShape): Promise<{ text: string; plain: number; gzip: number; endpointLabels: string }> {
   const m = createMetrics({ version: 'bench', processMetrics: false });
   const { scan, baseline } = syntheticScan(n, shape);
-  m.updateFromScan(scan, baseline);
+  await m.updateFromScan(scan, baseline);
   const plain = await readBody((await m.scrape(false)).body);
   const ep = scan.endpoints.find((r) => r.analysis !== null)!.probe.endpoint;
   return {

@@ -28,5 +28,6 @@ test('fleet benchmark smoke: 40 endpoints on nginx, 2 black holes', async () => 
   assert.ok(r.daemon.rssMb > 0 && r.scanMaxRssMb > 0);
   assert.ok(r.daemon.idleRssMb > 0, 'the daemon is sampled between its scans');
   assert.ok(r.daemon.probeProcessPeakRssMb > 0, 'the daemon probes from a child process during each scan');
+  assert.ok(r.daemon.metricsWorstGzipMs > 0, "Prometheus-like scrapes ran through the daemon's scans");
   assert.ok(r.daemon.metricsGzipBytes < r.daemon.metricsBytes / 3, `gzip ${r.daemon.metricsGzipBytes} B vs plain ${r.daemon.metricsBytes} B`);
 });

@@ -51,7 +51,7 @@ test('/metrics for 10,000 endpoints renders within 1 s; the gzip form is the sam
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
     const c0 = process.cpuUsage();
-    m.updateFromScan(scan, baseline);
+    await m.updateFromScan(scan, baseline);
     await readBody((await m.scrape(false)).body);
     const c = process.cpuUsage(c0);
     times.push((c.user + c.system) / 1000);
@@ -68,7 +68,7 @@ test('/metrics for 10,000 endpoints renders within 1 s; the gzip form is the sam
 test('/metrics for 10,000 endpoints stays under 20 MB of text: 12 series per healthy endpoint, identity on not_after only', async () => {
   const m = createMetrics({ version: 'test', processMetrics: false });
   const { scan, baseline } = syntheticScan(10_000);
-  m.updateFromScan(scan, baseline);
+  await m.updateFromScan(scan, baseline);
   const plain = await readBody((await m.scrape(false)).body);
   const gzipped = await readBody((await m.scrape(true)).body);
   // The synthetic fleet's labels are deterministic, so the size is too (19.6 MB, 1.6 MB gzip);

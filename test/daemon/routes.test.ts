@@ -30,17 +30,3 @@ test('/api/v1/status is the report of the last scan, gzip-encoded for a client t
   const empty = buildStatus(syntheticScan(0).scan, { entries: [], recentChanges: [] });
   assert.equal((await readBody(await statusJson(empty, false))).toString('utf8'), `${JSON.stringify(empty.report)}\n`);
 });
-
-test('/api/v1/status is serialised only once the work it is told to wait for is done', async () => {
-  const { scan, baseline } = syntheticScan(30);
-  let open: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  const status = buildStatus(scan, { entries: baseline, recentChanges: [] }, gate);
-  // Made at once, the document would already hold the report as it was; made after the gate,
-  // it holds what the report is when the gate opens.
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  status.report.summary.endpoints = -1;
-  open();
-  const text = (await readBody(await statusJson(status, false))).toString('utf8');
-  assert.equal(JSON.parse(text).summary.endpoints, -1);
-});

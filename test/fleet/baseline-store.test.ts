@@ -227,7 +227,7 @@ describe('baseline store', () => {
     const changes = store.apply(results, now, 7 * DAY);
     assert.deepEqual(changes, []);
     const metrics = createMetrics({ version: 'test', processMetrics: false });
-    metrics.updateFromScan({ startedAt: now, finishedAt: now, endpoints: results, policies: [], changes }, store.entries());
+    await metrics.updateFromScan({ startedAt: now, finishedAt: now, endpoints: results, policies: [], changes }, store.entries());
     assert.match(await metrics.render(), /chainwatch_cert_changes_total\{target="web1",group="pchat-web",address="127.0.0.1"\} 2/);
     await store.save();
     await store.close();

@@ -18,7 +18,7 @@ test('the join in docs/metrics.md gives every not_before series the identity of 
 
   const m = createMetrics({ version: 'test', processMetrics: false });
   const { scan, baseline } = syntheticScan(40);
-  m.updateFromScan(scan, baseline);
+  await m.updateFromScan(scan, baseline);
   const text = await m.render();
   const series = (name: string) =>
     text

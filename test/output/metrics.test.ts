@@ -141,7 +141,7 @@ test('a scan becomes exactly the documented series', async () => {
     targets: [fe1, fe2, web].map(() => ({}) as never),
     scan: { expiryWarningMs: 90 * 86_400_000, expiryCriticalMs: 14 * 86_400_000 } as never,
   });
-  m.updateFromScan(
+  await m.updateFromScan(
     scan(
       [
         ok(fe1, 'CN=Contoso Issuing', '42d1', 'a1'),
@@ -227,7 +227,7 @@ test('durations are written as the shortest decimal of their 0.1 ms', async () =
     const r = failed(endpoint(`e${i}`, 'g', null));
     return { ...r, probe: { ...r.probe, durationMs: ms } };
   });
-  m.updateFromScan(scan(results), []);
+  await m.updateFromScan(scan(results), []);
   assert.deepEqual(
     lines(await m.render(), 'chainwatch_probe_duration_seconds').map((l) => l.split(' ')[1]),
     ['0.0042', '0.0051', '1.2345', '0.003'],
@@ -236,9 +236,9 @@ test('durations are written as the shortest decimal of their 0.1 ms', async () =
 
 test('series of an endpoint that left, or an address that stopped resolving, disappear at the next scan', async () => {
   const m = createMetrics({ version: '1', processMetrics: false });
-  m.updateFromScan(scan([ok(fe1, 'CN=A', '01', 'a1'), ok(fe2, 'CN=A', '01', 'a2'), ok(web, 'CN=B', '02', 'a3')], [policy]), [baseline(web, 1, null)]);
+  await m.updateFromScan(scan([ok(fe1, 'CN=A', '01', 'a1'), ok(fe2, 'CN=A', '01', 'a2'), ok(web, 'CN=B', '02', 'a3')], [policy]), [baseline(web, 1, null)]);
   assert.match(await m.render(), /address="127\.0\.0\.12"/);
-  m.updateFromScan(scan([ok(fe1, 'CN=A', '01', 'a1')]), [baseline(web, 1, null)]);
+  await m.updateFromScan(scan([ok(fe1, 'CN=A', '01', 'a1')]), [baseline(web, 1, null)]);
   const text = await m.render();
   assert.doesNotMatch(text, /address="127\.0\.0\.12"/);
   assert.doesNotMatch(text, /pchat/);
@@ -250,10 +250,10 @@ test('a scrape racing an update sees one whole fleet', async () => {
   const m = createMetrics({ version: '1', processMetrics: false });
   const small = scan([ok(fe1, 'CN=A', '01', 'a1')]);
   const big = scan([ok(fe1, 'CN=A', '01', 'a1'), ok(fe2, 'CN=A', '01', 'a2'), ok(web, 'CN=B', '02', 'a3')]);
-  m.updateFromScan(small, []);
+  await m.updateFromScan(small, []);
   for (let i = 0; i < 50; i++) {
     const pending = m.render();
-    m.updateFromScan(i % 2 === 0 ? big : small, []);
+    void m.updateFromScan(i % 2 === 0 ? big : small, []);
     const text = await pending;
     const n = lines(text, 'chainwatch_probe_success').length;
     assert.equal(lines(text, 'chainwatch_chain_info').length, n, 'every metric comes from the same scan');
@@ -261,12 +261,25 @@ test('a scrape racing an update sees one whole fleet', async () => {
   }
 });
 
+test('a scrape while a scan is being published gets the previous scan at once, counters included', async () => {
+  const m = createMetrics({ version: '1', processMetrics: false });
+  await m.updateFromScan(scan([ok(fe1, 'CN=A', '01', 'a1')]), []);
+  const published = m.updateFromScan(scan([ok(fe1, 'CN=A', '01', 'a1'), ok(fe2, 'CN=A', '01', 'a2'), ok(web, 'CN=B', '02', 'a3')]), []);
+  const during = await m.render();
+  assert.equal(lines(during, 'chainwatch_probe_success').length, 1);
+  assert.deepEqual(lines(during, 'chainwatch_scans_total'), ['chainwatch_scans_total 1']);
+  await published;
+  const after = await m.render();
+  assert.equal(lines(after, 'chainwatch_probe_success').length, 3);
+  assert.deepEqual(lines(after, 'chainwatch_scans_total'), ['chainwatch_scans_total 2']);
+});
+
 test('label values are bounded and escaped; process metrics are present by default', async () => {
   const m = createMetrics({ version: '1' });
   const long = `CN=${'x'.repeat(1000)}"\\`;
   const r = ok(fe1, long, '01', 'a1');
   r.analysis!.chain = Array.from({ length: 40 }, (_, i) => cert(`CN=c${i}`, 'CN=i', `s${i}`, '2030-01-01T00:00:00Z'));
-  m.updateFromScan(scan([r]), []);
+  await m.updateFromScan(scan([r]), []);
   const text = await m.render();
   assert.equal(lines(text, 'chainwatch_cert_not_after_timestamp_seconds').length, 16);
   const info = lines(text, 'chainwatch_chain_info')[0]!;
@@ -289,7 +302,7 @@ test('target labels ride on chain_info and policy_member_divergent, empty where 
     divergent: [{ ...member(dub, 'dublin'), issuer: { dn: 'CN=London CA', keyId: '1d' }, expected: [{ dn: 'CN=Dublin CA', keyId: 'db' }] }],
     matching: [member(lon, 'london')],
   };
-  m.updateFromScan(
+  await m.updateFromScan(
     scan([ok(dub, 'CN=London CA', '1d', 'a1'), ok(lon, 'CN=London CA', '1d', 'a2'), ok(edge, 'CN=Contoso Issuing', '42d1', 'a3')], [scoped]),
     [],
   );
@@ -310,7 +323,7 @@ test('target labels ride on chain_info and policy_member_divergent, empty where 
   );
 
   // A reload that drops every label: the label names go with it.
-  m.updateFromScan(scan([ok(edge, 'CN=Contoso Issuing', '42d1', 'a3')]), []);
+  await m.updateFromScan(scan([ok(edge, 'CN=Contoso Issuing', '42d1', 'a3')]), []);
   text = await m.render();
   assert.deepEqual(lines(text, 'chainwatch_chain_info'), [
     'chainwatch_chain_info{target="edge",group="edge",address="",leaf_sha256="a3",issuer_dn="CN=Contoso Issuing",issuer_key_id="42d1",root_dn="CN=Contoso Root"} 1',
@@ -365,7 +378,7 @@ test('revocation: per certificate revoked 0/1, per CRL fetch success, nextUpdate
     endpoints: [],
     ...over,
   });
-  m.updateFromScan(
+  await m.updateFromScan(
     {
       ...scan([
         { ...r, revocation: [status('revoked'), status('good')] },
