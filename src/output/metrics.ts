@@ -132,7 +132,8 @@ export class ChainwatchMetrics {
       this.scanLastCompleted.set(scan.finishedAt.getTime() / 1000);
     };
     // A failed compression is published too: a scrape then reports the error instead of old data.
-    this.publishing = this.publishing.then(() => next.compressed.then(publish, publish));
+    // One publication that threw must not hold back every later one.
+    this.publishing = this.publishing.catch(() => undefined).then(() => next.compressed.then(publish, publish));
     return this.publishing;
   }
 

@@ -274,6 +274,14 @@ test('a scrape while a scan is being published gets the previous scan at once, c
   assert.deepEqual(lines(after, 'chainwatch_scans_total'), ['chainwatch_scans_total 2']);
 });
 
+test('a scan that cannot be published does not hold back the next one', async () => {
+  const m = createMetrics({ version: '1', processMetrics: false });
+  // An invalid finishing time makes the duration histogram refuse the observation.
+  await assert.rejects(m.updateFromScan({ ...scan([ok(fe1, 'CN=A', '01', 'a1')]), finishedAt: new Date(Number.NaN) }, []), /not a valid number/);
+  await m.updateFromScan(scan([ok(fe1, 'CN=A', '01', 'a1'), ok(fe2, 'CN=A', '01', 'a2')]), []);
+  assert.equal(lines(await m.render(), 'chainwatch_probe_success').length, 2);
+});
+
 test('label values are bounded and escaped; process metrics are present by default', async () => {
   const m = createMetrics({ version: '1' });
   const long = `CN=${'x'.repeat(1000)}"\\`;
