@@ -59,13 +59,13 @@ export function concurrencyShares(concurrency: number, count: number): number[] 
  * probeAll in short-lived child processes, started for one scan, with the native capture.
  *
  * Node 20's getPeerX509Certificate() leaks about 5 KB of native memory per handshake (the issuer
- * copies are never freed; test/bench/native-capture-leak.ts measures it). A daemon that probes a
- * fleet every few minutes for months cannot keep that in its own process, and reading every
- * chain from the byte stream instead costs a quarter more client CPU. In a child the leak ends
- * with the scan.
+ * copies are never freed; test/bench/native-capture-leak.ts measures it; Node 24 does not, but
+ * the package supports 20). A daemon that probes a fleet every few minutes for months cannot keep
+ * that in its own process, and reading every chain from the byte stream instead costs a quarter
+ * more client CPU. In a child the leak ends with the scan.
  *
- * That read is also most of what a probe costs beyond the handshake (a third more client CPU),
- * and one process runs on one core. With several probe processes the probing uses the other
+ * That read is also most of what a probe costs beyond the handshake on Node 20 (a third more
+ * client CPU), and one process runs on one core. With several probe processes the probing uses the other
  * cores, and this process analyses the chains that have already come back.
  *
  * Endpoints are dealt as the processes ask for them, never split up front: the slow endpoints of
