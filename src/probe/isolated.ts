@@ -64,9 +64,9 @@ export function concurrencyShares(concurrency: number, count: number): number[] 
  * that in its own process, and reading every chain from the byte stream instead costs a quarter
  * more client CPU. In a child the leak ends with the scan.
  *
- * That read is also most of what a probe costs beyond the handshake on Node 20 (a third more
- * client CPU), and one process runs on one core. With several probe processes the probing uses the other
- * cores, and this process analyses the chains that have already come back.
+ * That read is also most of what a probe costs beyond the handshake (on Node 20 a third more
+ * client CPU), and one process runs on one core. With several probe processes the probing uses
+ * the other cores, and this process analyses the chains that have already come back.
  *
  * Endpoints are dealt as the processes ask for them, never split up front: the slow endpoints of
  * a fleet (black holes, a site that is down) fall in patterns a fixed split would give to one
